@@ -1,0 +1,212 @@
+#include "base/file.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstdio>
+#include <ctime>
+
+namespace berth {
+
+Result<Fd> open_at(int dirfd, const std::string& path, int flags, mode_t mode) {
+  int fd = ::openat(dirfd, path.c_str(), flags | O_CLOEXEC, mode);
+  if (fd < 0) return sys_error("open " + path);
+  return Fd(fd);
+}
+
+Result<Fd> open_file(const std::string& path, int flags, mode_t mode) {
+  return open_at(AT_FDCWD, path, flags, mode);
+}
+
+Result<std::string> read_fd(int fd) {
+  std::string out;
+  char buf[8192];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return sys_error("read");
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  return out;
+}
+
+Result<std::string> read_file(const std::string& path) {
+  auto fd = open_file(path, O_RDONLY);
+  if (!fd) return std::move(fd).error();
+  auto data = read_fd(fd->get());
+  if (!data) return std::move(data).error().wrap(path);
+  return data;
+}
+
+Status write_file(const std::string& path, std::string_view data) {
+  auto fd = open_file(path, O_WRONLY);
+  if (!fd) return std::move(fd).error();
+  ssize_t n = ::write(fd->get(), data.data(), data.size());
+  if (n < 0) return sys_error("write " + path);
+  if (static_cast<size_t>(n) != data.size()) return Error{EIO, "write " + path + ": short write"};
+  return {};
+}
+
+Status write_file_atomic(int dirfd, const std::string& name, std::string_view data, mode_t mode) {
+  std::string tmp = "." + name + ".tmp";
+  auto fd = open_at(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC, mode);
+  if (!fd) return std::move(fd).error();
+  size_t off = 0;
+  while (off < data.size()) {
+    ssize_t n = ::write(fd->get(), data.data() + off, data.size() - off);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      Error e = sys_error("write " + tmp);
+      ::unlinkat(dirfd, tmp.c_str(), 0);
+      return e;
+    }
+    off += static_cast<size_t>(n);
+  }
+  fd->reset();
+  if (::renameat(dirfd, tmp.c_str(), dirfd, name.c_str()) < 0) {
+    Error e = sys_error("rename " + tmp + " to " + name);
+    ::unlinkat(dirfd, tmp.c_str(), 0);
+    return e;
+  }
+  return {};
+}
+
+Status mkdir_all(const std::string& path, mode_t mode) {
+  std::string cur;
+  for (const auto& part : split(path, '/')) {
+    if (part.empty()) {
+      if (cur.empty()) cur = "/";
+      continue;
+    }
+    if (!cur.empty() && cur.back() != '/') cur += '/';
+    cur += part;
+    if (::mkdir(cur.c_str(), mode) < 0 && errno != EEXIST) return sys_error("mkdir " + cur);
+  }
+  return {};
+}
+
+Status remove_all_at(int dirfd, const std::string& name) {
+  if (::unlinkat(dirfd, name.c_str(), 0) == 0 || errno == ENOENT) return {};
+  if (errno != EISDIR && errno != EPERM) return sys_error("unlink " + name);
+  int fd = ::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return sys_error("open " + name);
+  DIR* dir = ::fdopendir(fd);
+  if (dir == nullptr) {
+    ::close(fd);
+    return sys_error("opendir " + name);
+  }
+  Status st;
+  while (struct dirent* ent = ::readdir(dir)) {
+    std::string_view n = ent->d_name;
+    if (n == "." || n == "..") continue;
+    if (auto r = remove_all_at(fd, ent->d_name); !r && st) st = r;
+  }
+  ::closedir(dir);
+  if (!st) return st;
+  if (::unlinkat(dirfd, name.c_str(), AT_REMOVEDIR) < 0 && errno != ENOENT)
+    return sys_error("rmdir " + name);
+  return {};
+}
+
+bool path_exists(const std::string& path) {
+  struct stat st;
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
+std::string path_join(std::string_view a, std::string_view b) {
+  if (a.empty()) return std::string(b);
+  std::string out(a);
+  if (out.back() != '/') out += '/';
+  while (!b.empty() && b.front() == '/') b.remove_prefix(1);
+  out += b;
+  return out;
+}
+
+std::string path_clean(std::string_view p) {
+  bool abs = !p.empty() && p.front() == '/';
+  std::vector<std::string> parts;
+  for (auto& part : split(p, '/')) {
+    if (part.empty() || part == ".") continue;
+    if (part == "..") {
+      if (!parts.empty() && parts.back() != "..") {
+        parts.pop_back();
+      } else if (!abs) {
+        parts.push_back(part);
+      }
+      continue;
+    }
+    parts.push_back(part);
+  }
+  std::string out = abs ? "/" : "";
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (i) out += '/';
+    out += parts[i];
+  }
+  if (out.empty()) out = ".";
+  return out;
+}
+
+std::vector<std::string> split(std::string_view s, char sep) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  for (;;) {
+    size_t pos = s.find(sep, start);
+    if (pos == std::string_view::npos) {
+      out.emplace_back(s.substr(start));
+      return out;
+    }
+    out.emplace_back(s.substr(start, pos - start));
+    start = pos + 1;
+  }
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\n')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\n')) s.remove_suffix(1);
+  return s;
+}
+
+bool parse_int64(std::string_view s, int64_t& out) {
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc() && p == s.data() + s.size() && !s.empty();
+}
+
+bool parse_uint64(std::string_view s, uint64_t& out) {
+  if (!s.empty() && s.front() == '-') return false;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc() && p == s.data() + s.size() && !s.empty();
+}
+
+std::string format_rfc3339_nano(int64_t sec, long nsec) {
+  time_t t = static_cast<time_t>(sec);
+  struct tm tm;
+  ::gmtime_r(&t, &tm);
+  char buf[64];
+  size_t n = ::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  // Go trims trailing zeros of the fraction in RFC3339Nano.
+  if (nsec > 0) {
+    char frac[32];
+    std::snprintf(frac, sizeof frac, ".%09ld", nsec);
+    size_t len = 10;
+    while (len > 1 && frac[len - 1] == '0') --len;
+    std::string out(buf, n);
+    out.append(frac, len);
+    return out + "Z";
+  }
+  return std::string(buf, n) + "Z";
+}
+
+std::string now_rfc3339_nano() {
+  struct timespec ts;
+  ::clock_gettime(CLOCK_REALTIME, &ts);
+  return format_rfc3339_nano(ts.tv_sec, ts.tv_nsec);
+}
+
+}  // namespace berth

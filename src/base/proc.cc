@@ -1,0 +1,99 @@
+#include "base/proc.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+
+namespace berth {
+
+namespace {
+
+// Reads /proc/PID/stat and returns the text after the command name, which may
+// itself hold spaces and parentheses: "S 1 2 3 ...".
+bool read_stat_tail(pid_t pid, char* buf, size_t size, const char** tail) {
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/%d/stat", static_cast<int>(pid));
+  int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  ssize_t n = ::read(fd, buf, size - 1);
+  ::close(fd);
+  if (n <= 0) return false;
+  buf[n] = '\0';
+  const char* rparen = std::strrchr(buf, ')');
+  if (rparen == nullptr || rparen[1] == '\0') return false;
+  *tail = rparen + 2;
+  return true;
+}
+
+}  // namespace
+
+char process_state(pid_t pid) {
+  char buf[1024];
+  const char* tail;
+  if (!read_stat_tail(pid, buf, sizeof buf, &tail)) return 0;
+  return tail[0];
+}
+
+uint64_t process_start_time(pid_t pid) {
+  char buf[1024];
+  const char* tail;
+  if (!read_stat_tail(pid, buf, sizeof buf, &tail)) return 0;
+  // tail starts at field 3 (state); starttime is field 22.
+  const char* p = tail;
+  for (int field = 3; field < 22; ++field) {
+    p = std::strchr(p, ' ');
+    if (p == nullptr) return 0;
+    ++p;
+  }
+  return std::strtoull(p, nullptr, 10);
+}
+
+bool process_alive(pid_t pid, uint64_t start) {
+  if (pid <= 0) return false;
+  char buf[1024];
+  const char* tail;
+  if (!read_stat_tail(pid, buf, sizeof buf, &tail)) return false;
+  if (tail[0] == 'Z' || tail[0] == 'X') return false;
+  if (start == 0) return true;
+  return process_start_time(pid) == start;
+}
+
+}  // namespace berth
+
+#include <poll.h>
+#include <sys/syscall.h>
+
+#include "base/fd.h"
+
+namespace berth {
+
+Status signal_process(pid_t pid, uint64_t start, int sig) {
+  int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  if (pidfd < 0) return sys_error("pidfd_open " + std::to_string(pid));
+  Fd owner(pidfd);
+  if (!process_alive(pid, start)) return Error{ESRCH, "process " + std::to_string(pid) + " is gone"};
+  if (::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0) < 0)
+    return sys_error("signal " + std::to_string(sig) + " to pid " + std::to_string(pid));
+  return {};
+}
+
+Status wait_exited(pid_t pid, int timeout_ms) {
+  int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  if (pidfd < 0) {
+    if (errno == ESRCH) return {};
+    return sys_error("pidfd_open " + std::to_string(pid));
+  }
+  Fd owner(pidfd);
+  struct pollfd p = {pidfd, POLLIN, 0};
+  int r;
+  do {
+    r = ::poll(&p, 1, timeout_ms);
+  } while (r < 0 && errno == EINTR);
+  if (r < 0) return sys_error("poll pidfd");
+  if (r == 0) return Error{ETIMEDOUT, "process " + std::to_string(pid) + " did not exit"};
+  return {};
+}
+
+}  // namespace berth

@@ -1,0 +1,37 @@
+// Facts about processes read from /proc.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+
+#include "base/result.h"
+
+namespace berth {
+
+// The start time of pid in clock ticks since boot (/proc/PID/stat field 22),
+// or 0 if the process does not exist.
+uint64_t process_start_time(pid_t pid);
+
+// True if pid exists, is not a zombie, and (when start != 0) started at start.
+// The start time guards against a recycled pid.
+bool process_alive(pid_t pid, uint64_t start);
+
+// The process state letter (R, S, Z, T, ...) or 0 when it is gone.
+char process_state(pid_t pid);
+
+}  // namespace berth
+
+namespace berth {
+
+// Sends sig to pid if it is still the process that started at `start`: the
+// pidfd is taken first, so a recycled pid is never signalled.
+// ESRCH (code) when the process is gone.
+Status signal_process(pid_t pid, uint64_t start, int sig);
+
+// Waits up to timeout_ms for pid to exit (a zombie counts as exited).
+// ETIMEDOUT when it does not.
+Status wait_exited(pid_t pid, int timeout_ms);
+
+}  // namespace berth

@@ -1,0 +1,67 @@
+#include <sys/stat.h>
+
+#include "base/file.h"
+#include "cli/command.h"
+#include "cli/create_options.h"
+
+namespace berth::cli {
+
+namespace {
+
+const Option kCreateOptions[] = {
+    {{"bundle", "b"}, true, "path to the bundle directory (default: current directory)"},
+    {{"console-socket"}, true, "unix socket that receives the pty master of a terminal"},
+    {{"pid-file"}, true, "file to write the init's pid to"},
+    {{"no-pivot"}, false, "do not use pivot_root (rootfs on ramfs)"},
+    {{"no-new-keyring"}, false, "do not create a new session keyring"},
+    {{"preserve-fds"}, true, "pass N more fds (3..3+N-1) to the container"},
+    // run only; create accepts and ignores them as runc does not, but
+    // parsing one table keeps the two commands' syntax identical.
+    {{"detach", "d"}, false, "run: detach from the container's process"},
+    {{"keep"}, false, "run: keep the container's state after it exits"},
+    {{"no-subreaper"}, false, "run: do not become the subreaper of the container"},
+};
+
+}  // namespace
+
+std::span<const Option> create_options() { return kCreateOptions; }
+
+bool to_create_options(const Context& ctx, const Args& a, runtime::CreateOptions& opts) {
+  opts.id = a.positional.at(0);
+  opts.bundle = a.get("bundle", ".");
+  opts.pid_file = a.get("pid-file");
+  opts.console_socket = a.get("console-socket");
+  opts.no_pivot = a.flag("no-pivot");
+  opts.no_new_keyring = a.flag("no-new-keyring");
+  if (a.has("preserve-fds")) {
+    int64_t n = 0;
+    if (!parse_int64(a.get("preserve-fds"), n) || n < 0 || n > 65536) {
+      fail(ctx, invalid("--preserve-fds: invalid count \"" + a.get("preserve-fds") + "\""));
+      return false;
+    }
+    opts.preserve_fds = static_cast<int>(n);
+  }
+  if (ctx.systemd_cgroup) {
+    struct stat sb;
+    if (::stat("/run/systemd/system", &sb) < 0) {
+      fail(ctx, invalid("--systemd-cgroup: systemd is not running on this host "
+                        "(no /run/systemd/system); drop the flag to use cgroupfs"));
+      return false;
+    }
+  }
+  return true;
+}
+
+int cmd_create(Context& ctx, CommandArgs args) {
+  Args a;
+  if (!parse_command(ctx, args, create_options(), true, a)) return 1;
+  if (!check_positional(ctx, a, "create", 1, 1, "<container-id>")) return 1;
+  runtime::CreateOptions opts;
+  if (!to_create_options(ctx, a, opts)) return 1;
+  auto created = runtime::create(ctx.store, opts, lnx::Park::kExecFifo);
+  if (!created) return fail(ctx, created.error());
+  for (const auto& w : created->warnings) ctx.log.warn(w);
+  return 0;
+}
+
+}  // namespace berth::cli

@@ -1,0 +1,90 @@
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "base/file.h"
+#include "cli/command.h"
+#include "runtime/container.h"
+
+namespace berth::cli {
+
+namespace {
+
+const Option kListOptions[] = {
+    {{"format", "f"}, true, "table or json (default: table)"},
+    {{"quiet", "q"}, false, "print only the container ids"},
+};
+
+// The user name of uid from /etc/passwd (no NSS: berth may be linked statically).
+std::string user_name(uid_t uid) {
+  auto text = read_file("/etc/passwd");
+  if (text) {
+    for (const auto& line : split(*text, '\n')) {
+      auto f = split(line, ':');
+      int64_t id;
+      if (f.size() > 2 && parse_int64(f[2], id) && id == static_cast<int64_t>(uid)) return f[0];
+    }
+  }
+  return "#" + std::to_string(uid);
+}
+
+// runc's table: tabwriter with minwidth 12 and padding 3.
+std::string table(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> width;
+  for (const auto& r : rows)
+    for (size_t i = 0; i < r.size(); ++i) {
+      if (width.size() <= i) width.push_back(12);
+      width[i] = std::max(width[i], r[i].size() + 3);
+    }
+  std::string out;
+  for (const auto& r : rows) {
+    for (size_t i = 0; i < r.size(); ++i) {
+      out += r[i];
+      if (i + 1 < r.size()) out += std::string(width[i] - r[i].size(), ' ');
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+}  // namespace
+
+int cmd_list(Context& ctx, CommandArgs args) {
+  Args a;
+  if (!parse_command(ctx, args, kListOptions, true, a)) return 1;
+  if (!check_positional(ctx, a, "list", 0, 0, "no arguments")) return 1;
+  std::string format = a.get("format", "table");
+  if (format != "table" && format != "json")
+    return fail(ctx, invalid("list: --format: unknown format \"" + format + "\" (want table or json)"));
+  auto ids = ctx.store.list();
+  if (!ids) return fail(ctx, ids.error());
+
+  std::string out;
+  auto json = nlohmann::json::array();
+  std::vector<std::vector<std::string>> rows = {{"ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"}};
+  for (const auto& id : *ids) {
+    auto c = runtime::load(ctx.store, id, false);
+    if (!c) continue;  // deleted while we looked
+    if (a.flag("quiet")) {
+      out += id + "\n";
+      continue;
+    }
+    struct stat sb;
+    std::string owner = ::fstat(c->dir.fd(), &sb) == 0 ? user_name(sb.st_uid) : "";
+    if (format == "json") {
+      auto j = nlohmann::json::parse(runtime::oci_state_json(c->st, c->status, false));
+      j["owner"] = owner;
+      json.push_back(std::move(j));
+    } else {
+      bool alive = c->status != state::Status::kStopped && c->status != state::Status::kCreating;
+      rows.push_back({id, std::to_string(alive ? c->st.pid : 0), state::status_name(c->status),
+                      c->st.bundle, c->st.created, owner});
+    }
+  }
+  if (!a.flag("quiet")) out = format == "json" ? json.dump() + "\n" : table(rows);
+  (void)!::write(1, out.data(), out.size());
+  return 0;
+}
+
+}  // namespace berth::cli

@@ -1,0 +1,72 @@
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "cli/command.h"
+#include "cli/create_options.h"
+#include "linux/spawn.h"
+#include "runtime/commands.h"
+
+namespace berth::cli {
+
+namespace {
+
+// Forwards every signal berth receives to the init until it exits; returns its
+// wait status. Signals are blocked (since before clone) and taken here
+// synchronously, so none is lost or delivered to berth itself.
+int forward_signals(pid_t pid, int pidfd) {
+  sigset_t all;
+  sigfillset(&all);
+  for (;;) {
+    siginfo_t info;
+    int sig = sigwaitinfo(&all, &info);
+    if (sig < 0) continue;
+    if (sig == SIGCHLD) {
+      int status;
+      pid_t r;
+      while ((r = ::waitpid(-1, &status, WNOHANG)) > 0)
+        if (r == pid) return status;
+      continue;
+    }
+    ::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0);
+  }
+}
+
+}  // namespace
+
+int cmd_run(Context& ctx, CommandArgs args) {
+  Args a;
+  if (!parse_command(ctx, args, create_options(), true, a)) return 1;
+  if (!check_positional(ctx, a, "run", 1, 1, "<container-id>")) return 1;
+  runtime::CreateOptions opts;
+  if (!to_create_options(ctx, a, opts)) return 1;
+  opts.detach = a.flag("detach");
+
+  if (!opts.detach) {
+    sigset_t all;
+    sigfillset(&all);
+    ::sigprocmask(SIG_BLOCK, &all, nullptr);
+    // Orphans of the container (without a pid namespace) are reaped here.
+    if (!a.flag("no-subreaper")) ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+  }
+  auto created = runtime::create(ctx.store, opts, lnx::Park::kSync);
+  if (!created) return fail(ctx, created.error());
+  for (const auto& w : created->warnings) ctx.log.warn(w);
+  if (auto r = runtime::start_now(*created); !r) {
+    (void)runtime::destroy(created->c);
+    return fail(ctx, std::move(r).error().wrap("run " + opts.id));
+  }
+  if (opts.detach) return 0;
+
+  pid_t pid = created->init.pid;
+  lnx::Child init = std::move(created->init);
+  { runtime::Loaded unlock = std::move(created->c); }  // others may act on it while it runs
+  int status = forward_signals(pid, init.pidfd.get());
+  if (!a.flag("keep")) {
+    if (auto r = runtime::remove(ctx.store, opts.id, true); !r) fail(ctx, r.error());
+  }
+  return lnx::exit_code_of(status);
+}
+
+}  // namespace berth::cli

@@ -1,0 +1,62 @@
+#include "cli/log.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "base/file.h"
+
+namespace berth::cli {
+
+Status Logger::open(const std::string& path, const std::string& format, bool debug) {
+  debug_ = debug;
+  if (format != "text" && format != "json")
+    return invalid("--log-format: unknown format \"" + format + "\" (want text or json)");
+  json_ = format == "json";
+  if (path.empty()) return {};
+  auto fd = open_file(path, O_WRONLY | O_APPEND | O_CREAT, 0644);
+  if (!fd) return std::move(fd).error().wrap("--log");
+  file_ = std::move(*fd);
+  return {};
+}
+
+void Logger::write(const char* level, const std::string& msg) const {
+  std::string line;
+  if (json_) {
+    // logrus's JSON formatter, keys sorted: level, msg, time.
+    nlohmann::ordered_json j = {{"level", level}, {"msg", msg}, {"time", now_rfc3339_nano()}};
+    line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  } else {
+    line = "time=\"" + now_rfc3339_nano() + "\" level=" + level + " msg=" +
+           nlohmann::json(msg).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  }
+  (void)!::write(file_.get(), line.data(), line.size());
+}
+
+void Logger::error(const std::string& msg) const {
+  if (file_) write("error", msg);
+  std::string line = "berth: " + msg + "\n";
+  (void)!::write(2, line.data(), line.size());
+}
+
+void Logger::warn(const std::string& msg) const {
+  if (file_) {
+    write("warning", msg);
+    return;
+  }
+  std::string line = "berth: warning: " + msg + "\n";
+  (void)!::write(2, line.data(), line.size());
+}
+
+void Logger::debug(const std::string& msg) const {
+  if (!debug_) return;
+  if (file_) {
+    write("debug", msg);
+    return;
+  }
+  std::string line = "berth: debug: " + msg + "\n";
+  (void)!::write(2, line.data(), line.size());
+}
+
+}  // namespace berth::cli

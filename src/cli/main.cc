@@ -1,0 +1,134 @@
+// berth: an OCI runtime with runc's command line.
+#include <unistd.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "cli/command.h"
+
+namespace berth::cli {
+
+namespace {
+
+const Option kGlobal[] = {
+    {{"root"}, true, "root directory for storage of container state (default: /run/berth)"},
+    {{"log"}, true, "log file (default: stderr only)"},
+    {{"log-format"}, true, "log format: text or json (default: text)"},
+    {{"debug"}, false, "enable debug logging"},
+    {{"systemd-cgroup"}, false, "manage cgroups with systemd (cgroupsPath as slice:prefix:name)"},
+    {{"rootless"}, true, "ignore cgroup permission errors: true, false or auto (default: auto)"},
+    {{"criu"}, true, "accepted for runc compatibility; checkpoint is not supported"},
+    {{"help", "h"}, false, "show help"},
+    {{"version", "v"}, false, "print the version"},
+};
+
+struct CommandEntry {
+  const char* name;
+  int (*run)(Context&, CommandArgs);
+  const char* summary;
+};
+
+const CommandEntry kCommands[] = {
+    {"create", cmd_create, "create a container"},
+    {"start", cmd_start, "start the user process of a created container"},
+    {"run", cmd_run, "create and start a container"},
+    {"state", cmd_state, "print the state of a container"},
+    {"list", cmd_list, "list containers"},
+    {"ls", cmd_list, "list containers"},
+    {"kill", cmd_kill, "send a signal to a container's init process"},
+    {"delete", cmd_delete, "delete a container and everything it holds"},
+    {"spec", cmd_spec, "write a default config.json"},
+    {"features", cmd_features, "print the features berth supports (JSON)"},
+};
+
+// Known to runc's callers but not done by berth yet: a clear error, never a silent no-op.
+const char* const kNotImplemented[] = {"exec", "ps", "pause", "resume", "update", "events",
+                                       "checkpoint", "restore"};
+
+void print_version() {
+  std::string v = std::string("berth version ") + BERTH_VERSION + "\nspec: 1.2.0\n";
+  (void)!::write(1, v.data(), v.size());
+}
+
+void print_help() {
+  std::string h =
+      "berth - an OCI container runtime\n\nUSAGE:\n   berth [global options] command [command "
+      "options] [arguments...]\n\nCOMMANDS:\n";
+  for (const auto& c : kCommands) {
+    std::string name = c.name;
+    h += "   " + name + std::string(12 - name.size(), ' ') + c.summary + "\n";
+  }
+  h += "\nGLOBAL OPTIONS:\n" + describe_options(kGlobal);
+  (void)!::write(1, h.data(), h.size());
+}
+
+}  // namespace
+
+int run_main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  Context ctx;
+  auto global = parse_args(args, kGlobal, false);
+  if (!global) return fail(ctx, global.error());
+  if (global->flag("version")) {
+    print_version();
+    return 0;
+  }
+  if (global->flag("help") || global->positional.empty()) {
+    print_help();
+    return global->positional.empty() && !global->flag("help") ? 1 : 0;
+  }
+  if (auto r = ctx.log.open(global->get("log"), global->get("log-format", "text"), global->flag("debug")); !r)
+    return fail(ctx, r.error());
+  if (global->has("root")) {
+    std::string root = global->get("root");
+    if (root.empty()) return fail(ctx, invalid("--root: must not be empty"));
+    ctx.store = state::Store(root);
+  }
+  ctx.systemd_cgroup = global->flag("systemd-cgroup");
+  ctx.rootless = global->get("rootless", "auto");
+
+  // Everything after the command name belongs to it.
+  size_t cmd_index = args.size() - global->positional.size();
+  const std::string& name = args[cmd_index];
+  CommandArgs rest(args.data() + cmd_index + 1, args.size() - cmd_index - 1);
+  for (const auto& c : kCommands)
+    if (name == c.name) return c.run(ctx, rest);
+  if (name == "help") {
+    print_help();
+    return 0;
+  }
+  for (const char* n : kNotImplemented)
+    if (name == n)
+      return fail(ctx, make_error(ErrorKind::kNotImplemented, name + ": not implemented yet"));
+  return fail(ctx, invalid("unknown command \"" + name + "\" (see berth --help)"));
+}
+
+int fail(const Context& ctx, const Error& err) {
+  ctx.log.error(err.message);
+  return 1;
+}
+
+bool parse_command(const Context& ctx, CommandArgs args, std::span<const Option> options,
+                   bool interleaved, Args& out) {
+  auto r = parse_args(args, options, interleaved);
+  if (!r) {
+    fail(ctx, r.error());
+    return false;
+  }
+  out = std::move(*r);
+  return true;
+}
+
+bool check_positional(const Context& ctx, const Args& a, const char* command, size_t min, size_t max,
+                      const char* usage) {
+  size_t n = a.positional.size();
+  if (n >= min && n <= max) return true;
+  fail(ctx, invalid(std::string(command) + ": expected " + usage + ", got " + std::to_string(n) +
+                    " argument(s)"));
+  return false;
+}
+
+}  // namespace berth::cli
+
+int main(int argc, char** argv) { return berth::cli::run_main(argc, argv); }

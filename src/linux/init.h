@@ -1,0 +1,41 @@
+// The container's init between clone and execve.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "linux/caps.h"
+#include "linux/rootfs.h"
+#include "oci/spec.h"
+
+namespace berth::lnx {
+
+// How the init waits after set-up until it may exec the user's process.
+enum class Park {
+  kExecFifo,  // create: blocks reading the exec fifo until `berth start` writes it
+  kSync,      // run: waits for kStart on the sync socket
+};
+
+// Everything the init needs, resolved by the parent before clone so the child
+// parses nothing. Lives in the parent's memory, which the child inherits.
+struct InitConfig {
+  const oci::Spec* spec = nullptr;
+  RootfsConfig rootfs;
+  bool new_mount_ns = false;
+  bool new_uts_ns = false;
+  bool new_user_ns = false;
+  std::vector<std::pair<int, int>> join_ns;  // (fd, CLONE_NEW* type) to setns, opened by the parent
+  bool has_caps = false;
+  CapSets caps;
+  Park park = Park::kSync;
+  int exec_fifo = -1;  // opened O_RDWR by the parent (kExecFifo)
+  int sync_fd = -1;
+  int preserve_fds = 0;  // fds 3 .. 3+N-1 stay open across execve
+  std::vector<int> close_fds;  // the parent's fds the child must not keep (the state lock)
+};
+
+// Runs the init recipe and execs the user's process; never returns. Failures
+// go to the parent as a kError sync message, then the child exits.
+[[noreturn]] void run_init(const InitConfig& cfg);
+
+}  // namespace berth::lnx

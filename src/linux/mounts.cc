@@ -1,0 +1,276 @@
+#include "linux/mounts.h"
+
+#include <fcntl.h>
+#include <linux/mount.h>
+#include <linux/openat2.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <string_view>
+
+#include "base/file.h"
+#include "linux/cgroup_mount.h"
+
+namespace berth::lnx {
+
+namespace {
+
+struct FlagOption {
+  const char* name;
+  bool clear;
+  unsigned long flag;
+};
+
+constexpr FlagOption kFlags[] = {
+    {"ro", false, MS_RDONLY},          {"rw", true, MS_RDONLY},
+    {"nosuid", false, MS_NOSUID},      {"suid", true, MS_NOSUID},
+    {"nodev", false, MS_NODEV},        {"dev", true, MS_NODEV},
+    {"noexec", false, MS_NOEXEC},      {"exec", true, MS_NOEXEC},
+    {"sync", false, MS_SYNCHRONOUS},   {"async", true, MS_SYNCHRONOUS},
+    {"dirsync", false, MS_DIRSYNC},    {"remount", false, MS_REMOUNT},
+    {"mand", false, MS_MANDLOCK},      {"nomand", true, MS_MANDLOCK},
+    {"noatime", false, MS_NOATIME},    {"atime", true, MS_NOATIME},
+    {"nodiratime", false, MS_NODIRATIME}, {"diratime", true, MS_NODIRATIME},
+    {"relatime", false, MS_RELATIME},  {"norelatime", true, MS_RELATIME},
+    {"strictatime", false, MS_STRICTATIME}, {"nostrictatime", true, MS_STRICTATIME},
+    {"lazytime", false, MS_LAZYTIME},  {"nolazytime", true, MS_LAZYTIME},
+    {"nosymfollow", false, MS_NOSYMFOLLOW}, {"symfollow", true, MS_NOSYMFOLLOW},
+    {"silent", false, MS_SILENT},      {"loud", true, MS_SILENT},
+    {"iversion", false, MS_I_VERSION}, {"noiversion", true, MS_I_VERSION},
+    {"bind", false, MS_BIND},          {"rbind", false, MS_BIND | MS_REC},
+};
+
+constexpr FlagOption kPropagation[] = {
+    {"private", false, MS_PRIVATE},       {"rprivate", false, MS_PRIVATE | MS_REC},
+    {"shared", false, MS_SHARED},         {"rshared", false, MS_SHARED | MS_REC},
+    {"slave", false, MS_SLAVE},           {"rslave", false, MS_SLAVE | MS_REC},
+    {"unbindable", false, MS_UNBINDABLE}, {"runbindable", false, MS_UNBINDABLE | MS_REC},
+};
+
+struct AttrOption {
+  const char* name;
+  bool clear;
+  uint64_t attr;
+};
+
+// Recursive variants, applied with mount_setattr(AT_RECURSIVE).
+constexpr AttrOption kAttrs[] = {
+    {"rro", false, MOUNT_ATTR_RDONLY},         {"rrw", true, MOUNT_ATTR_RDONLY},
+    {"rnosuid", false, MOUNT_ATTR_NOSUID},     {"rsuid", true, MOUNT_ATTR_NOSUID},
+    {"rnodev", false, MOUNT_ATTR_NODEV},       {"rdev", true, MOUNT_ATTR_NODEV},
+    {"rnoexec", false, MOUNT_ATTR_NOEXEC},     {"rexec", true, MOUNT_ATTR_NOEXEC},
+    {"rnodiratime", false, MOUNT_ATTR_NODIRATIME}, {"rdiratime", true, MOUNT_ATTR_NODIRATIME},
+    {"rnosymfollow", false, MOUNT_ATTR_NOSYMFOLLOW}, {"rsymfollow", true, MOUNT_ATTR_NOSYMFOLLOW},
+};
+
+// The atime modes are one field, not bits: setting one clears the others.
+constexpr AttrOption kAtimeAttrs[] = {
+    {"rrelatime", false, MOUNT_ATTR_RELATIME}, {"rnoatime", false, MOUNT_ATTR_NOATIME},
+    {"rstrictatime", false, MOUNT_ATTR_STRICTATIME},
+    {"rnorelatime", false, MOUNT_ATTR_STRICTATIME}, {"ratime", false, MOUNT_ATTR_STRICTATIME},
+};
+
+// Options berth handles itself or that only other runtimes understand; never
+// passed to the kernel as filesystem data.
+constexpr const char* kIgnored[] = {"tmpcopyup", "defaults", "auto", "noauto", "user", "nouser",
+                                    "_netdev", "x-systemd.automount"};
+
+long sys_openat2(int dirfd, const char* path, struct open_how* how) {
+  return ::syscall(SYS_openat2, dirfd, path, how, sizeof *how);
+}
+
+}  // namespace
+
+bool MountOptions::bind() const { return (flags & MS_BIND) != 0; }
+
+MountOptions parse_mount_options(const std::vector<std::string>& options) {
+  MountOptions o;
+  for (const auto& opt : options) {
+    bool known = false;
+    for (const auto& f : kFlags) {
+      if (opt == f.name) {
+        o.flags = f.clear ? (o.flags & ~f.flag) : (o.flags | f.flag);
+        known = true;
+      }
+    }
+    for (const auto& f : kPropagation) {
+      if (opt == f.name) {
+        o.propagation = f.flag;
+        known = true;
+      }
+    }
+    for (const auto& a : kAttrs) {
+      if (opt == a.name) {
+        if (a.clear) {
+          o.attr_clr |= a.attr;
+          o.attr_set &= ~a.attr;
+        } else {
+          o.attr_set |= a.attr;
+          o.attr_clr &= ~a.attr;
+        }
+        known = true;
+      }
+    }
+    for (const auto& a : kAtimeAttrs) {
+      if (opt == a.name) {
+        o.attr_clr |= MOUNT_ATTR__ATIME;
+        o.attr_set = (o.attr_set & ~MOUNT_ATTR__ATIME) | a.attr;
+        known = true;
+      }
+    }
+    for (const char* ign : kIgnored)
+      if (opt == ign) known = true;
+    if (!known) {
+      if (!o.data.empty()) o.data += ',';
+      o.data += opt;
+    }
+  }
+  return o;
+}
+
+Result<Fd> open_in_root(int root, const std::string& path, int flags) {
+  struct open_how how;
+  std::memset(&how, 0, sizeof how);
+  how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  long fd;
+  do {
+    fd = sys_openat2(root, path.c_str(), &how);
+  } while (fd < 0 && errno == EAGAIN);
+  if (fd < 0) return sys_error("open " + path + " in container root");
+  return Fd(static_cast<int>(fd));
+}
+
+Result<Fd> make_in_root(int root, const std::string& path, bool file, mode_t mode) {
+  if (auto fd = open_in_root(root, path, O_PATH); fd || fd.error().code != ENOENT) return fd;
+  auto parts = split(path_clean(path), '/');
+  std::string prefix;
+  Fd parent;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (parts[i].empty()) continue;
+    std::string next = prefix + "/" + parts[i];
+    auto fd = open_in_root(root, next, O_PATH);
+    if (!fd && fd.error().code == ENOENT) {
+      auto dir = open_in_root(root, prefix.empty() ? "/" : prefix, O_PATH | O_DIRECTORY);
+      if (!dir) return std::move(dir).error();
+      bool last = i + 1 == parts.size();
+      if (last && file) {
+        int f = ::openat(dir->get(), parts[i].c_str(),
+                         O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, mode);
+        if (f < 0 && errno != EEXIST) return sys_error("create " + next + " in container root");
+        if (f >= 0) ::close(f);
+      } else if (::mkdirat(dir->get(), parts[i].c_str(), mode) < 0 && errno != EEXIST) {
+        return sys_error("mkdir " + next + " in container root");
+      }
+      fd = open_in_root(root, next, O_PATH);
+    }
+    if (!fd) return std::move(fd).error();
+    parent = std::move(*fd);
+    prefix = next;
+  }
+  if (!parent) return open_in_root(root, "/", O_PATH);
+  return parent;
+}
+
+std::string fd_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
+
+Status remount(int target, unsigned long flags) {
+  // In a user namespace the kernel refuses to clear nodev/nosuid/noexec/atime
+  // flags it locked on the original mount: carry them over.
+  struct statvfs sv;
+  unsigned long keep = 0;
+  if (::fstatvfs(target, &sv) == 0) {
+    keep = sv.f_flag & (ST_NODEV | ST_NOSUID | ST_NOEXEC | ST_NOATIME | ST_NODIRATIME | ST_RELATIME);
+  }
+  unsigned long mflags = MS_REMOUNT | MS_BIND | flags;
+  if (keep & ST_NODEV) mflags |= MS_NODEV;
+  if (keep & ST_NOSUID) mflags |= MS_NOSUID;
+  if (keep & ST_NOEXEC) mflags |= MS_NOEXEC;
+  if ((flags & (MS_NOATIME | MS_RELATIME | MS_STRICTATIME)) == 0) {
+    if (keep & ST_NOATIME) mflags |= MS_NOATIME;
+    if (keep & ST_RELATIME) mflags |= MS_RELATIME;
+  }
+  if (keep & ST_NODIRATIME) mflags |= MS_NODIRATIME;
+  if (::mount(nullptr, fd_path(target).c_str(), nullptr, mflags, nullptr) < 0)
+    return sys_error("remount");
+  return {};
+}
+
+namespace {
+
+Status set_propagation_and_attrs(int root, const oci::Mount& m, const MountOptions& o) {
+  if (o.propagation == 0 && o.attr_set == 0 && o.attr_clr == 0) return {};
+  auto target = open_in_root(root, m.destination, O_PATH);
+  if (!target) return std::move(target).error();
+  if (o.propagation != 0 &&
+      ::mount(nullptr, fd_path(target->get()).c_str(), nullptr, o.propagation, nullptr) < 0)
+    return sys_error("set propagation of " + m.destination);
+  if (o.attr_set != 0 || o.attr_clr != 0) {
+    struct mount_attr attr;
+    std::memset(&attr, 0, sizeof attr);
+    attr.attr_set = o.attr_set;
+    attr.attr_clr = o.attr_clr;
+    if (::syscall(SYS_mount_setattr, target->get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &attr,
+                  sizeof attr) < 0)
+      return sys_error("mount_setattr " + m.destination);
+  }
+  return {};
+}
+
+Status bind_mount(int root, const oci::Mount& m, const MountOptions& o, const std::string& bundle) {
+  std::string source = m.source.empty() || m.source[0] == '/' ? m.source : path_join(bundle, m.source);
+  auto src = open_file(source, O_PATH);
+  if (!src) return std::move(src).error().wrap("bind source");
+  struct stat sb;
+  if (::fstat(src->get(), &sb) < 0) return sys_error("stat " + source);
+  auto target = make_in_root(root, m.destination, !S_ISDIR(sb.st_mode), 0755);
+  if (!target) return std::move(target).error();
+  if (::mount(fd_path(src->get()).c_str(), fd_path(target->get()).c_str(), nullptr,
+              MS_BIND | (o.flags & MS_REC), nullptr) < 0)
+    return sys_error("bind " + source);
+  unsigned long rest = o.flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
+  if (rest != 0) {
+    // Bind mounts ignore other flags: apply them with a remount of the new mount.
+    auto mounted = open_in_root(root, m.destination, O_PATH);
+    if (!mounted) return std::move(mounted).error();
+    BERTH_TRY(remount(mounted->get(), rest));
+  }
+  return set_propagation_and_attrs(root, m, o);
+}
+
+}  // namespace
+
+Status mount_entry(int root, const oci::Mount& m, const MountContext& ctx) {
+  MountOptions o = parse_mount_options(m.options);
+  std::string what = "mount " + (m.source.empty() ? m.type : m.source) + " on " + m.destination;
+  if (m.type == "bind" || o.bind()) {
+    if (m.type == "bind") o.flags |= MS_BIND;
+    if (auto r = bind_mount(root, m, o, ctx.bundle); !r) return std::move(r).error().wrap(what);
+    return {};
+  }
+  if (m.type == "cgroup") {
+    if (auto r = mount_cgroup(root, m.destination, o.flags, ctx.new_cgroup_ns); !r)
+      return std::move(r).error().wrap(what);
+    return {};
+  }
+  auto target = make_in_root(root, m.destination, false, 0755);
+  if (!target) return std::move(target).error().wrap(what);
+  if (m.type == "proc" || m.type == "sysfs") {
+    // Never mount procfs or sysfs over a symlink or a file the image planted.
+    struct stat sb;
+    auto exact = open_in_root(root, m.destination, O_PATH | O_NOFOLLOW);
+    if (!exact || ::fstat(exact->get(), &sb) < 0 || !S_ISDIR(sb.st_mode))
+      return invalid(what + ": destination is not a directory");
+  }
+  if (::mount(m.source.c_str(), fd_path(target->get()).c_str(), m.type.c_str(),
+              o.flags & ~MS_REMOUNT, o.data.empty() ? nullptr : o.data.c_str()) < 0)
+    return sys_error(what);
+  if (auto r = set_propagation_and_attrs(root, m, o); !r) return std::move(r).error().wrap(what);
+  return {};
+}
+
+}  // namespace berth::lnx

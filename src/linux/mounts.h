@@ -1,0 +1,54 @@
+// Mount options and mounting inside a container's root without leaving it.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/fd.h"
+#include "base/result.h"
+#include "oci/spec.h"
+
+namespace berth::lnx {
+
+// A mount's options turned into what mount(2) and mount_setattr(2) take.
+struct MountOptions {
+  unsigned long flags = 0;        // MS_RDONLY, MS_NOSUID, ... (MS_BIND, MS_REC)
+  unsigned long propagation = 0;  // MS_SHARED | MS_REC, ... applied after mounting
+  uint64_t attr_set = 0;          // MOUNT_ATTR_* from "rro", "rnosuid", ... (recursive)
+  uint64_t attr_clr = 0;
+  std::string data;               // options the kernel's filesystem parses: "mode=755,size=64k"
+  bool bind() const;
+};
+
+// Parses the spec's option strings. Unknown options become filesystem data,
+// as runc does.
+MountOptions parse_mount_options(const std::vector<std::string>& options);
+
+// Opens path below root (an O_PATH dirfd of the rootfs) with symlinks resolved
+// as if root were "/" (openat2 RESOLVE_IN_ROOT): nothing outside can be reached.
+Result<Fd> open_in_root(int root, const std::string& path, int flags);
+
+// Creates path below root (mkdir -p, or an empty file as its last component
+// when file is true), each step resolved inside root. Returns an O_PATH fd.
+Result<Fd> make_in_root(int root, const std::string& path, bool file, mode_t mode);
+
+// "/proc/self/fd/N": a name for an fd's file that mount(2) accepts.
+std::string fd_path(int fd);
+
+// What mounting needs to know about the container beyond the entry itself.
+struct MountContext {
+  std::string bundle;          // resolves relative bind sources
+  bool new_cgroup_ns = false;  // cgroup mounts show the namespace's root
+};
+
+// Mounts one spec entry below rootfs (an O_PATH fd of the rootfs directory).
+Status mount_entry(int rootfs, const oci::Mount& m, const MountContext& ctx);
+
+// Remounts the mount at target (an fd from open_in_root) with flags, keeping
+// the flags the kernel locks (nodev, nosuid, noexec, atime) in user namespaces.
+Status remount(int target, unsigned long flags);
+
+}  // namespace berth::lnx

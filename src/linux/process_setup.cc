@@ -1,0 +1,122 @@
+#include "linux/process_setup.h"
+
+#include <grp.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <climits>
+
+#include "base/file.h"
+
+namespace berth::lnx {
+
+Status set_rlimits(const std::vector<oci::Rlimit>& rlimits) {
+  for (const auto& r : rlimits) {
+    struct rlimit lim = {static_cast<rlim_t>(r.soft), static_cast<rlim_t>(r.hard)};
+    if (::setrlimit(static_cast<__rlimit_resource>(r.resource), &lim) < 0) {
+      Error e = sys_error("setrlimit " + r.type + " soft " + std::to_string(r.soft) + " hard " +
+                          std::to_string(r.hard));
+      if (e.code == EPERM)
+        e.message += " (raising a hard limit above the caller's needs CAP_SYS_RESOURCE)";
+      return e;
+    }
+  }
+  return {};
+}
+
+Status set_oom_score_adj(int value) {
+  if (auto r = write_file("/proc/self/oom_score_adj", std::to_string(value)); !r)
+    return std::move(r).error().wrap("set oom_score_adj " + std::to_string(value));
+  return {};
+}
+
+Status write_sysctls(const std::map<std::string, std::string>& sysctl) {
+  for (const auto& [key, value] : sysctl) {
+    std::string rel = key;
+    for (char& c : rel)
+      if (c == '.') c = '/';
+    if (rel.find("..") != std::string::npos)
+      return invalid("sysctl " + key + ": invalid name");
+    if (auto r = write_file("/proc/sys/" + rel, value); !r)
+      return std::move(r).error().wrap("sysctl " + key);
+  }
+  return {};
+}
+
+Status set_user(const oci::User& user, const CapSets* caps) {
+  if (caps) {
+    BERTH_TRY(drop_bounding(*caps));
+    // Keep the permitted set across the uid change; apply_caps trims it after.
+    if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) return sys_error("prctl PR_SET_KEEPCAPS");
+  }
+  std::vector<gid_t> groups(user.additional_gids.begin(), user.additional_gids.end());
+  // setgroups is denied in a user namespace whose gid_map was written with
+  // "deny"; then the process has no supplementary groups to drop anyway.
+  if (::setgroups(groups.size(), groups.data()) < 0 && !(errno == EPERM && groups.empty()))
+    return sys_error("setgroups");
+  if (::setresgid(user.gid, user.gid, user.gid) < 0)
+    return sys_error("setgid " + std::to_string(user.gid));
+  if (::setresuid(user.uid, user.uid, user.uid) < 0)
+    return sys_error("setuid " + std::to_string(user.uid));
+  if (caps) {
+    if (::prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) return sys_error("prctl PR_SET_KEEPCAPS");
+    BERTH_TRY(apply_caps(*caps));
+  }
+  if (user.umask) ::umask(static_cast<mode_t>(*user.umask & 0777));
+  return {};
+}
+
+Status enter_cwd(const std::string& cwd) {
+  if (::chdir(cwd.c_str()) < 0) return sys_error("chdir to cwd " + cwd);
+  char buf[PATH_MAX];
+  if (::getcwd(buf, sizeof buf) == nullptr || buf[0] != '/')
+    return invalid("cwd " + cwd + " is outside the container");
+  return {};
+}
+
+namespace {
+
+bool is_executable(const std::string& path) {
+  struct stat sb;
+  return ::stat(path.c_str(), &sb) == 0 && S_ISREG(sb.st_mode) && (sb.st_mode & 0111) != 0;
+}
+
+}  // namespace
+
+Result<std::string> find_executable(const std::string& name, const std::vector<std::string>& env) {
+  if (name.find('/') != std::string::npos) {
+    struct stat sb;
+    if (::stat(name.c_str(), &sb) < 0) return sys_error("exec: \"" + name + "\": stat " + name);
+    if (S_ISDIR(sb.st_mode))
+      return Error{EISDIR, "exec: \"" + name + "\": is a directory"};
+    return name;
+  }
+  std::string path;
+  bool have_path = false;
+  for (const auto& e : env) {
+    if (e.rfind("PATH=", 0) == 0) {
+      path = e.substr(5);
+      have_path = true;
+    }
+  }
+  if (!have_path) path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  for (const auto& dir : split(path, ':')) {
+    std::string candidate = path_join(dir.empty() ? "." : dir, name);
+    if (is_executable(candidate)) return candidate;
+  }
+  return Error{ENOENT, "exec: \"" + name + "\": executable file not found in $PATH"};
+}
+
+void reset_signals() {
+  struct sigaction sa = {};
+  sa.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < NSIG; ++sig) ::sigaction(sig, &sa, nullptr);
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+}
+
+}  // namespace berth::lnx

@@ -1,0 +1,37 @@
+// Process attributes of the container's init, applied between the rootfs set-up
+// and execve.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "linux/caps.h"
+#include "oci/spec.h"
+
+namespace berth::lnx {
+
+Status set_rlimits(const std::vector<oci::Rlimit>& rlimits);
+
+Status set_oom_score_adj(int value);
+
+// Writes each sysctl below /proc/sys (the container's /proc).
+Status write_sysctls(const std::map<std::string, std::string>& sysctl);
+
+// Supplementary groups, gid, uid, in that order; with caps, the bounding set is
+// trimmed first and the other sets applied after the uid change.
+Status set_user(const oci::User& user, const CapSets* caps);
+
+// chdir(cwd), then proof that the new cwd is inside the container's root: a
+// directory fd leaked from outside would make getcwd report "(unreachable)".
+Status enter_cwd(const std::string& cwd);
+
+// Finds args[0] like execvp, with PATH from the process's env (not berth's).
+// Errors read like runc's: exec: "nope": executable file not found in $PATH
+Result<std::string> find_executable(const std::string& name, const std::vector<std::string>& env);
+
+// Restores the signal mask and dispositions a freshly exec'd program expects.
+void reset_signals();
+
+}  // namespace berth::lnx

@@ -1,0 +1,28 @@
+// Creating the container's init with clone3(2).
+#pragma once
+
+#include <sys/types.h>
+
+#include "base/fd.h"
+#include "base/result.h"
+
+namespace berth::lnx {
+
+struct Child {
+  pid_t pid = 0;  // 0 in the child
+  Fd pidfd;       // the parent's handle: signals and waits without pid reuse races
+};
+
+// Forks like fork(2) but with clone `flags` (CLONE_NEW*) and, when
+// cgroup_fd >= 0, straight into that cgroup v2 directory (CLONE_INTO_CGROUP).
+// Returns pid 0 in the child. Falls back to clone(2) where clone3 is missing.
+// The caller must be single-threaded: the child continues on a copy of it.
+Result<Child> clone_child(unsigned long flags, int cgroup_fd = -1);
+
+// Waits for the child of pidfd to exit and returns its wait status.
+Result<int> wait_child(pid_t pid);
+
+// Converts a wait status into a shell-like exit code: the code, or 128+signal.
+int exit_code_of(int wait_status);
+
+}  // namespace berth::lnx

@@ -1,0 +1,58 @@
+// The sync protocol between berth (the parent) and the container's init
+// between clone and execve. A SOCK_SEQPACKET socketpair: one datagram per
+// message, so a message is never split or merged.
+//
+//   parent                          init
+//   ------                          ----
+//   clone ------------------------> (waits)
+//   uid/gid maps, cgroup, state
+//   kGo --------------------------> sets up namespaces, rootfs, process
+//                  <--------------- kReady   (or kError{errno, text}, then exits)
+//   create: exits; start opens the exec fifo later
+//   run:    kStart ---------------> execve
+//
+// If the parent dies, init reads EOF and exits: nothing is left running.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "base/fd.h"
+#include "base/result.h"
+
+namespace berth::lnx {
+
+enum class SyncType : uint32_t {
+  kGo = 1,     // parent -> init: the parent's set-up is done, go on
+  kReady = 2,  // init -> parent: the container is set up; init waits to exec
+  kStart = 3,  // parent -> init: exec the user's process now (run)
+  kError = 4,  // init -> parent: set-up failed; errno and message follow
+};
+
+struct SyncMessage {
+  SyncType type = SyncType::kError;
+  int32_t err = 0;
+  std::string text;
+};
+
+struct SyncPair {
+  Fd parent;
+  Fd child;
+};
+
+Result<SyncPair> make_sync_pair();
+
+Status sync_send(int fd, SyncType type, int32_t err = 0, std::string_view text = {});
+
+// Receives one message. EOF (the peer exited) is an error naming `peer`.
+Result<SyncMessage> sync_recv(int fd, const char* peer);
+
+// Receives one message and checks it is `want`. A kError message becomes an
+// Error carrying the init's errno and text.
+Status sync_expect(int fd, SyncType want, const char* peer);
+
+// Sent by init on failure: the error, then the caller _exits.
+void sync_send_error(int fd, const Error& e);
+
+}  // namespace berth::lnx

@@ -1,0 +1,82 @@
+#include "oci/names.h"
+
+#include <sched.h>
+#include <sys/resource.h>
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x80  // Linux 5.6; older libc headers lack it
+#endif
+
+namespace berth::oci {
+
+namespace {
+
+struct NamespaceInfo {
+  NamespaceType type;
+  const char* name;       // runtime-spec
+  const char* proc_name;  // /proc/PID/ns/<proc_name>
+  int clone_flag;
+};
+
+constexpr NamespaceInfo kNamespaces[] = {
+    {NamespaceType::kPid, "pid", "pid", CLONE_NEWPID},
+    {NamespaceType::kNetwork, "network", "net", CLONE_NEWNET},
+    {NamespaceType::kMount, "mount", "mnt", CLONE_NEWNS},
+    {NamespaceType::kIpc, "ipc", "ipc", CLONE_NEWIPC},
+    {NamespaceType::kUts, "uts", "uts", CLONE_NEWUTS},
+    {NamespaceType::kUser, "user", "user", CLONE_NEWUSER},
+    {NamespaceType::kCgroup, "cgroup", "cgroup", CLONE_NEWCGROUP},
+    {NamespaceType::kTime, "time", "time", CLONE_NEWTIME},
+};
+
+const NamespaceInfo& info(NamespaceType t) {
+  for (const auto& ns : kNamespaces)
+    if (ns.type == t) return ns;
+  return kNamespaces[0];  // unreachable: the table covers every enumerator
+}
+
+struct RlimitName {
+  const char* name;
+  int resource;
+};
+
+constexpr RlimitName kRlimits[] = {
+    {"RLIMIT_AS", RLIMIT_AS},
+    {"RLIMIT_CORE", RLIMIT_CORE},
+    {"RLIMIT_CPU", RLIMIT_CPU},
+    {"RLIMIT_DATA", RLIMIT_DATA},
+    {"RLIMIT_FSIZE", RLIMIT_FSIZE},
+    {"RLIMIT_LOCKS", RLIMIT_LOCKS},
+    {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK},
+    {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
+    {"RLIMIT_NICE", RLIMIT_NICE},
+    {"RLIMIT_NOFILE", RLIMIT_NOFILE},
+    {"RLIMIT_NPROC", RLIMIT_NPROC},
+    {"RLIMIT_RSS", RLIMIT_RSS},
+    {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},
+    {"RLIMIT_RTTIME", RLIMIT_RTTIME},
+    {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
+    {"RLIMIT_STACK", RLIMIT_STACK},
+};
+
+}  // namespace
+
+std::optional<NamespaceType> namespace_from_name(std::string_view name) {
+  for (const auto& ns : kNamespaces)
+    if (name == ns.name) return ns.type;
+  return std::nullopt;
+}
+
+const char* namespace_name(NamespaceType t) { return info(t).name; }
+
+const char* namespace_proc_name(NamespaceType t) { return info(t).proc_name; }
+
+int namespace_clone_flag(NamespaceType t) { return info(t).clone_flag; }
+
+std::optional<int> rlimit_from_name(std::string_view name) {
+  for (const auto& r : kRlimits)
+    if (name == r.name) return r.resource;
+  return std::nullopt;
+}
+
+}  // namespace berth::oci

@@ -1,0 +1,50 @@
+#include "runtime/container.h"
+
+#include <signal.h>
+
+#include <nlohmann/json.hpp>
+
+#include "base/proc.h"
+
+namespace berth::runtime {
+
+Result<Loaded> load(const state::Store& store, const std::string& id, bool lock) {
+  auto dir = lock ? store.lock(id) : store.open(id);
+  if (!dir) return std::move(dir).error();
+  auto st = dir->load();
+  Loaded c{std::move(*dir), {}, state::Status::kStopped};
+  if (st) {
+    c.st = std::move(*st);
+  } else {
+    c.st.id = id;  // pid 0: nothing to signal, only the directory to remove
+  }
+  c.status = state::derive_status(c.st, c.dir);
+  return c;
+}
+
+std::string oci_state_json(const state::ContainerState& st, state::Status status, bool pretty) {
+  bool alive = status != state::Status::kStopped && status != state::Status::kCreating;
+  nlohmann::ordered_json j = {
+      {"ociVersion", st.oci_version.empty() ? "1.2.0" : st.oci_version},
+      {"id", st.id},
+      {"pid", alive ? st.pid : 0},
+      {"status", state::status_name(status)},
+      {"bundle", st.bundle},
+      {"rootfs", st.rootfs},
+      {"created", st.created},
+      {"owner", ""},
+  };
+  if (!st.annotations.empty()) j["annotations"] = st.annotations;
+  return pretty ? j.dump(2) : j.dump();
+}
+
+Status destroy(Loaded& c) {
+  if (c.st.pid > 0 && process_alive(c.st.pid, c.st.pid_start)) {
+    if (auto r = signal_process(c.st.pid, c.st.pid_start, SIGKILL); !r && r.error().code != ESRCH)
+      return std::move(r).error();
+    BERTH_TRY(wait_exited(c.st.pid, 10000));
+  }
+  return c.dir.remove();
+}
+
+}  // namespace berth::runtime

@@ -1,0 +1,233 @@
+#include "runtime/create.h"
+
+#include <fcntl.h>
+#include <linux/nsfs.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/file.h"
+#include "base/proc.h"
+#include "linux/sync.h"
+#include "oci/names.h"
+#include "oci/parse.h"
+
+namespace berth::runtime {
+
+namespace {
+
+std::string absolute(const std::string& path) {
+  if (!path.empty() && path[0] == '/') return path_clean(path);
+  char cwd[4096];
+  if (::getcwd(cwd, sizeof cwd) == nullptr) return path_clean(path);
+  return path_clean(path_join(cwd, path));
+}
+
+Result<oci::Spec> load_spec(const std::string& bundle) {
+  std::string path = path_join(bundle, "config.json");
+  auto text = read_file(path);
+  if (!text) return std::move(text).error();
+  auto spec = oci::parse_spec(*text);
+  if (!spec) return std::move(spec).error().wrap(path);
+  return spec;
+}
+
+// What the parent resolves before clone: host-dependent checks that the
+// parser cannot do, and the fds of namespaces to join.
+struct Prepared {
+  lnx::InitConfig init;
+  unsigned long clone_flags = 0;
+  std::vector<Fd> ns_fds;
+  std::vector<std::string> warnings;
+};
+
+Status prepare_namespaces(const oci::Spec& spec, Prepared& p) {
+  if (!spec.linux_) return {};
+  const auto& nss = spec.linux_->namespaces;
+  for (size_t i = 0; i < nss.size(); ++i) {
+    const auto& ns = nss[i];
+    int flag = oci::namespace_clone_flag(ns.type);
+    std::string field = "linux.namespaces[" + std::to_string(i) + "]";
+    if (ns.type == oci::NamespaceType::kTime)
+      return make_error(ErrorKind::kNotImplemented, field + ": time namespaces are not supported yet");
+    if (ns.path.empty()) {
+      p.clone_flags |= static_cast<unsigned long>(flag);
+      continue;
+    }
+    if (ns.type == oci::NamespaceType::kUser || ns.type == oci::NamespaceType::kPid)
+      return make_error(ErrorKind::kNotImplemented,
+                        field + ": joining a " + oci::namespace_name(ns.type) +
+                            " namespace by path is not supported yet");
+    auto fd = open_file(ns.path, O_RDONLY);
+    if (!fd) return std::move(fd).error().wrap(field + ".path");
+    int type = ::ioctl(fd->get(), NS_GET_NSTYPE);
+    if (type != flag)
+      return invalid(field + ".path: " + ns.path + " is not a " + oci::namespace_name(ns.type) +
+                     " namespace");
+    p.init.join_ns.emplace_back(fd->get(), flag);
+    p.ns_fds.push_back(std::move(*fd));
+  }
+  return {};
+}
+
+Result<Prepared> prepare(const oci::Spec& spec, const std::string& bundle, const CreateOptions& opts,
+                         lnx::Park park) {
+  Prepared p;
+  if (!spec.process) return invalid("process: required to create a container");
+  if (spec.process->terminal && opts.console_socket.empty() && opts.detach)
+    return invalid("process.terminal: a terminal needs --console-socket when berth detaches");
+  if (spec.process->terminal)
+    return make_error(ErrorKind::kNotImplemented, "process.terminal: terminals are not supported yet");
+  std::string rootfs = spec.root.path[0] == '/' ? spec.root.path : path_join(bundle, spec.root.path);
+  struct stat sb;
+  if (::stat(rootfs.c_str(), &sb) < 0) {
+    Error e = sys_error("root.path: rootfs " + rootfs);
+    e.kind = ErrorKind::kInvalidArgument;
+    return e;
+  }
+  if (!S_ISDIR(sb.st_mode)) return invalid("root.path: rootfs " + rootfs + " is not a directory");
+  BERTH_TRY(prepare_namespaces(spec, p));
+
+  auto& init = p.init;
+  init.spec = &spec;
+  init.rootfs.rootfs = path_clean(rootfs);
+  init.rootfs.mount.bundle = bundle;
+  init.rootfs.mount.new_cgroup_ns = p.clone_flags & CLONE_NEWCGROUP;
+  init.rootfs.userns = p.clone_flags & CLONE_NEWUSER;
+  init.rootfs.no_pivot = opts.no_pivot;
+  init.new_mount_ns = p.clone_flags & CLONE_NEWNS;
+  init.new_uts_ns = p.clone_flags & CLONE_NEWUTS;
+  init.new_user_ns = p.clone_flags & CLONE_NEWUSER;
+  init.park = park;
+  init.preserve_fds = opts.preserve_fds;
+  if ((!spec.hostname.empty() || !spec.domainname.empty()) && !init.new_uts_ns)
+    return invalid("hostname: setting it needs a new uts namespace in linux.namespaces");
+  if (!init.new_mount_ns)
+    return make_error(ErrorKind::kNotImplemented, "linux.namespaces: a new mount namespace is required");
+  if (spec.process->capabilities) {
+    init.has_caps = true;
+    init.caps = lnx::resolve_caps(*spec.process->capabilities, p.warnings);
+  }
+  return p;
+}
+
+std::string id_map_text(const std::vector<oci::IdMapping>& maps) {
+  std::string out;
+  for (const auto& m : maps)
+    out += std::to_string(m.container_id) + " " + std::to_string(m.host_id) + " " +
+           std::to_string(m.size) + "\n";
+  return out;
+}
+
+Status write_id_maps(pid_t pid, const oci::Linux& lx) {
+  std::string proc = "/proc/" + std::to_string(pid);
+  BERTH_TRY_CTX(write_file(proc + "/uid_map", id_map_text(lx.uid_mappings)), "write uid_map");
+  BERTH_TRY_CTX(write_file(proc + "/gid_map", id_map_text(lx.gid_mappings)), "write gid_map");
+  return {};
+}
+
+// Undoes a half-made create: the init (and with it its mount namespace) and
+// the state directory. Runs on every error path after the directory exists.
+void rollback(Created& c) {
+  if (c.init.pid > 0) {
+    ::kill(c.init.pid, SIGKILL);
+    (void)lnx::wait_child(c.init.pid);
+  }
+  (void)c.c.dir.remove();
+}
+
+}  // namespace
+
+Status write_pid_file(const std::string& path, int pid) {
+  std::string abs = absolute(path);
+  auto slash = abs.rfind('/');
+  std::string dir = slash == 0 ? "/" : abs.substr(0, slash);
+  auto dfd = open_file(dir, O_RDONLY | O_DIRECTORY);
+  if (!dfd) return std::move(dfd).error().wrap("write pid file");
+  return write_file_atomic(dfd->get(), abs.substr(slash + 1), std::to_string(pid), 0644);
+}
+
+Result<Created> create(const state::Store& store, const CreateOptions& opts, lnx::Park park) {
+  std::string ctx = "create " + opts.id;
+  BERTH_TRY_CTX(state::validate_id(opts.id), ctx);
+  std::string bundle = absolute(opts.bundle);
+  auto spec = load_spec(bundle);
+  if (!spec) return std::move(spec).error().wrap(ctx);
+  auto prep = prepare(*spec, bundle, opts, park);
+  if (!prep) return std::move(prep).error().wrap(ctx);
+  lnx::InitConfig& init = prep->init;
+  init.spec = &*spec;
+
+  auto dir = store.create(opts.id);
+  if (!dir) return std::move(dir).error().wrap(ctx);
+  Created out{Loaded{std::move(*dir), {}, state::Status::kCreating}, {}, {}, std::move(prep->warnings)};
+  auto fail = [&](Error e) -> Error {
+    rollback(out);
+    return std::move(e).wrap(ctx);
+  };
+
+  state::ContainerState& st = out.c.st;
+  st.id = opts.id;
+  st.oci_version = spec->oci_version;
+  st.bundle = bundle;
+  st.rootfs = init.rootfs.rootfs;
+  st.created = now_rfc3339_nano();
+  st.annotations = spec->annotations;
+  if (auto r = out.c.dir.save(st); !r) return fail(std::move(r).error());
+
+  Fd fifo;
+  if (park == lnx::Park::kExecFifo) {
+    if (::mkfifoat(out.c.dir.fd(), state::kExecFifo, 0622) < 0) return fail(sys_error("mkfifo exec.fifo"));
+    // O_RDWR never blocks; the init keeps this end and blocks reading it.
+    auto f = open_at(out.c.dir.fd(), state::kExecFifo, O_RDWR);
+    if (!f) return fail(std::move(f).error());
+    fifo = std::move(*f);
+    init.exec_fifo = fifo.get();
+  }
+  auto sync = lnx::make_sync_pair();
+  if (!sync) return fail(std::move(sync).error());
+  init.sync_fd = sync->child.get();
+  init.close_fds = {out.c.dir.fd(), sync->parent.get()};
+
+  auto child = lnx::clone_child(prep->clone_flags);
+  if (!child) return fail(std::move(child).error());
+  if (child->pid == 0) lnx::run_init(init);
+  out.init = std::move(*child);
+  sync->child.reset();
+  fifo.reset();
+  out.sync = std::move(sync->parent);
+
+  // Record the pid before the init does anything, so a crash from here on
+  // leaves a container that delete --force can find and kill.
+  st.pid = out.init.pid;
+  st.pid_start = process_start_time(st.pid);
+  if (auto r = out.c.dir.save(st); !r) return fail(std::move(r).error());
+  if (init.new_user_ns) {
+    if (auto r = write_id_maps(st.pid, *spec->linux_); !r) return fail(std::move(r).error());
+  }
+  if (auto r = lnx::sync_send(out.sync.get(), lnx::SyncType::kGo); !r) return fail(std::move(r).error());
+  if (auto r = lnx::sync_expect(out.sync.get(), lnx::SyncType::kReady, "container init"); !r)
+    return fail(std::move(r).error());
+  if (!opts.pid_file.empty()) {
+    if (auto r = write_pid_file(opts.pid_file, st.pid); !r) return fail(std::move(r).error());
+  }
+  out.c.status = park == lnx::Park::kExecFifo ? state::Status::kCreated : state::Status::kRunning;
+  return out;
+}
+
+Status start_now(Created& c) {
+  BERTH_TRY(lnx::sync_send(c.sync.get(), lnx::SyncType::kStart));
+  // The init's end of the socket is close-on-exec: EOF means execve succeeded.
+  auto m = lnx::sync_recv(c.sync.get(), "container init");
+  c.sync.reset();
+  if (!m) {
+    if (m.error().code == EPIPE) return {};
+    return std::move(m).error();
+  }
+  if (m->type == lnx::SyncType::kError) return Error{m->err, std::move(m->text)};
+  return Error{EPROTO, "sync: unexpected message after start"};
+}
+
+}  // namespace berth::runtime

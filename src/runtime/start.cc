@@ -1,0 +1,41 @@
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "base/file.h"
+#include "runtime/commands.h"
+#include "runtime/container.h"
+
+namespace berth::runtime {
+
+Status start(const state::Store& store, const std::string& id) {
+  std::string ctx = "start " + id;
+  auto c = load(store, id, true);
+  if (!c) return std::move(c).error().wrap(ctx);
+  switch (c->status) {
+    case state::Status::kCreated: break;
+    case state::Status::kStopped:
+      return make_error(ErrorKind::kConflict, ctx + ": cannot start a container that has stopped");
+    default:
+      return make_error(ErrorKind::kConflict, ctx + ": cannot start an already " +
+                                                  state::status_name(c->status) + " container");
+  }
+  // The init holds the fifo open for reading; O_NONBLOCK makes a vanished
+  // init an ENXIO instead of a hang.
+  int fd = ::openat(c->dir.fd(), state::kExecFifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    Error e = sys_error("open exec fifo");
+    if (e.code == ENXIO) {
+      (void)::unlinkat(c->dir.fd(), state::kExecFifo, 0);
+      return make_error(ErrorKind::kConflict, ctx + ": the container's init is not waiting to start");
+    }
+    return std::move(e).wrap(ctx);
+  }
+  Fd fifo(fd);
+  if (::write(fd, "0", 1) != 1) return sys_error("write exec fifo").wrap(ctx);
+  // Unlinked after the write: a crash in between leaves "created" and a retry
+  // finds no reader, rather than an init that waits forever.
+  if (::unlinkat(c->dir.fd(), state::kExecFifo, 0) < 0) return sys_error("remove exec fifo").wrap(ctx);
+  return {};
+}
+
+}  // namespace berth::runtime

@@ -1,0 +1,165 @@
+#include "state/store.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "base/file.h"
+
+namespace berth::state {
+
+using nlohmann::json;
+
+std::string encode_state(const ContainerState& st) {
+  json j = {
+      {"id", st.id},
+      {"ociVersion", st.oci_version},
+      {"pid", st.pid},
+      {"pidStart", st.pid_start},
+      {"bundle", st.bundle},
+      {"rootfs", st.rootfs},
+      {"created", st.created},
+      {"annotations", st.annotations},
+      {"cgroupPaths", st.cgroup_paths},
+      {"pidNsShared", st.pid_ns_shared},
+  };
+  return j.dump();
+}
+
+Result<ContainerState> decode_state(std::string_view text) {
+  // The file is ours, but a user may have edited it by hand: check every type.
+  json j = json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return invalid("state.json: not a JSON object");
+  ContainerState st;
+  try {
+    st.id = j.at("id").get<std::string>();
+    st.oci_version = j.value("ociVersion", "");
+    st.pid = j.at("pid").get<int>();
+    st.pid_start = j.value("pidStart", uint64_t{0});
+    st.bundle = j.value("bundle", "");
+    st.rootfs = j.value("rootfs", "");
+    st.created = j.value("created", "");
+    st.annotations = j.value("annotations", std::map<std::string, std::string>{});
+    st.cgroup_paths = j.value("cgroupPaths", std::vector<std::string>{});
+    st.pid_ns_shared = j.value("pidNsShared", false);
+  } catch (const json::exception& e) {
+    return invalid(std::string("state.json: ") + e.what());
+  }
+  if (st.pid < 0) return invalid("state.json: pid: negative");
+  return st;
+}
+
+Status validate_id(const std::string& id) {
+  if (id.empty()) return invalid("container id must not be empty");
+  if (id.size() > 255) return invalid("invalid container id: longer than 255 characters");
+  if (id == "." || id == "..") return invalid("invalid container id \"" + id + "\"");
+  for (char c : id) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '+' || c == '-' || c == '.';
+    if (!ok) return invalid("invalid container id \"" + id + "\": only [A-Za-z0-9_+.-] allowed");
+  }
+  return {};
+}
+
+Status ContainerDir::save(const ContainerState& st) const {
+  return write_file_atomic(dir_.get(), kStateFile, encode_state(st), 0600);
+}
+
+Result<ContainerState> ContainerDir::load() const {
+  auto fd = open_at(dir_.get(), kStateFile, O_RDONLY);
+  if (!fd) return std::move(fd).error().wrap("container " + id_);
+  auto text = read_fd(fd->get());
+  if (!text) return std::move(text).error().wrap(path_ + "/" + kStateFile);
+  auto st = decode_state(*text);
+  if (!st) return std::move(st).error().wrap(path_);
+  return st;
+}
+
+bool ContainerDir::has(const char* name) const {
+  struct stat sb;
+  return ::fstatat(dir_.get(), name, &sb, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+Status ContainerDir::remove() {
+  auto slash = path_.rfind('/');
+  std::string parent = path_.substr(0, slash == 0 ? 1 : slash);
+  auto pfd = open_file(parent, O_RDONLY | O_DIRECTORY);
+  if (!pfd) return std::move(pfd).error();
+  return remove_all_at(pfd->get(), id_);
+}
+
+Result<ContainerDir> Store::create(const std::string& id) const {
+  BERTH_TRY(validate_id(id));
+  if (::mkdir(root_.c_str(), 0700) < 0 && errno != EEXIST) {
+    BERTH_TRY_CTX(mkdir_all(root_, 0700), "create state root");
+  }
+  std::string path = path_join(root_, id);
+  if (::mkdir(path.c_str(), 0700) < 0) {
+    if (errno == EEXIST)
+      return make_error(ErrorKind::kAlreadyExists, "container with id \"" + id + "\" already exists");
+    return sys_error("mkdir " + path);
+  }
+  auto dir = open_dir(id, true);
+  if (!dir) ::rmdir(path.c_str());
+  return dir;
+}
+
+Result<ContainerDir> Store::lock(const std::string& id) const { return open_dir(id, true); }
+Result<ContainerDir> Store::open(const std::string& id) const { return open_dir(id, false); }
+
+Result<ContainerDir> Store::open_dir(const std::string& id, bool take_lock) const {
+  BERTH_TRY(validate_id(id));
+  std::string path = path_join(root_, id);
+  int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP)
+      return make_error(ErrorKind::kNotFound, "container \"" + id + "\" does not exist");
+    return sys_error("open " + path);
+  }
+  Fd dir(fd);
+  if (take_lock) {
+    while (::flock(fd, LOCK_EX) < 0) {
+      if (errno != EINTR) return sys_error("lock " + path);
+    }
+    // The holder we waited for may have deleted the container.
+    struct stat sb;
+    if (::fstat(fd, &sb) < 0) return sys_error("stat " + path);
+    if (sb.st_nlink == 0)
+      return make_error(ErrorKind::kNotFound, "container \"" + id + "\" does not exist");
+  }
+  return ContainerDir(id, path, std::move(dir), take_lock);
+}
+
+Result<std::vector<std::string>> Store::list() const {
+  std::vector<std::string> ids;
+  DIR* d = ::opendir(root_.c_str());
+  if (d == nullptr) {
+    if (errno == ENOENT) return ids;
+    return sys_error("open " + root_);
+  }
+  while (struct dirent* e = ::readdir(d)) {
+    std::string name = e->d_name;
+    if (name == "." || name == ".." || e->d_type != DT_DIR) continue;
+    if (validate_id(name)) ids.push_back(std::move(name));
+  }
+  ::closedir(d);
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+bool is_locked(const ContainerDir& dir) {
+  if (dir.locked()) return false;
+  // A second open file description, so a lock this process holds counts too.
+  int fd = ::openat(dir.fd(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return false;
+  bool locked = ::flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+  ::close(fd);
+  return locked;
+}
+
+}  // namespace berth::state

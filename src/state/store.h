@@ -1,0 +1,96 @@
+// The state store: one directory per container under the runtime root
+// (--root, default /run/berth), holding state.json and the exec fifo.
+//
+// Contracts:
+// - state.json is replaced atomically (temp file + rename): readers never lock
+//   and never see a torn file.
+// - Commands that change a container hold its lock (flock on its directory)
+//   for their whole run, so concurrent commands on one id are serialised.
+// - Anything create makes is recorded here before it is made, so delete
+//   --force can undo a half-made container. A directory without a readable
+//   state.json is still deletable.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "base/fd.h"
+#include "base/result.h"
+
+namespace berth::state {
+
+inline constexpr char kStateFile[] = "state.json";
+inline constexpr char kExecFifo[] = "exec.fifo";
+
+// What berth remembers about one container.
+struct ContainerState {
+  std::string id;
+  std::string oci_version;   // of the config it was created from
+  int pid = 0;               // the init process, 0 until cloned
+  uint64_t pid_start = 0;    // its start time (/proc/PID/stat field 22), guards pid reuse
+  std::string bundle;        // absolute
+  std::string rootfs;        // absolute
+  std::string created;       // RFC 3339, UTC
+  std::map<std::string, std::string> annotations;
+  std::vector<std::string> cgroup_paths;  // every cgroup directory create made
+  bool pid_ns_shared = false;  // init shares the host's pid namespace: kill via cgroup
+};
+
+std::string encode_state(const ContainerState& st);
+Result<ContainerState> decode_state(std::string_view text);
+
+// Checks a container id: 1..255 chars of [A-Za-z0-9_+.-], not "." or "..".
+Status validate_id(const std::string& id);
+
+// One container's directory, open and locked for as long as this object lives.
+class ContainerDir {
+ public:
+  ContainerDir(std::string id, std::string path, Fd dir, bool locked)
+      : id_(std::move(id)), path_(std::move(path)), dir_(std::move(dir)), locked_(locked) {}
+
+  const std::string& id() const { return id_; }
+  const std::string& path() const { return path_; }
+  int fd() const { return dir_.get(); }
+  // True when this object holds the container's lock.
+  bool locked() const { return locked_; }
+
+  Status save(const ContainerState& st) const;
+  Result<ContainerState> load() const;
+  bool has(const char* name) const;
+  // Removes the directory and everything in it.
+  Status remove();
+
+ private:
+  std::string id_;
+  std::string path_;
+  Fd dir_;
+  bool locked_ = false;
+};
+
+class Store {
+ public:
+  explicit Store(std::string root) : root_(std::move(root)) {}
+  const std::string& root() const { return root_; }
+
+  // Makes the container's directory and locks it; kAlreadyExists if the id is taken.
+  Result<ContainerDir> create(const std::string& id) const;
+  // Opens and locks an existing container; kNotFound if there is none.
+  Result<ContainerDir> lock(const std::string& id) const;
+  // Opens without locking, for readers (state, list).
+  Result<ContainerDir> open(const std::string& id) const;
+  // Ids of every container directory, sorted.
+  Result<std::vector<std::string>> list() const;
+
+ private:
+  Result<ContainerDir> open_dir(const std::string& id, bool take_lock) const;
+  std::string root_;
+};
+
+// True when someone other than this ContainerDir holds the container's lock.
+bool is_locked(const ContainerDir& dir);
+
+}  // namespace berth::state
