@@ -64,8 +64,8 @@ Status prepare_namespaces(const oci::Spec& spec, Prepared& p) {
     if (!fd) return std::move(fd).error().wrap(field + ".path");
     int type = ::ioctl(fd->get(), NS_GET_NSTYPE);
     if (type != flag)
-      return invalid(field + ".path: " + ns.path + " is not a " + oci::namespace_name(ns.type) +
-                     " namespace");
+      return invalid(field + ".path: " + ns.path + " is not a namespace of type " +
+                     oci::namespace_name(ns.type));
     p.init.join_ns.emplace_back(fd->get(), flag);
     p.ns_fds.push_back(std::move(*fd));
   }

@@ -1,0 +1,69 @@
+// Test harness for integration tests: each test gets a private --root and
+// bundle under a temp dir, a config built from runc's default spec with the
+// test rootfs (busybox + probe), and cleanup that runs even when the test
+// fails: delete --force of every container, then the temp dir.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <sys/types.h>
+
+#include <atomic>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace berth::test {
+
+struct RunResult {
+  int code = -1;  // exit code, 128+signal, or -1 on timeout
+  std::string out;
+  std::string err;
+};
+
+// Runs argv with stdin from /dev/null and stdout/stderr to files, so a
+// container that inherits them cannot hold the test up. Waits for argv[0]'s
+// process only.
+// When started is given, the child's pid is stored there once it runs.
+RunResult run_cmd(const std::vector<std::string>& argv, int timeout_ms = 60000,
+                  std::atomic<pid_t>* started = nullptr);
+
+// True if pid exists and is not a zombie.
+bool pid_alive(int pid);
+
+// The mount points of /proc/self/mountinfo, for before/after comparisons.
+std::vector<std::string> mount_points();
+
+// Parses "key=value" lines of probe output.
+std::map<std::string, std::string> parse_probe(const std::string& out);
+
+class BerthTest : public ::testing::Test {
+ protected:
+  void SetUp() override;
+  void TearDown() override;
+
+  // berth --root <private root> args...
+  RunResult berth(std::vector<std::string> args, int timeout_ms = 60000,
+                  std::atomic<pid_t>* started = nullptr);
+  // Writes config to <bundle>/config.json.
+  void write_config();
+  // Sets process.args and writes the config.
+  void set_args(std::vector<std::string> args);
+  // The container's status from `berth state`, or "" if state fails.
+  std::string status_of(const std::string& id);
+  // Polls until the container reaches status or timeout; returns the last status.
+  std::string wait_status(const std::string& id, const std::string& status, int timeout_ms = 5000);
+
+  std::string tmp_;
+  std::string root_;    // --root
+  std::string bundle_;  // holds config.json
+  nlohmann::json config_;
+};
+
+// A runc-style default config for the test rootfs, without a terminal.
+nlohmann::json default_config();
+
+std::string read_text(const std::string& path);
+bool exists(const std::string& path);
+
+}  // namespace berth::test
