@@ -1,7 +1,4 @@
-#include <signal.h>
 #include <sys/prctl.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 
 #include "cli/command.h"
 #include "cli/create_options.h"
@@ -9,31 +6,6 @@
 #include "runtime/commands.h"
 
 namespace berth::cli {
-
-namespace {
-
-// Forwards every signal berth receives to the init until it exits; returns its
-// wait status. Signals are blocked (since before clone) and taken here
-// synchronously, so none is lost or delivered to berth itself.
-int forward_signals(pid_t pid, int pidfd) {
-  sigset_t all;
-  sigfillset(&all);
-  for (;;) {
-    siginfo_t info;
-    int sig = sigwaitinfo(&all, &info);
-    if (sig < 0) continue;
-    if (sig == SIGCHLD) {
-      int status;
-      pid_t r;
-      while ((r = ::waitpid(-1, &status, WNOHANG)) > 0)
-        if (r == pid) return status;
-      continue;
-    }
-    ::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0);
-  }
-}
-
-}  // namespace
 
 int cmd_run(Context& ctx, CommandArgs args) {
   Args a;
@@ -44,9 +16,7 @@ int cmd_run(Context& ctx, CommandArgs args) {
   opts.detach = a.flag("detach");
 
   if (!opts.detach) {
-    sigset_t all;
-    sigfillset(&all);
-    ::sigprocmask(SIG_BLOCK, &all, nullptr);
+    lnx::block_signals();
     // Orphans of the container (without a pid namespace) are reaped here.
     if (!a.flag("no-subreaper")) ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
   }
@@ -62,7 +32,7 @@ int cmd_run(Context& ctx, CommandArgs args) {
   pid_t pid = created->init.pid;
   lnx::Child init = std::move(created->init);
   { runtime::Loaded unlock = std::move(created->c); }  // others may act on it while it runs
-  int status = forward_signals(pid, init.pidfd.get());
+  int status = lnx::wait_forwarding_signals(pid, init.pidfd.get());
   if (!a.flag("keep")) {
     if (auto r = runtime::remove(ctx.store, opts.id, true); !r) fail(ctx, r.error());
   }

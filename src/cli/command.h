@@ -38,6 +38,7 @@ int cmd_kill(Context& ctx, CommandArgs args);
 int cmd_delete(Context& ctx, CommandArgs args);
 int cmd_spec(Context& ctx, CommandArgs args);
 int cmd_features(Context& ctx, CommandArgs args);
+int cmd_exec(Context& ctx, CommandArgs args);
 
 // Options create and run share.
 std::span<const Option> create_options();

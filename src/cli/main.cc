@@ -33,6 +33,7 @@ const CommandEntry kCommands[] = {
     {"create", cmd_create, "create a container"},
     {"start", cmd_start, "start the user process of a created container"},
     {"run", cmd_run, "create and start a container"},
+    {"exec", cmd_exec, "run a new process inside a running container"},
     {"state", cmd_state, "print the state of a container"},
     {"list", cmd_list, "list containers"},
     {"ls", cmd_list, "list containers"},
@@ -43,7 +44,7 @@ const CommandEntry kCommands[] = {
 };
 
 // Known to runc's callers but not done by berth yet: a clear error, never a silent no-op.
-const char* const kNotImplemented[] = {"exec", "ps", "pause", "resume", "update", "events",
+const char* const kNotImplemented[] = {"ps", "pause", "resume", "update", "events",
                                        "checkpoint", "restore"};
 
 void print_version() {

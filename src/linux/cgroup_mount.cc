@@ -9,6 +9,7 @@
 
 #include "base/file.h"
 #include "linux/mounts.h"
+#include "linux/cgroup_join.h"
 #include "linux/mountinfo.h"
 
 namespace berth::lnx {
@@ -16,36 +17,6 @@ namespace berth::lnx {
 namespace {
 
 constexpr char kHostCgroup[] = "/sys/fs/cgroup";
-
-// /proc/self/cgroup: controller list ("cpu,cpuacct", "name=systemd", "" for v2) -> path.
-Result<std::map<std::string, std::string>> own_cgroups() {
-  auto text = read_file("/proc/self/cgroup");
-  if (!text) return std::move(text).error();
-  std::map<std::string, std::string> out;
-  for (const auto& line : split(*text, '\n')) {
-    auto a = line.find(':');
-    auto b = a == std::string::npos ? a : line.find(':', a + 1);
-    if (b == std::string::npos) continue;
-    out[line.substr(a + 1, b - a - 1)] = line.substr(b + 1);
-  }
-  return out;
-}
-
-// The controllers a v1 mount carries, in the order /proc/self/cgroup names them.
-std::string controllers_of(const MountInfo& mi, const std::map<std::string, std::string>& own) {
-  auto opts = split(mi.super_options, ',');
-  for (const auto& [ctrls, path] : own) {
-    if (ctrls.empty()) continue;
-    bool all = true;
-    for (const auto& c : split(ctrls, ',')) {
-      bool found = false;
-      for (const auto& o : opts) found = found || o == c;
-      all = all && found;
-    }
-    if (all) return ctrls;
-  }
-  return "";
-}
 
 // Mounts one hierarchy at target: fresh in a new cgroup namespace, else a bind
 // of the process's own cgroup directory.
@@ -72,7 +43,7 @@ Status mount_cgroup(int root, const std::string& dest, unsigned long flags, bool
   flags &= ~(MS_BIND | MS_REC | MS_REMOUNT);
   auto infos = read_mountinfo();
   if (!infos) return std::move(infos).error();
-  auto own = own_cgroups();
+  auto own = proc_cgroups("self");
   if (!own) return std::move(own).error();
   auto target = make_in_root(root, dest, false, 0755);
   if (!target) return std::move(target).error();
@@ -100,8 +71,8 @@ Status mount_cgroup(int root, const std::string& dest, unsigned long flags, bool
     if (name.empty() || name.find('/') != std::string::npos) continue;
     std::string ctrls;
     if (mi.fs_type == "cgroup") {
-      ctrls = controllers_of(mi, *own);
-      if (ctrls.empty()) continue;
+      ctrls = hierarchy_key(mi, *own);
+      if (ctrls.empty() || ctrls == "-") continue;
     } else if (mi.fs_type != "cgroup2") {
       continue;
     }

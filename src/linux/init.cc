@@ -1,10 +1,7 @@
 #include "linux/init.h"
 
 #include <fcntl.h>
-#include <linux/close_range.h>
 #include <sched.h>
-#include <sys/prctl.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "linux/process_setup.h"
@@ -13,13 +10,6 @@
 namespace berth::lnx {
 
 namespace {
-
-std::vector<char*> c_strings(const std::vector<std::string>& v) {
-  std::vector<char*> out;
-  for (const auto& s : v) out.push_back(const_cast<char*>(s.c_str()));
-  out.push_back(nullptr);
-  return out;
-}
 
 Status wait_for_start(const InitConfig& cfg, bool& parent_gone) {
   if (cfg.park == Park::kSync) return sync_expect(cfg.sync_fd, SyncType::kStart, "berth");
@@ -64,29 +54,13 @@ Status init_steps(const InitConfig& cfg, bool& parent_gone) {
   if (spec.linux_) BERTH_TRY(write_sysctls(spec.linux_->sysctl));
   if (cfg.new_mount_ns) BERTH_TRY(finish_rootfs(spec));
 
-  // Limits and the OOM score need privileges the user switch drops.
-  BERTH_TRY(set_rlimits(proc.rlimits));
-  if (proc.oom_score_adj) BERTH_TRY(set_oom_score_adj(*proc.oom_score_adj));
-  BERTH_TRY(set_user(proc.user, cfg.has_caps ? &cfg.caps : nullptr));
-  // After the user switch, so the cwd is checked with the user's permissions.
-  BERTH_TRY(enter_cwd(proc.cwd));
-  if (proc.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-    return sys_error("prctl PR_SET_NO_NEW_PRIVS");
-  // Resolve the program now so a missing one fails create, not start.
-  auto path = find_executable(proc.args[0], proc.env);
+  // The program is resolved here, so a missing one fails create, not start.
+  auto path = prepare_process(proc, cfg.has_caps ? &cfg.caps : nullptr);
   if (!path) return std::move(path).error();
 
   BERTH_TRY(sync_send(cfg.sync_fd, SyncType::kReady));
   BERTH_TRY(wait_for_start(cfg, parent_gone));
-
-  reset_signals();
-  // Only stdio and the preserved fds survive execve; ours are O_CLOEXEC, and
-  // anything else the caller leaked to us is marked so here.
-  ::syscall(SYS_close_range, 3 + cfg.preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC);
-  auto argv = c_strings(proc.args);
-  auto envp = c_strings(proc.env);
-  ::execve(path->c_str(), argv.data(), envp.data());
-  return sys_error("exec " + *path);
+  return exec_process(proc, *path, cfg.preserve_fds);
 }
 
 }  // namespace

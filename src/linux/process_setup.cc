@@ -1,10 +1,12 @@
 #include "linux/process_setup.h"
 
 #include <grp.h>
+#include <linux/close_range.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <climits>
@@ -117,6 +119,36 @@ void reset_signals() {
   sigset_t none;
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
+}
+
+}  // namespace berth::lnx
+
+namespace berth::lnx {
+
+Result<std::string> prepare_process(const oci::Process& proc, const CapSets* caps) {
+  // Limits and the OOM score need privileges the user switch drops.
+  BERTH_TRY(set_rlimits(proc.rlimits));
+  if (proc.oom_score_adj) BERTH_TRY(set_oom_score_adj(*proc.oom_score_adj));
+  BERTH_TRY(set_user(proc.user, caps));
+  // After the user switch, so the cwd is checked with the user's permissions.
+  BERTH_TRY(enter_cwd(proc.cwd));
+  if (proc.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+    return sys_error("prctl PR_SET_NO_NEW_PRIVS");
+  return find_executable(proc.args[0], proc.env);
+}
+
+Error exec_process(const oci::Process& proc, const std::string& path, int preserve_fds) {
+  reset_signals();
+  // Only stdio and the preserved fds survive execve; ours are O_CLOEXEC, and
+  // anything else the caller leaked to us is marked so here.
+  ::syscall(SYS_close_range, 3 + preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC);
+  std::vector<char*> argv, envp;
+  for (const auto& a : proc.args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  for (const auto& e : proc.env) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+  ::execve(path.c_str(), argv.data(), envp.data());
+  return sys_error("exec " + path);
 }
 
 }  // namespace berth::lnx

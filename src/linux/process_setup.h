@@ -34,4 +34,14 @@ Result<std::string> find_executable(const std::string& name, const std::vector<s
 // Restores the signal mask and dispositions a freshly exec'd program expects.
 void reset_signals();
 
+// The common tail of init and exec, once in the container's namespaces and
+// root: rlimits, OOM score, user and capabilities, cwd, no_new_privs, in that
+// order; then args[0] is resolved, so a missing program fails before the
+// caller reports success. Returns the program's path.
+Result<std::string> prepare_process(const oci::Process& proc, const CapSets* caps);
+
+// execve(path, args, env) with default signals and only stdio and the
+// preserved fds (3 .. 3+preserve_fds-1) left open. Returns only on failure.
+Error exec_process(const oci::Process& proc, const std::string& path, int preserve_fds);
+
 }  // namespace berth::lnx

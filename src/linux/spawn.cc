@@ -44,6 +44,30 @@ Result<int> wait_child(pid_t pid) {
   }
 }
 
+void block_signals() {
+  sigset_t all;
+  sigfillset(&all);
+  ::sigprocmask(SIG_BLOCK, &all, nullptr);
+}
+
+int wait_forwarding_signals(pid_t pid, int pidfd) {
+  sigset_t all;
+  sigfillset(&all);
+  for (;;) {
+    siginfo_t info;
+    int sig = ::sigwaitinfo(&all, &info);
+    if (sig < 0) continue;
+    if (sig == SIGCHLD) {
+      int status;
+      pid_t r;
+      while ((r = ::waitpid(-1, &status, WNOHANG)) > 0)
+        if (r == pid) return status;
+      continue;
+    }
+    ::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0);
+  }
+}
+
 int exit_code_of(int status) {
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);

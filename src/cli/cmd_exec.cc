@@ -1,0 +1,156 @@
+// berth exec: runc's flags, turned into a runtime-spec Process. The base is
+// the container's own process (from its bundle's config.json); a --process
+// file overrides the fields it gives, and flags override both.
+#include <nlohmann/json.hpp>
+
+#include "base/file.h"
+#include "cli/command.h"
+#include "linux/spawn.h"
+#include "oci/parse.h"
+#include "runtime/exec.h"
+
+namespace berth::cli {
+
+namespace {
+
+using nlohmann::json;
+
+const Option kExecOptions[] = {
+    {{"process", "p"}, true, "path to a process.json (runtime-spec Process)"},
+    {{"tty", "t"}, false, "allocate a pseudo-TTY"},
+    {{"console-socket"}, true, "unix socket that receives the pty master"},
+    {{"detach", "d"}, false, "detach from the process"},
+    {{"pid-file"}, true, "file to write the process's pid to"},
+    {{"env", "e"}, true, "set an environment variable (repeatable)"},
+    {{"cwd"}, true, "working directory inside the container"},
+    {{"user", "u"}, true, "uid[:gid]"},
+    {{"additional-gids", "g"}, true, "additional gid (repeatable)"},
+    {{"cap", "c"}, true, "add a capability (repeatable)"},
+    {{"no-new-privs"}, false, "set no_new_privs"},
+    {{"process-label"}, true, "SELinux label of the process"},
+    {{"apparmor"}, true, "AppArmor profile of the process"},
+    {{"preserve-fds"}, true, "pass N more fds (3..3+N-1) to the process"},
+    {{"cgroup"}, true, "[controller:]path of a sub-cgroup to run in"},
+    {{"ignore-paused"}, false, "exec even into a paused container"},
+};
+
+// Exit code for a failure after the container was found, as runc uses for exec.
+constexpr int kExecFailed = 255;
+
+Result<uint32_t> parse_id(const std::string& what, const std::string& text) {
+  uint64_t v = 0;
+  if (!parse_uint64(text, v) || v > UINT32_MAX) return invalid(what + ": invalid id \"" + text + "\"");
+  return static_cast<uint32_t>(v);
+}
+
+// Applies the flags on top of process (JSON), as runc's getProcess does.
+Status apply_flags(const Args& a, json& p) {
+  if (!a.has("process") || a.positional.size() > 1)
+    p["args"] = std::vector<std::string>(a.positional.begin() + 1, a.positional.end());
+  if (a.has("cwd")) p["cwd"] = a.get("cwd");
+  if (a.has("apparmor")) p["apparmorProfile"] = a.get("apparmor");
+  if (a.has("process-label")) p["selinuxLabel"] = a.get("process-label");
+  for (const auto& e : a.all("env")) p["env"].push_back(e);
+  if (a.has("tty")) p["terminal"] = a.flag("tty");
+  else if (!a.has("process")) p["terminal"] = false;
+  if (a.has("no-new-privs")) p["noNewPrivileges"] = a.flag("no-new-privs");
+  if (a.has("user")) {
+    auto parts = split(a.get("user"), ':');
+    if (parts.size() > 2) return invalid("--user: want uid[:gid], got \"" + a.get("user") + "\"");
+    auto uid = parse_id("--user", parts[0]);
+    if (!uid) return uid.error();
+    p["user"]["uid"] = *uid;
+    if (parts.size() == 2) {
+      auto gid = parse_id("--user", parts[1]);
+      if (!gid) return gid.error();
+      p["user"]["gid"] = *gid;
+    }
+  }
+  for (const auto& g : a.all("additional-gids")) {
+    auto gid = parse_id("--additional-gids", g);
+    if (!gid) return gid.error();
+    p["user"]["additionalGids"].push_back(*gid);
+  }
+  for (const auto& cap : a.all("cap")) {
+    json& caps = p["capabilities"];
+    for (const char* set : {"bounding", "effective", "permitted"}) caps[set].push_back(cap);
+    // Ambient needs inheritable; like runc, only when the spec has some.
+    if (caps.contains("inheritable") && !caps["inheritable"].empty()) {
+      caps["inheritable"].push_back(cap);
+      caps["ambient"].push_back(cap);
+    }
+  }
+  return {};
+}
+
+Result<oci::Process> build_process(const Context& ctx, const Args& a) {
+  const std::string& id = a.positional[0];
+  json p = json::object();
+  auto base = runtime::container_process_json(ctx.store, id);
+  if (base) p = json::parse(*base);
+  else if (!a.has("process")) return std::move(base).error();
+  if (a.has("process")) {
+    std::string file = a.get("process");
+    auto text = read_file(file);
+    if (!text) return std::move(text).error().wrap("--process");
+    json over = json::parse(*text, nullptr, false);
+    if (over.is_discarded() || !over.is_object()) {
+      // Let the parser name what is wrong.
+      auto r = oci::parse_process(*text);
+      return r ? invalid(file + ": expected a JSON object") : std::move(r).error().wrap(file);
+    }
+    for (auto& [key, value] : over.items()) p[key] = value;
+  }
+  BERTH_TRY(apply_flags(a, p));
+  auto proc = oci::parse_process(p.dump());
+  if (!proc) return std::move(proc).error().wrap(a.has("process") ? a.get("process") : "exec");
+  return proc;
+}
+
+}  // namespace
+
+int cmd_exec(Context& ctx, CommandArgs args) {
+  Args a;
+  // Parsing stops at the container id: what follows is the command's own argv.
+  if (!parse_command(ctx, args, kExecOptions, false, a)) return 1;
+  if (a.positional.empty()) return fail(ctx, invalid("exec: expected <container-id> [command...]"));
+  if (!a.has("process") && a.positional.size() < 2)
+    return fail(ctx, invalid("exec: missing command (or --process FILE)"));
+  if (a.has("cgroup"))
+    return fail(ctx, make_error(ErrorKind::kNotImplemented, "exec: --cgroup is not supported yet"));
+  if (a.flag("tty") || !a.get("console-socket").empty())
+    return fail(ctx, make_error(ErrorKind::kNotImplemented, "exec: --tty is not supported yet"));
+
+  runtime::ExecOptions opts;
+  opts.id = a.positional[0];
+  opts.pid_file = a.get("pid-file");
+  opts.ignore_paused = a.flag("ignore-paused");
+  if (a.has("preserve-fds")) {
+    int64_t n = 0;
+    if (!parse_int64(a.get("preserve-fds"), n) || n < 0 || n > 65536)
+      return fail(ctx, invalid("--preserve-fds: invalid count \"" + a.get("preserve-fds") + "\""));
+    opts.preserve_fds = static_cast<int>(n);
+  }
+  auto proc = build_process(ctx, a);
+  if (!proc) {
+    fail(ctx, proc.error());
+    return proc.error().kind == ErrorKind::kInvalidArgument ? 1 : kExecFailed;
+  }
+  if (proc->terminal)
+    return fail(ctx, make_error(ErrorKind::kNotImplemented, "exec: process.terminal is not supported yet"));
+  opts.process = std::move(*proc);
+
+  bool detach = a.flag("detach");
+  if (!detach) lnx::block_signals();
+  auto execed = runtime::exec(ctx.store, opts);
+  if (!execed) {
+    fail(ctx, execed.error());
+    return kExecFailed;
+  }
+  for (const auto& w : execed->warnings) ctx.log.warn(w);
+  if (detach) return 0;
+  int status = lnx::wait_forwarding_signals(execed->child.pid, execed->child.pidfd.get());
+  return lnx::exit_code_of(status);
+}
+
+}  // namespace berth::cli

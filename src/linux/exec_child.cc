@@ -1,0 +1,39 @@
+#include "linux/exec_child.h"
+
+#include <sched.h>
+#include <unistd.h>
+
+#include "linux/process_setup.h"
+#include "linux/sync.h"
+
+namespace berth::lnx {
+
+namespace {
+
+Status exec_steps(const ExecChildConfig& cfg) {
+  // The parent moves us into the container's cgroups before kGo, so nothing
+  // this process forks can escape them.
+  BERTH_TRY(sync_expect(cfg.sync_fd, SyncType::kGo, "berth"));
+  // One setns(pidfd) joins every namespace at once; the kernel enters the
+  // user namespace first. The pid namespace was joined by the parent (it
+  // applies to children, which we are).
+  if (cfg.join_flags != 0 && ::setns(cfg.init_pidfd, cfg.join_flags) < 0)
+    return sys_error("setns into the container");
+  // The mount namespace's root is not necessarily the container's (--no-pivot
+  // uses chroot): take the init's root directory itself.
+  if (::fchdir(cfg.init_root) < 0 || ::chroot(".") < 0) return sys_error("enter the container's root");
+  auto path = prepare_process(*cfg.process, cfg.has_caps ? &cfg.caps : nullptr);
+  if (!path) return std::move(path).error();
+  return exec_process(*cfg.process, *path, cfg.preserve_fds);
+}
+
+}  // namespace
+
+void run_exec_child(const ExecChildConfig& cfg) {
+  for (int fd : cfg.close_fds) ::close(fd);
+  Status st = exec_steps(cfg);
+  sync_send_error(cfg.sync_fd, st.error());
+  ::_exit(127);
+}
+
+}  // namespace berth::lnx

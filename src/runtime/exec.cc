@@ -1,0 +1,125 @@
+#include "runtime/exec.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "base/file.h"
+#include "base/proc.h"
+#include "linux/cgroup_join.h"
+#include "linux/exec_child.h"
+#include "linux/sync.h"
+#include "runtime/container.h"
+#include "runtime/create.h"
+
+namespace berth::runtime {
+
+namespace {
+
+// True when pid's namespace of this kind is not berth's own.
+bool differs(pid_t pid, const char* ns) {
+  struct stat theirs, ours;
+  std::string p = "/proc/" + std::to_string(pid) + "/ns/" + ns;
+  std::string s = std::string("/proc/self/ns/") + ns;
+  if (::stat(p.c_str(), &theirs) < 0 || ::stat(s.c_str(), &ours) < 0) return false;
+  return theirs.st_ino != ours.st_ino || theirs.st_dev != ours.st_dev;
+}
+
+int namespaces_to_join(pid_t pid) {
+  static constexpr std::pair<const char*, int> kTypes[] = {
+      {"user", CLONE_NEWUSER}, {"mnt", CLONE_NEWNS},   {"net", CLONE_NEWNET},
+      {"ipc", CLONE_NEWIPC},   {"uts", CLONE_NEWUTS}, {"cgroup", CLONE_NEWCGROUP}};
+  int flags = 0;
+  for (auto [name, flag] : kTypes)
+    if (differs(pid, name)) flags |= flag;
+  return flags;
+}
+
+}  // namespace
+
+Result<std::string> container_process_json(const state::Store& store, const std::string& id) {
+  auto c = load(store, id, false);
+  if (!c) return std::move(c).error();
+  std::string path = path_join(c->st.bundle, "config.json");
+  auto text = read_file(path);
+  if (!text) return std::move(text).error();
+  auto j = nlohmann::json::parse(*text, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("process") || !j["process"].is_object())
+    return invalid(path + ": no process object");
+  return j["process"].dump();
+}
+
+Result<Execed> exec(const state::Store& store, const ExecOptions& opts) {
+  std::string ctx = "exec " + opts.id;
+  auto c = load(store, opts.id, false);
+  if (!c) return std::move(c).error().wrap(ctx);
+  bool ok = c->status == state::Status::kRunning ||
+            (c->status == state::Status::kPaused && opts.ignore_paused);
+  if (!ok)
+    return make_error(ErrorKind::kConflict,
+                      ctx + ": cannot exec in a " + state::status_name(c->status) + " container" +
+                          (c->status == state::Status::kPaused ? " (use --ignore-paused)" : ""));
+  pid_t init = c->st.pid;
+  int pidfd_raw = static_cast<int>(::syscall(SYS_pidfd_open, init, 0));
+  if (pidfd_raw < 0) return sys_error("pidfd_open").wrap(ctx);
+  Fd pidfd(pidfd_raw);
+  // Checked after the pidfd is held: it cannot now refer to a recycled pid.
+  if (!process_alive(init, c->st.pid_start))
+    return make_error(ErrorKind::kConflict, ctx + ": container is not running");
+
+  Execed out;
+  lnx::ExecChildConfig cfg;
+  cfg.process = &opts.process;
+  cfg.init_pidfd = pidfd.get();
+  cfg.join_flags = namespaces_to_join(init);
+  cfg.preserve_fds = opts.preserve_fds;
+  if (opts.process.capabilities) {
+    cfg.has_caps = true;
+    cfg.caps = lnx::resolve_caps(*opts.process.capabilities, out.warnings);
+  }
+  auto root = open_file("/proc/" + std::to_string(init) + "/root", O_PATH | O_DIRECTORY);
+  if (!root) return std::move(root).error().wrap(ctx);
+  cfg.init_root = root->get();
+  auto sync = lnx::make_sync_pair();
+  if (!sync) return std::move(sync).error().wrap(ctx);
+  cfg.sync_fd = sync->child.get();
+  cfg.close_fds = {sync->parent.get()};
+
+  // The pid and time namespaces apply to children: join them here, so the
+  // child is born inside them and needs no second fork.
+  int for_children = (differs(init, "pid") ? CLONE_NEWPID : 0) | (differs(init, "time") ? CLONE_NEWTIME : 0);
+  if (for_children != 0 && ::setns(pidfd.get(), for_children) < 0)
+    return sys_error("setns into the container's pid namespace").wrap(ctx);
+
+  auto child = lnx::clone_child(0);
+  if (!child) return std::move(child).error().wrap(ctx);
+  if (child->pid == 0) lnx::run_exec_child(cfg);
+  out.child = std::move(*child);
+  sync->child.reset();
+  auto fail = [&](Error e) -> Error {
+    ::kill(out.child.pid, SIGKILL);
+    (void)lnx::wait_child(out.child.pid);
+    return std::move(e).wrap(ctx);
+  };
+  if (auto r = lnx::join_cgroups_of(init, out.child.pid); !r) return fail(std::move(r).error());
+  if (auto r = lnx::sync_send(sync->parent.get(), lnx::SyncType::kGo); !r) return fail(std::move(r).error());
+  // EOF: the child's end closed on execve. Anything else is its error.
+  auto m = lnx::sync_recv(sync->parent.get(), "exec child");
+  if (m) {
+    Error e = m->type == lnx::SyncType::kError ? Error{m->err, m->text}
+                                               : Error{EPROTO, "sync: unexpected message"};
+    return fail(std::move(e));
+  }
+  if (m.error().code != EPIPE) return fail(std::move(m).error());
+  if (!opts.pid_file.empty()) {
+    if (auto r = write_pid_file(opts.pid_file, out.child.pid); !r) return fail(std::move(r).error());
+  }
+  return out;
+}
+
+}  // namespace berth::runtime

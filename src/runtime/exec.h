@@ -1,0 +1,36 @@
+// exec: a new process in a running container, as `runc exec` starts it.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "linux/spawn.h"
+#include "oci/spec.h"
+#include "state/store.h"
+
+namespace berth::runtime {
+
+struct ExecOptions {
+  std::string id;
+  oci::Process process;
+  std::string pid_file;
+  int preserve_fds = 0;
+  bool ignore_paused = false;
+};
+
+struct Execed {
+  lnx::Child child;  // berth's child: wait for it, or leave it to the container
+  std::vector<std::string> warnings;
+};
+
+// The container's process spec from its bundle's config.json, as JSON text:
+// the base that exec flags and a process file override.
+Result<std::string> container_process_json(const state::Store& store, const std::string& id);
+
+// Starts the process and returns once it has exec'd (its pid is then in
+// pid_file). kConflict when the container is not running (or paused without
+// ignore_paused).
+Result<Execed> exec(const state::Store& store, const ExecOptions& opts);
+
+}  // namespace berth::runtime

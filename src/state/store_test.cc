@@ -1,0 +1,445 @@
+#include "state/store.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <optional>
+#include <thread>
+#include <utility>
+
+#include <gtest/gtest.h>
+
+#include "base/file.h"
+#include "base/proc.h"
+#include "state/status.h"
+
+namespace berth::state {
+namespace {
+
+using namespace std::chrono_literals;
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const char* base = std::getenv("TMPDIR");
+    std::string tmpl = std::string(base && *base ? base : "/tmp") + "/berth-store-test.XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+    tmp_ = tmpl;
+    root_ = tmp_ + "/run/berth";  // not there yet: create makes it
+  }
+  void TearDown() override {
+    auto slash = tmp_.rfind('/');
+    int fd = ::open(tmp_.substr(0, slash).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+      (void)remove_all_at(fd, tmp_.substr(slash + 1));
+      ::close(fd);
+    }
+  }
+
+  ContainerDir must_create(const std::string& id) {
+    auto d = store().create(id);
+    EXPECT_TRUE(d) << d.error().message;
+    return std::move(d).value();
+  }
+  ContainerDir must_open(const std::string& id) {
+    auto d = store().open(id);
+    EXPECT_TRUE(d) << d.error().message;
+    return std::move(d).value();
+  }
+  Store store() const { return Store(root_); }
+
+  std::string tmp_, root_;
+};
+
+ContainerState sample_state() {
+  ContainerState st;
+  st.id = "web1";
+  st.oci_version = "1.2.0";
+  st.pid = 4242;
+  st.pid_start = 18446744073709551000ull;
+  st.bundle = "/srv/bundles/web1";
+  st.rootfs = "/srv/bundles/web1/rootfs";
+  st.created = "2024-01-02T03:04:05.123456789Z";
+  st.annotations = {{"org.example/a", "1"}, {"b", "with \"quotes\" and \n"}};
+  st.cgroup_paths = {"/sys/fs/cgroup/berth/web1", "/sys/fs/cgroup/cpu/berth/web1"};
+  st.pid_ns_shared = true;
+  return st;
+}
+
+void expect_same(const ContainerState& a, const ContainerState& b) {
+  EXPECT_EQ(a.id, b.id);
+  EXPECT_EQ(a.oci_version, b.oci_version);
+  EXPECT_EQ(a.pid, b.pid);
+  EXPECT_EQ(a.pid_start, b.pid_start);
+  EXPECT_EQ(a.bundle, b.bundle);
+  EXPECT_EQ(a.rootfs, b.rootfs);
+  EXPECT_EQ(a.created, b.created);
+  EXPECT_EQ(a.annotations, b.annotations);
+  EXPECT_EQ(a.cgroup_paths, b.cgroup_paths);
+  EXPECT_EQ(a.pid_ns_shared, b.pid_ns_shared);
+}
+
+// A child that sleeps until killed; killed and reaped on destruction.
+struct SleepingChild {
+  SleepingChild() : pid(::fork()) {
+    if (pid == 0)
+      for (;;) ::pause();
+  }
+  ~SleepingChild() {
+    if (pid > 0) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+    }
+  }
+  pid_t pid;
+};
+
+TEST(ValidateId, Table) {
+  const std::vector<std::string> valid = {"a", "A-b_c.d+e", "0", "...", std::string(255, 'x')};
+  for (const auto& id : valid) EXPECT_TRUE(validate_id(id)) << "\"" << id << "\"";
+  const std::vector<std::string> bad = {"",    ".",   "..", "../x", "a/b", "a b",
+                                        std::string(256, 'x'), "\n", "a\n", "\xc3\xa9"};
+  for (const auto& id : bad) {
+    auto r = validate_id(id);
+    ASSERT_FALSE(r) << "\"" << id << "\"";
+    EXPECT_EQ(r.error().kind, ErrorKind::kInvalidArgument) << "\"" << id << "\"";
+  }
+}
+
+TEST(StateCodec, RoundTripsEveryField) {
+  ContainerState in = sample_state();
+  auto out = decode_state(encode_state(in));
+  ASSERT_TRUE(out) << out.error().message;
+  expect_same(*out, in);
+
+  ContainerState empty;
+  empty.id = "x";
+  auto out2 = decode_state(encode_state(empty));
+  ASSERT_TRUE(out2) << out2.error().message;
+  expect_same(*out2, empty);
+}
+
+TEST(StateCodec, RejectsNonObjects) {
+  for (const char* text : {"", "[]", "42", "\"s\"", "null", "{", "{} trailing"}) {
+    std::optional<Result<ContainerState>> r;
+    EXPECT_NO_THROW(r.emplace(decode_state(text))) << text;
+    ASSERT_TRUE(r.has_value()) << text;
+    ASSERT_FALSE(r->has_value()) << text;
+    EXPECT_EQ(r->error().kind, ErrorKind::kInvalidArgument);
+    EXPECT_NE(r->error().message.find("state.json"), std::string::npos);
+  }
+}
+
+TEST(StateCodec, RejectsWrongTypesAndMissingFields) {
+  const char* cases[] = {
+      R"({"pid":0})",
+      R"({"id":"a"})",
+      R"({"id":1,"pid":0})",
+      R"({"id":"a","pid":"1"})",
+      R"({"id":"a","pid":null})",
+      R"({"id":"a","pid":true})",
+      R"({"id":"a","pid":1.5})",
+      R"({"id":"a","pid":4294967297})",
+      R"({"id":"a","pid":0,"pidStart":"x"})",
+      R"({"id":"a","pid":0,"pidStart":-1})",
+      R"({"id":"a","pid":0,"ociVersion":1})",
+      R"({"id":"a","pid":0,"bundle":5})",
+      R"({"id":"a","pid":0,"annotations":"x"})",
+      R"({"id":"a","pid":0,"annotations":{"k":1}})",
+      R"({"id":"a","pid":0,"cgroupPaths":"x"})",
+      R"({"id":"a","pid":0,"cgroupPaths":[1]})",
+      R"({"id":"a","pid":0,"pidNsShared":1})",
+  };
+  for (const char* text : cases) {
+    std::optional<Result<ContainerState>> r;
+    EXPECT_NO_THROW(r.emplace(decode_state(text))) << text;
+    ASSERT_TRUE(r.has_value()) << text;
+    if (r->has_value()) {
+      ADD_FAILURE() << text << " decoded, pid " << r->value().pid << ", pidStart "
+                    << r->value().pid_start;
+      continue;
+    }
+    EXPECT_EQ(r->error().kind, ErrorKind::kInvalidArgument) << text;
+    EXPECT_EQ(r->error().message.rfind("state.json: ", 0), 0u) << r->error().message;
+  }
+}
+
+TEST(StateCodec, RejectsNegativePid) {
+  auto r = decode_state(R"({"id":"a","pid":-5})");
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("pid"), std::string::npos) << r.error().message;
+  EXPECT_TRUE(decode_state(R"({"id":"a","pid":0})"));
+}
+
+TEST_F(StoreTest, CreateTwiceIsAlreadyExists) {
+  {
+    ContainerDir d = must_create("web");
+    EXPECT_TRUE(d.locked());
+    EXPECT_EQ(d.id(), "web");
+    EXPECT_EQ(d.path(), root_ + "/web");
+  }
+  struct stat sb;
+  ASSERT_EQ(::stat((root_ + "/web").c_str(), &sb), 0);
+  EXPECT_TRUE(S_ISDIR(sb.st_mode));
+  EXPECT_EQ(sb.st_mode & 07777, 0700u);
+
+  auto again = store().create("web");
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().kind, ErrorKind::kAlreadyExists);
+  EXPECT_NE(again.error().message.find("web"), std::string::npos);
+}
+
+TEST_F(StoreTest, CreateWithInvalidIdMakesNothing) {
+  auto r = store().create("../escape");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().kind, ErrorKind::kInvalidArgument);
+  EXPECT_FALSE(path_exists(root_));
+  EXPECT_FALSE(path_exists(tmp_ + "/run/escape"));
+}
+
+TEST_F(StoreTest, LockAndOpenOfMissingIdAreNotFound) {
+  for (bool take_lock : {true, false}) {
+    auto r = take_lock ? store().lock("ghost") : store().open("ghost");
+    ASSERT_FALSE(r) << take_lock;
+    EXPECT_EQ(r.error().kind, ErrorKind::kNotFound);
+    EXPECT_NE(r.error().message.find("ghost"), std::string::npos);
+  }
+  must_create("real");
+  auto bad = store().lock("a/b");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().kind, ErrorKind::kInvalidArgument);
+}
+
+TEST_F(StoreTest, SaveLoadRoundTrip) {
+  ContainerState st = sample_state();
+  {
+    ContainerDir d = must_create("web1");
+    EXPECT_FALSE(d.has(kStateFile));
+    ASSERT_TRUE(d.save(st));
+    EXPECT_TRUE(d.has(kStateFile));
+  }
+  ContainerDir reader = must_open("web1");
+  EXPECT_FALSE(reader.locked());
+  auto loaded = reader.load();
+  ASSERT_TRUE(loaded) << loaded.error().message;
+  expect_same(*loaded, st);
+
+  struct stat sb;
+  ASSERT_EQ(::stat((root_ + "/web1/state.json").c_str(), &sb), 0);
+  EXPECT_EQ(sb.st_mode & 07777, 0600u);
+}
+
+TEST_F(StoreTest, LoadWithoutStateFileErrorsButRemoveWorks) {
+  ContainerDir d = must_create("half");
+  auto r = d.load();
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ENOENT);
+  EXPECT_NE(r.error().message.find("half"), std::string::npos) << r.error().message;
+  ASSERT_TRUE(d.remove());
+  EXPECT_FALSE(path_exists(root_ + "/half"));
+}
+
+TEST_F(StoreTest, ListIsSortedAndSkipsNonContainers) {
+  auto none = store().list();
+  ASSERT_TRUE(none) << none.error().message;  // no root yet is an empty list
+  EXPECT_TRUE(none->empty());
+
+  for (const char* id : {"b", "c", "a", "A1"}) must_create(id);
+  ASSERT_EQ(::mkdir((root_ + "/bad name").c_str(), 0700), 0);
+  int fd = ::open((root_ + "/file").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  ASSERT_GE(fd, 0);
+  ::close(fd);
+  ASSERT_EQ(::symlink((root_ + "/a").c_str(), (root_ + "/link").c_str()), 0);
+
+  auto ids = store().list();
+  ASSERT_TRUE(ids) << ids.error().message;
+  EXPECT_EQ(*ids, (std::vector<std::string>{"A1", "a", "b", "c"}));
+}
+
+TEST_F(StoreTest, RemoveDeletesEverything) {
+  ContainerDir d = must_create("gone");
+  ASSERT_TRUE(d.save(sample_state()));
+  ASSERT_EQ(::mkfifoat(d.fd(), kExecFifo, 0600), 0);
+  ASSERT_EQ(::mkdirat(d.fd(), "sub", 0700), 0);
+  ASSERT_EQ(::mkdirat(d.fd(), "sub/deeper", 0700), 0);
+  ASSERT_EQ(::symlinkat(tmp_.c_str(), d.fd(), "escape"), 0);
+
+  ASSERT_TRUE(d.remove());
+  EXPECT_FALSE(path_exists(root_ + "/gone"));
+  EXPECT_TRUE(path_exists(tmp_));  // the symlink's target survives
+  EXPECT_TRUE(path_exists(root_));
+  auto ids = store().list();
+  ASSERT_TRUE(ids);
+  EXPECT_TRUE(ids->empty());
+  auto l = store().lock("gone");
+  ASSERT_FALSE(l);
+  EXPECT_EQ(l.error().kind, ErrorKind::kNotFound);
+}
+
+// Runs store.lock(id) on a thread; done() says whether it has returned.
+class LockWaiter {
+ public:
+  LockWaiter(const Store& s, std::string id)
+      : thread_([this, s, id] {
+          result_.emplace(s.lock(id));
+          done_ = true;
+        }) {}
+  ~LockWaiter() {
+    if (thread_.joinable()) thread_.join();
+  }
+  bool done() const { return done_; }
+  Result<ContainerDir>& join() {
+    thread_.join();
+    return *result_;
+  }
+
+ private:
+  std::optional<Result<ContainerDir>> result_;
+  std::atomic<bool> done_{false};
+  std::thread thread_;
+};
+
+TEST_F(StoreTest, SecondLockWaitsForFirstHolder) {
+  std::optional<ContainerDir> holder(must_create("web"));
+  LockWaiter waiter(store(), "web");
+  std::this_thread::sleep_for(200ms);
+  EXPECT_FALSE(waiter.done()) << "lock() returned while another ContainerDir held it";
+
+  holder.reset();
+  auto& got = waiter.join();
+  ASSERT_TRUE(got) << got.error().message;
+  EXPECT_TRUE(got->locked());
+}
+
+TEST_F(StoreTest, WaiterForRemovedContainerGetsNotFound) {
+  std::optional<ContainerDir> holder(must_create("web"));
+  LockWaiter waiter(store(), "web");
+  std::this_thread::sleep_for(200ms);
+  ASSERT_FALSE(waiter.done());
+
+  ASSERT_TRUE(holder->remove());
+  holder.reset();
+  auto& got = waiter.join();
+  ASSERT_FALSE(got);
+  EXPECT_EQ(got.error().kind, ErrorKind::kNotFound);
+
+  must_create("web");  // the id is free again
+}
+
+TEST_F(StoreTest, IsLockedSeesOtherHoldersOnly) {
+  std::optional<ContainerDir> holder(must_create("web"));
+  ContainerDir reader = must_open("web");
+  EXPECT_FALSE(is_locked(*holder));
+  EXPECT_TRUE(is_locked(reader));
+  EXPECT_TRUE(is_locked(reader));  // checking does not disturb the holder
+
+  holder.reset();
+  EXPECT_FALSE(is_locked(reader));
+  // Checking did not leave the lock taken either.
+  auto again = store().lock("web");
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_TRUE(is_locked(reader));
+}
+
+TEST_F(StoreTest, IsLockedSeesAHolderInAnotherProcess) {
+  must_create("web");
+  int ready[2], release[2];
+  ASSERT_EQ(::pipe2(ready, O_CLOEXEC), 0);
+  ASSERT_EQ(::pipe2(release, O_CLOEXEC), 0);
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::close(ready[0]);
+    ::close(release[1]);
+    auto d = store().lock("web");
+    char c = d ? '1' : '0';
+    (void)!::write(ready[1], &c, 1);
+    (void)!::read(release[0], &c, 1);  // hold the lock until the parent says so
+    ::_exit(0);
+  }
+  ::close(ready[1]);
+  ::close(release[0]);
+  char c = 0;
+  ASSERT_EQ(::read(ready[0], &c, 1), 1);
+  EXPECT_EQ(c, '1');
+
+  ContainerDir reader = must_open("web");
+  EXPECT_TRUE(is_locked(reader));
+  ContainerState st;
+  st.id = "web";
+  EXPECT_EQ(derive_status(st, reader), Status::kCreating);
+
+  ::close(release[1]);
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ::close(ready[0]);
+  EXPECT_FALSE(is_locked(reader));
+  EXPECT_EQ(derive_status(st, reader), Status::kStopped);
+}
+
+TEST_F(StoreTest, DeriveStatusWithoutPid) {
+  ContainerState st;
+  st.id = "web";
+  std::optional<ContainerDir> holder(must_create("web"));
+  ContainerDir reader = must_open("web");
+  EXPECT_EQ(derive_status(st, reader), Status::kCreating);
+  holder.reset();
+  EXPECT_EQ(derive_status(st, reader), Status::kStopped);
+}
+
+TEST_F(StoreTest, DeriveStatusFromLiveProcessAndFifo) {
+  SleepingChild child;
+  ASSERT_GT(child.pid, 0);
+  ContainerState st;
+  st.id = "web";
+  st.pid = child.pid;
+  st.pid_start = process_start_time(child.pid);
+  ASSERT_NE(st.pid_start, 0u);
+
+  ContainerDir d = must_create("web");
+  ASSERT_EQ(::mkfifoat(d.fd(), kExecFifo, 0600), 0);
+  ContainerDir reader = must_open("web");
+  EXPECT_EQ(derive_status(st, reader), Status::kCreated);
+  EXPECT_EQ(derive_status(st, d), Status::kCreated);
+
+  ASSERT_EQ(::unlinkat(d.fd(), kExecFifo, 0), 0);
+  EXPECT_EQ(derive_status(st, reader), Status::kRunning);
+
+  ContainerState reused = st;
+  reused.pid_start = st.pid_start + 1;
+  EXPECT_EQ(derive_status(reused, reader), Status::kStopped);
+
+  ::kill(child.pid, SIGKILL);
+  ASSERT_EQ(::waitpid(child.pid, nullptr, 0), child.pid);
+  child.pid = -1;
+  EXPECT_EQ(derive_status(st, reader), Status::kStopped);
+}
+
+TEST(StatusTable, NamesAndAllowedOperations) {
+  struct Row {
+    Status s;
+    const char* name;
+    bool start, kill, del;
+  } rows[] = {
+      {Status::kCreating, "creating", false, false, false},
+      {Status::kCreated, "created", true, true, true},
+      {Status::kRunning, "running", false, true, false},
+      {Status::kPaused, "paused", false, true, false},
+      {Status::kStopped, "stopped", false, false, true},
+  };
+  for (const auto& r : rows) {
+    EXPECT_STREQ(status_name(r.s), r.name);
+    EXPECT_EQ(can_start(r.s), r.start) << r.name;
+    EXPECT_EQ(can_kill(r.s), r.kill) << r.name;
+    EXPECT_EQ(can_delete(r.s), r.del) << r.name;
+  }
+}
+
+}  // namespace
+}  // namespace berth::state
