@@ -72,10 +72,60 @@ Status prepare_namespaces(const oci::Spec& spec, Prepared& p) {
   return {};
 }
 
+Status unsupported(const std::string& field) {
+  return make_error(ErrorKind::kNotImplemented, field + ": not supported by this berth yet");
+}
+
+}  // namespace
+
+Status check_supported(const oci::Process& p, const std::string& base) {
+  if (!p.apparmor_profile.empty()) return unsupported(base + "apparmorProfile");
+  if (!p.selinux_label.empty()) return unsupported(base + "selinuxLabel");
+  if (p.io_priority) return unsupported(base + "ioPriority");
+  if (p.scheduler) return unsupported(base + "scheduler");
+  if (p.exec_cpu_affinity) return unsupported(base + "execCPUAffinity");
+  return {};
+}
+
+namespace {
+
+// Fields berth parses but does not apply yet are refused, never ignored: a
+// container must not run with less isolation than its config asks for.
+Status check_spec_supported(const oci::Spec& spec, std::vector<std::string>& warnings) {
+  if (spec.process) BERTH_TRY(check_supported(*spec.process, "process."));
+  if (spec.hooks) {
+    const auto& h = *spec.hooks;
+    if (!h.prestart.empty() || !h.create_runtime.empty() || !h.create_container.empty() ||
+        !h.start_container.empty() || !h.poststart.empty() || !h.poststop.empty())
+      return unsupported("hooks");
+  }
+  for (size_t i = 0; i < spec.mounts.size(); ++i) {
+    if (!spec.mounts[i].uid_mappings.empty() || !spec.mounts[i].gid_mappings.empty())
+      return unsupported("mounts[" + std::to_string(i) + "].uidMappings");
+  }
+  if (!spec.linux_) return {};
+  const auto& lx = *spec.linux_;
+  if (lx.seccomp) return unsupported("linux.seccomp");
+  if (!lx.mount_label.empty()) return unsupported("linux.mountLabel");
+  if (lx.intel_rdt) return unsupported("linux.intelRdt");
+  if (lx.personality) return unsupported("linux.personality");
+  if (!lx.time_offsets.empty()) return unsupported("linux.timeOffsets");
+  // Every engine sends resources (the default spec has a device rule), so
+  // refusing them would refuse every container: say loudly instead.
+  if (lx.resources) {
+    const auto& r = *lx.resources;
+    if (r.memory || r.cpu || r.pids || r.block_io || !r.hugepage_limits.empty() || r.network ||
+        !r.rdma.empty() || !r.unified.empty())
+      warnings.push_back("linux.resources: cgroup limits are not applied by this berth yet");
+  }
+  return {};
+}
+
 Result<Prepared> prepare(const oci::Spec& spec, const std::string& bundle, const CreateOptions& opts,
                          lnx::Park park) {
   Prepared p;
   if (!spec.process) return invalid("process: required to create a container");
+  BERTH_TRY(check_spec_supported(spec, p.warnings));
   if (spec.process->terminal && opts.console_socket.empty() && opts.detach)
     return invalid("process.terminal: a terminal needs --console-socket when berth detaches");
   if (spec.process->terminal)

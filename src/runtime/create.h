@@ -40,6 +40,10 @@ Result<Created> create(const state::Store& store, const CreateOptions& opts, lnx
 // Lets a kSync-parked init exec the user's process; returns once it has.
 Status start_now(Created& created);
 
+// Refuses the process fields berth does not apply yet (kNotImplemented);
+// base prefixes the field names ("process." in a config, "" in process.json).
+Status check_supported(const oci::Process& p, const std::string& base);
+
 // Writes pid to path atomically (temp file + rename), as runc does.
 Status write_pid_file(const std::string& path, int pid);
 

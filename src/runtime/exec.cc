@@ -64,6 +64,7 @@ Result<Execed> exec(const state::Store& store, const ExecOptions& opts) {
     return make_error(ErrorKind::kConflict,
                       ctx + ": cannot exec in a " + state::status_name(c->status) + " container" +
                           (c->status == state::Status::kPaused ? " (use --ignore-paused)" : ""));
+  BERTH_TRY_CTX(check_supported(opts.process, ""), ctx);
   pid_t init = c->st.pid;
   int pidfd_raw = static_cast<int>(::syscall(SYS_pidfd_open, init, 0));
   if (pidfd_raw < 0) return sys_error("pidfd_open").wrap(ctx);
