@@ -89,6 +89,10 @@ Status mkdir_all(const std::string& path, mode_t mode) {
     cur += part;
     if (::mkdir(cur.c_str(), mode) < 0 && errno != EEXIST) return sys_error("mkdir " + cur);
   }
+  // EEXIST above also means "a file is there"; like mkdir -p, that is an error.
+  struct stat sb;
+  if (::stat(path.c_str(), &sb) == 0 && !S_ISDIR(sb.st_mode))
+    return sys_error("mkdir " + path, ENOTDIR);
   return {};
 }
 

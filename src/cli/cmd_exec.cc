@@ -5,6 +5,7 @@
 
 #include "base/file.h"
 #include "cli/command.h"
+#include "linux/console.h"
 #include "linux/spawn.h"
 #include "oci/parse.h"
 #include "runtime/exec.h"
@@ -118,8 +119,6 @@ int cmd_exec(Context& ctx, CommandArgs args) {
     return fail(ctx, invalid("exec: missing command (or --process FILE)"));
   if (a.has("cgroup"))
     return fail(ctx, make_error(ErrorKind::kNotImplemented, "exec: --cgroup is not supported yet"));
-  if (a.flag("tty") || !a.get("console-socket").empty())
-    return fail(ctx, make_error(ErrorKind::kNotImplemented, "exec: --tty is not supported yet"));
 
   runtime::ExecOptions opts;
   opts.id = a.positional[0];
@@ -136,11 +135,12 @@ int cmd_exec(Context& ctx, CommandArgs args) {
     fail(ctx, proc.error());
     return proc.error().kind == ErrorKind::kInvalidArgument ? 1 : kExecFailed;
   }
-  if (proc->terminal)
-    return fail(ctx, make_error(ErrorKind::kNotImplemented, "exec: process.terminal is not supported yet"));
+  bool detach = a.flag("detach");
+  opts.console_socket = a.get("console-socket");
+  if (proc->terminal && detach && opts.console_socket.empty())
+    return fail(ctx, invalid("exec: a terminal needs --console-socket with --detach"));
   opts.process = std::move(*proc);
 
-  bool detach = a.flag("detach");
   if (!detach) lnx::block_signals();
   auto execed = runtime::exec(ctx.store, opts);
   if (!execed) {
@@ -149,7 +149,15 @@ int cmd_exec(Context& ctx, CommandArgs args) {
   }
   for (const auto& w : execed->warnings) ctx.log.warn(w);
   if (detach) return 0;
-  int status = lnx::wait_forwarding_signals(execed->child.pid, execed->child.pidfd.get());
+  int status;
+  auto& child = execed->child;
+  if (execed->console) {
+    auto master = lnx::recv_pty_master(execed->console.get());
+    if (!master) return fail(ctx, master.error());
+    status = lnx::proxy_pty(master->get(), child.pid, child.pidfd.get());
+  } else {
+    status = lnx::wait_forwarding_signals(child.pid, child.pidfd.get());
+  }
   return lnx::exit_code_of(status);
 }
 

@@ -2,6 +2,7 @@
 
 #include "cli/command.h"
 #include "cli/create_options.h"
+#include "linux/console.h"
 #include "linux/spawn.h"
 #include "runtime/commands.h"
 
@@ -32,7 +33,19 @@ int cmd_run(Context& ctx, CommandArgs args) {
   pid_t pid = created->init.pid;
   lnx::Child init = std::move(created->init);
   { runtime::Loaded unlock = std::move(created->c); }  // others may act on it while it runs
-  int status = lnx::wait_forwarding_signals(pid, init.pidfd.get());
+  int status;
+  if (created->console) {
+    // The init sent the master before it reported ready: it is waiting here.
+    auto master = lnx::recv_pty_master(created->console.get());
+    if (!master) {
+      fail(ctx, master.error());
+      status = lnx::wait_forwarding_signals(pid, init.pidfd.get());
+    } else {
+      status = lnx::proxy_pty(master->get(), pid, init.pidfd.get());
+    }
+  } else {
+    status = lnx::wait_forwarding_signals(pid, init.pidfd.get());
+  }
   if (!a.flag("keep")) {
     if (auto r = runtime::remove(ctx.store, opts.id, true); !r) fail(ctx, r.error());
   }

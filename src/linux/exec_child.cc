@@ -3,6 +3,7 @@
 #include <sched.h>
 #include <unistd.h>
 
+#include "linux/console.h"
 #include "linux/process_setup.h"
 #include "linux/sync.h"
 
@@ -22,6 +23,10 @@ Status exec_steps(const ExecChildConfig& cfg) {
   // The mount namespace's root is not necessarily the container's (--no-pivot
   // uses chroot): take the init's root directory itself.
   if (::fchdir(cfg.init_root) < 0 || ::chroot(".") < 0) return sys_error("enter the container's root");
+  if (cfg.process->terminal) {
+    BERTH_TRY(setup_terminal(cfg.console_fd, cfg.process->console_size, false));
+    ::close(cfg.console_fd);
+  }
   auto path = prepare_process(*cfg.process, cfg.has_caps ? &cfg.caps : nullptr);
   if (!path) return std::move(path).error();
   return exec_process(*cfg.process, *path, cfg.preserve_fds);

@@ -16,6 +16,7 @@ struct ExecChildConfig {
   bool has_caps = false;
   CapSets caps;
   int sync_fd = -1;
+  int console_fd = -1;  // process.terminal: where the pty master goes
   int preserve_fds = 0;
   std::vector<int> close_fds;
 };

@@ -4,6 +4,7 @@
 #include <sched.h>
 #include <unistd.h>
 
+#include "linux/console.h"
 #include "linux/process_setup.h"
 #include "linux/sync.h"
 
@@ -53,6 +54,11 @@ Status init_steps(const InitConfig& cfg, bool& parent_gone) {
   // Sysctls go through the container's /proc/sys, before readonlyPaths seals it.
   if (spec.linux_) BERTH_TRY(write_sysctls(spec.linux_->sysctl));
   if (cfg.new_mount_ns) BERTH_TRY(finish_rootfs(spec));
+  // The pty comes from the container's own devpts, so after the root is final.
+  if (proc.terminal) {
+    BERTH_TRY(setup_terminal(cfg.console_fd, proc.console_size, true));
+    ::close(cfg.console_fd);
+  }
 
   // The program is resolved here, so a missing one fails create, not start.
   auto path = prepare_process(proc, cfg.has_caps ? &cfg.caps : nullptr);

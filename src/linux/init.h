@@ -30,6 +30,7 @@ struct InitConfig {
   Park park = Park::kSync;
   int exec_fifo = -1;  // opened O_RDWR by the parent (kExecFifo)
   int sync_fd = -1;
+  int console_fd = -1;   // process.terminal: where the pty master goes (see console.h)
   int preserve_fds = 0;  // fds 3 .. 3+N-1 stay open across execve
   std::vector<int> close_fds;  // the parent's fds the child must not keep (the state lock)
 };

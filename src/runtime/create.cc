@@ -5,11 +5,13 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/file.h"
 #include "base/proc.h"
+#include "linux/console.h"
 #include "linux/sync.h"
 #include "oci/names.h"
 #include "oci/parse.h"
@@ -128,8 +130,6 @@ Result<Prepared> prepare(const oci::Spec& spec, const std::string& bundle, const
   BERTH_TRY(check_spec_supported(spec, p.warnings));
   if (spec.process->terminal && opts.console_socket.empty() && opts.detach)
     return invalid("process.terminal: a terminal needs --console-socket when berth detaches");
-  if (spec.process->terminal)
-    return make_error(ErrorKind::kNotImplemented, "process.terminal: terminals are not supported yet");
   std::string rootfs = spec.root.path[0] == '/' ? spec.root.path : path_join(bundle, spec.root.path);
   struct stat sb;
   if (::stat(rootfs.c_str(), &sb) < 0) {
@@ -190,6 +190,21 @@ void rollback(Created& c) {
 
 }  // namespace
 
+Result<ConsolePair> open_console(const std::string& console_socket) {
+  ConsolePair p;
+  if (!console_socket.empty()) {
+    auto s = lnx::connect_console_socket(console_socket);
+    if (!s) return std::move(s).error();
+    p.child = std::move(*s);
+    return p;
+  }
+  int fds[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0) return sys_error("socketpair");
+  p.parent.reset(fds[0]);
+  p.child.reset(fds[1]);
+  return p;
+}
+
 Status write_pid_file(const std::string& path, int pid) {
   std::string abs = absolute(path);
   auto slash = abs.rfind('/');
@@ -212,7 +227,7 @@ Result<Created> create(const state::Store& store, const CreateOptions& opts, lnx
 
   auto dir = store.create(opts.id);
   if (!dir) return std::move(dir).error().wrap(ctx);
-  Created out{Loaded{std::move(*dir), {}, state::Status::kCreating}, {}, {}, std::move(prep->warnings)};
+  Created out{Loaded{std::move(*dir), {}, state::Status::kCreating}, {}, {}, {}, std::move(prep->warnings)};
   auto fail = [&](Error e) -> Error {
     rollback(out);
     return std::move(e).wrap(ctx);
@@ -239,7 +254,14 @@ Result<Created> create(const state::Store& store, const CreateOptions& opts, lnx
   auto sync = lnx::make_sync_pair();
   if (!sync) return fail(std::move(sync).error());
   init.sync_fd = sync->child.get();
-  init.close_fds = {out.c.dir.fd(), sync->parent.get()};
+  ConsolePair console;
+  if (spec->process->terminal) {
+    auto c = open_console(opts.console_socket);
+    if (!c) return fail(std::move(c).error());
+    console = std::move(*c);
+    init.console_fd = console.child.get();
+  }
+  init.close_fds = {out.c.dir.fd(), sync->parent.get(), console.parent.get()};
 
   auto child = lnx::clone_child(prep->clone_flags);
   if (!child) return fail(std::move(child).error());
@@ -247,7 +269,9 @@ Result<Created> create(const state::Store& store, const CreateOptions& opts, lnx
   out.init = std::move(*child);
   sync->child.reset();
   fifo.reset();
+  console.child.reset();
   out.sync = std::move(sync->parent);
+  out.console = std::move(console.parent);
 
   // Record the pid before the init does anything, so a crash from here on
   // leaves a container that delete --force can find and kill.

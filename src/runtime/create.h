@@ -28,7 +28,8 @@ struct CreateOptions {
 struct Created {
   Loaded c;
   lnx::Child init;
-  Fd sync;  // to the init; closed when the init execs
+  Fd sync;     // to the init; closed when the init execs
+  Fd console;  // foreground run with a terminal: receives the pty master
   std::vector<std::string> warnings;  // for the log (e.g. unknown capabilities)
 };
 
@@ -43,6 +44,15 @@ Status start_now(Created& created);
 // Refuses the process fields berth does not apply yet (kNotImplemented);
 // base prefixes the field names ("process." in a config, "" in process.json).
 Status check_supported(const oci::Process& p, const std::string& base);
+
+// The console socket for a process with a terminal: connected to
+// console_socket, or (empty path) one end of a pair whose other end berth
+// keeps to proxy the pty itself. child goes to the process, parent stays.
+struct ConsolePair {
+  Fd child;
+  Fd parent;
+};
+Result<ConsolePair> open_console(const std::string& console_socket);
 
 // Writes pid to path atomically (temp file + rename), as runc does.
 Status write_pid_file(const std::string& path, int pid);

@@ -89,7 +89,14 @@ Result<Execed> exec(const state::Store& store, const ExecOptions& opts) {
   auto sync = lnx::make_sync_pair();
   if (!sync) return std::move(sync).error().wrap(ctx);
   cfg.sync_fd = sync->child.get();
-  cfg.close_fds = {sync->parent.get()};
+  ConsolePair console;
+  if (opts.process.terminal) {
+    auto con = open_console(opts.console_socket);
+    if (!con) return std::move(con).error().wrap(ctx);
+    console = std::move(*con);
+    cfg.console_fd = console.child.get();
+  }
+  cfg.close_fds = {sync->parent.get(), console.parent.get()};
 
   // The pid and time namespaces apply to children: join them here, so the
   // child is born inside them and needs no second fork.
@@ -102,6 +109,8 @@ Result<Execed> exec(const state::Store& store, const ExecOptions& opts) {
   if (child->pid == 0) lnx::run_exec_child(cfg);
   out.child = std::move(*child);
   sync->child.reset();
+  console.child.reset();
+  out.console = std::move(console.parent);
   auto fail = [&](Error e) -> Error {
     ::kill(out.child.pid, SIGKILL);
     (void)lnx::wait_child(out.child.pid);

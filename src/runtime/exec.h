@@ -15,12 +15,14 @@ struct ExecOptions {
   std::string id;
   oci::Process process;
   std::string pid_file;
+  std::string console_socket;  // with process.terminal; empty: berth proxies the pty
   int preserve_fds = 0;
   bool ignore_paused = false;
 };
 
 struct Execed {
   lnx::Child child;  // berth's child: wait for it, or leave it to the container
+  Fd console;        // terminal without console socket: the end that receives the pty master
   std::vector<std::string> warnings;
 };
 

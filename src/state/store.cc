@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <climits>
 #include <nlohmann/json.hpp>
 
 #include "base/file.h"
@@ -39,7 +40,16 @@ Result<ContainerState> decode_state(std::string_view text) {
   try {
     st.id = j.at("id").get<std::string>();
     st.oci_version = j.value("ociVersion", "");
-    st.pid = j.at("pid").get<int>();
+    // get<int>() reads true, 1.5 and 4294967297 as pid 1, and pid_start 0
+    // skips the reuse check: a hand-edited file must not aim kill at init.
+    const json& pid = j.at("pid");
+    if (!pid.is_number_integer()) return invalid("state.json: pid: not an integer");
+    if (!pid.is_number_unsigned() && pid.get<int64_t>() < 0)
+      return invalid("state.json: pid: negative");
+    if (pid.get<uint64_t>() > INT_MAX) return invalid("state.json: pid: out of range");
+    st.pid = pid.get<int>();
+    if (j.contains("pidStart") && !j.at("pidStart").is_number_unsigned())
+      return invalid("state.json: pidStart: not an unsigned integer");
     st.pid_start = j.value("pidStart", uint64_t{0});
     st.bundle = j.value("bundle", "");
     st.rootfs = j.value("rootfs", "");
@@ -50,7 +60,6 @@ Result<ContainerState> decode_state(std::string_view text) {
   } catch (const json::exception& e) {
     return invalid(std::string("state.json: ") + e.what());
   }
-  if (st.pid < 0) return invalid("state.json: pid: negative");
   return st;
 }
 

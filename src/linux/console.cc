@@ -1,0 +1,198 @@
+#include "linux/console.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "base/file.h"
+#include "linux/mounts.h"
+
+namespace berth::lnx {
+
+Result<Fd> connect_console_socket(const std::string& path) {
+  struct sockaddr_un addr = {};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path)
+    return invalid("--console-socket: path too long: " + path);
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  Fd sock(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!sock) return sys_error("socket");
+  if (::connect(sock.get(), reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) < 0)
+    return sys_error("connect to console socket " + path);
+  return sock;
+}
+
+namespace {
+
+Status send_fd(int sock, int fd, const std::string& name) {
+  char control[CMSG_SPACE(sizeof(int))] = {};
+  struct iovec iov = {const_cast<char*>(name.data()), name.size()};
+  struct msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
+  if (::sendmsg(sock, &msg, MSG_NOSIGNAL) < 0) return sys_error("send pty master to console socket");
+  return {};
+}
+
+}  // namespace
+
+Status setup_terminal(int console_sock, const std::optional<oci::ConsoleSize>& size, bool console) {
+  Fd master(::open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC));
+  if (!master) return sys_error("process.terminal: open /dev/ptmx in the container");
+  if (::unlockpt(master.get()) < 0) return sys_error("unlockpt");
+  // TIOCGPTPEER opens the slave through the master: no path lookup that a
+  // process in the container could race.
+  Fd slave(::ioctl(master.get(), TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC));
+  if (!slave) return sys_error("open pty slave");
+  if (size) {
+    struct winsize ws = {};
+    ws.ws_row = static_cast<unsigned short>(size->height);
+    ws.ws_col = static_cast<unsigned short>(size->width);
+    if (::ioctl(slave.get(), TIOCSWINSZ, &ws) < 0) return sys_error("set console size");
+  }
+  if (console) {
+    auto root = open_file("/", O_PATH | O_DIRECTORY);
+    if (!root) return std::move(root).error();
+    auto target = make_in_root(root->get(), "/dev/console", true, 0600);
+    if (!target) return std::move(target).error().wrap("create /dev/console");
+    if (::mount(fd_path(slave.get()).c_str(), fd_path(target->get()).c_str(), nullptr, MS_BIND, nullptr) < 0)
+      return sys_error("bind pty on /dev/console");
+  }
+  BERTH_TRY(send_fd(console_sock, master.get(), "/dev/ptmx"));
+  master.reset();
+  if (::setsid() < 0) return sys_error("setsid");
+  if (::ioctl(slave.get(), TIOCSCTTY, 0) < 0) return sys_error("make the pty the controlling terminal");
+  for (int fd = 0; fd < 3; ++fd)
+    if (::dup2(slave.get(), fd) < 0) return sys_error("dup2 pty slave");
+  return {};
+}
+
+Result<Fd> recv_pty_master(int console_sock) {
+  char name[256];
+  char control[CMSG_SPACE(sizeof(int))] = {};
+  struct iovec iov = {name, sizeof name};
+  struct msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  ssize_t n;
+  do {
+    n = ::recvmsg(console_sock, &msg, MSG_CMSG_CLOEXEC);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return sys_error("receive pty master");
+  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  if (c == nullptr || c->cmsg_type != SCM_RIGHTS) return Error{EPROTO, "no pty master received"};
+  int fd;
+  std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
+  return Fd(fd);
+}
+
+namespace {
+
+// Restores the caller's terminal settings when the proxy ends.
+class RawMode {
+ public:
+  RawMode() {
+    if (::tcgetattr(0, &saved_) < 0) return;
+    struct termios raw = saved_;
+    ::cfmakeraw(&raw);
+    active_ = ::tcsetattr(0, TCSANOW, &raw) == 0;
+  }
+  ~RawMode() {
+    if (active_) ::tcsetattr(0, TCSANOW, &saved_);
+  }
+
+ private:
+  struct termios saved_ = {};
+  bool active_ = false;
+};
+
+void copy_size(int master) {
+  struct winsize ws;
+  // A terminal without a size (0x0, e.g. under script(1)) keeps consoleSize.
+  if (::ioctl(0, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 && ws.ws_col > 0)
+    ::ioctl(master, TIOCSWINSZ, &ws);
+}
+
+// Copies what is readable on from to to; false on EOF or error.
+bool pump(int from, int to) {
+  char buf[8192];
+  ssize_t n = ::read(from, buf, sizeof buf);
+  if (n <= 0) return n < 0 && errno == EINTR;
+  for (ssize_t off = 0; off < n;) {
+    ssize_t w = ::write(to, buf + off, static_cast<size_t>(n - off));
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return true;  // nobody reads our stdout: keep draining the pty anyway
+    }
+    off += w;
+  }
+  return true;
+}
+
+}  // namespace
+
+int proxy_pty(int master, pid_t pid, int pidfd) {
+  bool tty = ::isatty(0);
+  RawMode raw_guard;
+  if (tty) copy_size(master);
+  sigset_t all;
+  sigfillset(&all);
+  Fd sigfd(::signalfd(-1, &all, SFD_CLOEXEC));
+  bool stdin_open = true;
+  bool master_open = true;
+  int status = -1;
+  while (status == -1 || master_open) {
+    struct pollfd fds[3] = {{sigfd.get(), POLLIN, 0},
+                            {master_open ? master : -1, POLLIN, 0},
+                            {stdin_open ? 0 : -1, POLLIN, 0}};
+    // Once the child is gone, drain what the pty still holds, then stop.
+    int r = ::poll(fds, 3, status == -1 ? -1 : 100);
+    if (r < 0 && errno != EINTR) break;
+    if (r == 0) break;
+    if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) master_open = pump(master, 1);
+    if (fds[2].revents & (POLLIN | POLLHUP | POLLERR)) stdin_open = pump(0, master);
+    if (fds[0].revents & POLLIN) {
+      struct signalfd_siginfo si;
+      if (::read(sigfd.get(), &si, sizeof si) != sizeof si) continue;
+      int sig = static_cast<int>(si.ssi_signo);
+      if (sig == SIGCHLD) {
+        int st;
+        pid_t w;
+        while ((w = ::waitpid(-1, &st, WNOHANG)) > 0)
+          if (w == pid) status = st;
+      } else if (sig == SIGWINCH) {
+        if (tty) copy_size(master);
+      } else {
+        ::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0);
+      }
+    }
+  }
+  if (status == -1) {
+    int st = 0;
+    ::waitpid(pid, &st, 0);
+    status = st;
+  }
+  return status;
+}
+
+}  // namespace berth::lnx
