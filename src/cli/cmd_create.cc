@@ -42,12 +42,17 @@ bool to_create_options(const Context& ctx, const Args& a, runtime::CreateOptions
     opts.preserve_fds = static_cast<int>(n);
   }
   if (ctx.systemd_cgroup) {
+    // Without systemd, slice:prefix:name maps onto cgroupfs directories (see
+    // cgroups/manager.h). With systemd running, units would have to be made
+    // over D-Bus, which berth does not do yet.
     struct stat sb;
-    if (::stat("/run/systemd/system", &sb) < 0) {
-      fail(ctx, invalid("--systemd-cgroup: systemd is not running on this host "
-                        "(no /run/systemd/system); drop the flag to use cgroupfs"));
+    if (::stat("/run/systemd/system", &sb) == 0) {
+      fail(ctx, make_error(ErrorKind::kNotImplemented,
+                           "--systemd-cgroup: creating systemd units is not supported yet; "
+                           "drop the flag to use cgroupfs"));
       return false;
     }
+    opts.systemd_cgroup = true;
   }
   return true;
 }

@@ -39,6 +39,11 @@ int cmd_delete(Context& ctx, CommandArgs args);
 int cmd_spec(Context& ctx, CommandArgs args);
 int cmd_features(Context& ctx, CommandArgs args);
 int cmd_exec(Context& ctx, CommandArgs args);
+int cmd_pause(Context& ctx, CommandArgs args);
+int cmd_resume(Context& ctx, CommandArgs args);
+int cmd_update(Context& ctx, CommandArgs args);
+int cmd_ps(Context& ctx, CommandArgs args);
+int cmd_events(Context& ctx, CommandArgs args);
 
 // Options create and run share.
 std::span<const Option> create_options();

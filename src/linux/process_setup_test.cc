@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -25,12 +26,8 @@ class FindExecutableTest : public ::testing::Test {
     for (const char* d : {"d1", "d2", "empty"}) ASSERT_EQ(::mkdir(at(d).c_str(), 0755), 0);
   }
   void TearDown() override {
-    auto slash = tmp_.rfind('/');
-    int fd = ::open(tmp_.substr(0, slash).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-      (void)remove_all_at(fd, tmp_.substr(slash + 1));
-      ::close(fd);
-    }
+    std::error_code ec;
+    if (!tmp_.empty()) std::filesystem::remove_all(tmp_, ec);
   }
 
   std::string at(const std::string& rel) const { return tmp_ + "/" + rel; }

@@ -3,7 +3,13 @@
 
 #include <string>
 
+#include <sys/types.h>
+
+#include <vector>
+
 #include "base/result.h"
+#include "cgroups/manager.h"
+#include "oci/spec.h"
 #include "state/store.h"
 
 namespace berth::runtime {
@@ -15,6 +21,20 @@ Status start(const state::Store& store, const std::string& id);
 // Sends sig to the container's init (all: to every process of the container).
 // kConflict when the container is not running, created or paused.
 Status kill(const state::Store& store, const std::string& id, int sig, bool all);
+
+// Freezes every process of a running container (pause) or thaws a paused
+// one (resume), waiting until the kernel reports it done.
+Status pause(const state::Store& store, const std::string& id);
+Status resume(const state::Store& store, const std::string& id);
+
+// Changes a running (or paused, or created) container's limits.
+Status update(const state::Store& store, const std::string& id, const oci::Resources& r);
+
+// The host pids of every process in the container.
+Result<std::vector<pid_t>> pids(const state::Store& store, const std::string& id);
+
+// The container's cgroup statistics; kConflict once it has stopped.
+Result<cgroups::Stats> stats(const state::Store& store, const std::string& id);
 
 // Removes a stopped or created container; with force also a running one,
 // and a missing one is not an error.

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/proc.h"
+#include "runtime/cgroup.h"
 
 namespace berth::runtime {
 
@@ -19,6 +20,10 @@ Result<Loaded> load(const state::Store& store, const std::string& id, bool lock)
     c.st.id = id;  // pid 0: nothing to signal, only the directory to remove
   }
   c.status = state::derive_status(c.st, c.dir);
+  if (c.status == state::Status::kRunning) {
+    auto m = manager_for(c.st);
+    if (m && *m && (*m)->frozen()) c.status = state::Status::kPaused;
+  }
   return c;
 }
 
@@ -39,11 +44,18 @@ std::string oci_state_json(const state::ContainerState& st, state::Status status
 }
 
 Status destroy(Loaded& c) {
+  auto cg = manager_for(c.st);
+  if (!cg) return std::move(cg).error();
+  // A frozen init cannot die: thaw before the kill.
+  if (*cg && (*cg)->frozen()) BERTH_TRY((*cg)->freeze(false));
   if (c.st.pid > 0 && process_alive(c.st.pid, c.st.pid_start)) {
     if (auto r = signal_process(c.st.pid, c.st.pid_start, SIGKILL); !r && r.error().code != ESRCH)
       return std::move(r).error();
     BERTH_TRY(wait_exited(c.st.pid, 10000));
   }
+  // The cgroup holds whatever else the container started (without a pid
+  // namespace, or exec'd processes reparented away).
+  if (*cg) BERTH_TRY((*cg)->destroy());
   return c.dir.remove();
 }
 

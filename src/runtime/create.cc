@@ -11,6 +11,8 @@
 
 #include "base/file.h"
 #include "base/proc.h"
+#include "cgroups/manager.h"
+#include "linux/cgroup_join.h"
 #include "linux/console.h"
 #include "linux/sync.h"
 #include "oci/names.h"
@@ -112,14 +114,7 @@ Status check_spec_supported(const oci::Spec& spec, std::vector<std::string>& war
   if (lx.intel_rdt) return unsupported("linux.intelRdt");
   if (lx.personality) return unsupported("linux.personality");
   if (!lx.time_offsets.empty()) return unsupported("linux.timeOffsets");
-  // Every engine sends resources (the default spec has a device rule), so
-  // refusing them would refuse every container: say loudly instead.
-  if (lx.resources) {
-    const auto& r = *lx.resources;
-    if (r.memory || r.cpu || r.pids || r.block_io || !r.hugepage_limits.empty() || r.network ||
-        !r.rdma.empty() || !r.unified.empty())
-      warnings.push_back("linux.resources: cgroup limits are not applied by this berth yet");
-  }
+  (void)warnings;
   return {};
 }
 
@@ -180,12 +175,27 @@ Status write_id_maps(pid_t pid, const oci::Linux& lx) {
 
 // Undoes a half-made create: the init (and with it its mount namespace) and
 // the state directory. Runs on every error path after the directory exists.
-void rollback(Created& c) {
+void rollback(Created& c, cgroups::Manager* cg) {
   if (c.init.pid > 0) {
     ::kill(c.init.pid, SIGKILL);
     (void)lnx::wait_child(c.init.pid);
   }
+  if (cg) (void)cg->destroy();
   (void)c.c.dir.remove();
+}
+
+// Decides the container's cgroup directories from cgroupsPath.
+Result<std::unique_ptr<cgroups::Manager>> plan_cgroups(const oci::Spec& spec, const CreateOptions& opts,
+                                                       state::ContainerState& st) {
+  auto layout = cgroups::host_layout();
+  if (!layout) return std::move(layout).error();
+  auto own = lnx::proc_cgroups("self");
+  if (!own) return std::move(own).error();
+  std::string path = spec.linux_ ? spec.linux_->cgroups_path : "";
+  auto paths = cgroups::resolve_paths(*layout, path, opts.id, opts.systemd_cgroup, *own);
+  if (!paths) return std::move(paths).error();
+  st.cgroups = *paths;
+  return cgroups::make_manager(*layout, *paths);
 }
 
 }  // namespace
@@ -228,8 +238,9 @@ Result<Created> create(const state::Store& store, const CreateOptions& opts, lnx
   auto dir = store.create(opts.id);
   if (!dir) return std::move(dir).error().wrap(ctx);
   Created out{Loaded{std::move(*dir), {}, state::Status::kCreating}, {}, {}, {}, std::move(prep->warnings)};
+  std::unique_ptr<cgroups::Manager> cg;
   auto fail = [&](Error e) -> Error {
-    rollback(out);
+    rollback(out, cg.get());
     return std::move(e).wrap(ctx);
   };
 
@@ -240,7 +251,22 @@ Result<Created> create(const state::Store& store, const CreateOptions& opts, lnx
   st.rootfs = init.rootfs.rootfs;
   st.created = now_rfc3339_nano();
   st.annotations = spec->annotations;
+  auto planned = plan_cgroups(*spec, opts, st);
+  if (!planned) return fail(std::move(planned).error());
+  // Recorded before they are made: from here on delete --force finds them.
   if (auto r = out.c.dir.save(st); !r) return fail(std::move(r).error());
+  cg = std::move(*planned);
+  if (auto r = cg->create(); !r) return fail(std::move(r).error());
+  if (spec->linux_ && spec->linux_->resources) {
+    if (auto r = cg->set(*spec->linux_->resources); !r) return fail(std::move(r).error());
+  }
+  // cgroup v2: the init is born in its cgroup, so nothing it does escapes.
+  Fd clone_into;
+  if (std::string cg_dir = cg->clone_dir(); !cg_dir.empty()) {
+    auto fd = open_file(cg_dir, O_RDONLY | O_DIRECTORY);
+    if (!fd) return fail(std::move(fd).error());
+    clone_into = std::move(*fd);
+  }
 
   Fd fifo;
   if (park == lnx::Park::kExecFifo) {
@@ -261,9 +287,9 @@ Result<Created> create(const state::Store& store, const CreateOptions& opts, lnx
     console = std::move(*c);
     init.console_fd = console.child.get();
   }
-  init.close_fds = {out.c.dir.fd(), sync->parent.get(), console.parent.get()};
+  init.close_fds = {out.c.dir.fd(), sync->parent.get(), console.parent.get(), clone_into.get()};
 
-  auto child = lnx::clone_child(prep->clone_flags);
+  auto child = lnx::clone_child(prep->clone_flags, clone_into.get());
   if (!child) return fail(std::move(child).error());
   if (child->pid == 0) lnx::run_init(init);
   out.init = std::move(*child);
@@ -278,6 +304,9 @@ Result<Created> create(const state::Store& store, const CreateOptions& opts, lnx
   st.pid = out.init.pid;
   st.pid_start = process_start_time(st.pid);
   if (auto r = out.c.dir.save(st); !r) return fail(std::move(r).error());
+  if (!clone_into) {
+    if (auto r = cg->add(st.pid); !r) return fail(std::move(r).error());
+  }
   if (init.new_user_ns) {
     if (auto r = write_id_maps(st.pid, *spec->linux_); !r) return fail(std::move(r).error());
   }

@@ -21,6 +21,7 @@ struct CreateOptions {
   int preserve_fds = 0;
   bool no_pivot = false;
   bool no_new_keyring = false;
+  bool systemd_cgroup = false;  // cgroupsPath is slice:prefix:name
   bool detach = true;  // false: `run` in the foreground, which owns the terminal
 };
 

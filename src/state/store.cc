@@ -26,8 +26,7 @@ std::string encode_state(const ContainerState& st) {
       {"rootfs", st.rootfs},
       {"created", st.created},
       {"annotations", st.annotations},
-      {"cgroupPaths", st.cgroup_paths},
-      {"pidNsShared", st.pid_ns_shared},
+      {"cgroups", st.cgroups},
   };
   return j.dump();
 }
@@ -55,8 +54,7 @@ Result<ContainerState> decode_state(std::string_view text) {
     st.rootfs = j.value("rootfs", "");
     st.created = j.value("created", "");
     st.annotations = j.value("annotations", std::map<std::string, std::string>{});
-    st.cgroup_paths = j.value("cgroupPaths", std::vector<std::string>{});
-    st.pid_ns_shared = j.value("pidNsShared", false);
+    st.cgroups = j.value("cgroups", std::map<std::string, std::string>{});
   } catch (const json::exception& e) {
     return invalid(std::string("state.json: ") + e.what());
   }

@@ -36,8 +36,9 @@ struct ContainerState {
   std::string rootfs;        // absolute
   std::string created;       // RFC 3339, UTC
   std::map<std::string, std::string> annotations;
-  std::vector<std::string> cgroup_paths;  // every cgroup directory create made
-  bool pid_ns_shared = false;  // init shares the host's pid namespace: kill via cgroup
+  // The container's cgroup directories, recorded before they are made:
+  // hierarchy key ("memory", "cpu,cpuacct", "" for cgroup2) -> absolute path.
+  std::map<std::string, std::string> cgroups;
 };
 
 std::string encode_state(const ContainerState& st);

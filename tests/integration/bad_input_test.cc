@@ -100,6 +100,9 @@ const BadCase kCases[] = {
     {"EmptyFile", nullptr, "config.json", ""},
 };
 
+// gtest prints a parameter's bytes unless told how to name it.
+void PrintTo(const BadCase& c, std::ostream* os) { *os << c.name; }
+
 class BadConfig : public BerthTest, public ::testing::WithParamInterface<BadCase> {};
 
 // Processes that carry this test's tag in their environment (inherited from

@@ -1,0 +1,90 @@
+// berth ps: the container's processes, as runc prints them: a JSON array of
+// host pids, or ps(1)'s table (with the caller's ps options) cut down to the
+// container's pids.
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "base/file.h"
+#include "cli/command.h"
+#include "runtime/commands.h"
+
+namespace berth::cli {
+
+namespace {
+
+const Option kPsOptions[] = {
+    {{"format", "f"}, true, "table or json (default: table)"},
+};
+
+// Runs ps with args and returns its stdout.
+Result<std::string> run_ps(const std::vector<std::string>& args) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) < 0) return sys_error("pipe");
+  pid_t pid = ::fork();
+  if (pid < 0) return sys_error("fork");
+  if (pid == 0) {
+    ::dup2(fds[1], 1);
+    std::vector<char*> argv = {const_cast<char*>("ps")};
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    ::execvp("ps", argv.data());
+    ::_exit(127);
+  }
+  ::close(fds[1]);
+  Fd out(fds[0]);
+  auto text = read_fd(out.get());
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  if (!text) return text;
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return invalid("ps: exited with an error (options?)");
+  return text;
+}
+
+}  // namespace
+
+int cmd_ps(Context& ctx, CommandArgs args) {
+  Args a;
+  // Options after the id are ps's own ("berth ps ID -ef").
+  if (!parse_command(ctx, args, kPsOptions, false, a)) return 1;
+  if (a.positional.empty()) return fail(ctx, invalid("ps: expected <container-id> [ps options]"));
+  std::string format = a.get("format", "table");
+  if (format != "table" && format != "json")
+    return fail(ctx, invalid("ps: --format: unknown format \"" + format + "\" (want table or json)"));
+  auto pids = runtime::pids(ctx.store, a.positional[0]);
+  if (!pids) return fail(ctx, pids.error());
+  std::string out;
+  if (format == "json") {
+    out = nlohmann::json(*pids).dump() + "\n";
+  } else {
+    std::vector<std::string> ps_args(a.positional.begin() + 1, a.positional.end());
+    if (ps_args.empty()) ps_args = {"-ef"};
+    auto table = run_ps(ps_args);
+    if (!table) return fail(ctx, table.error());
+    auto lines = split(*table, '\n');
+    std::istringstream header(lines.empty() ? "" : lines[0]);
+    std::string col;
+    int pid_col = -1;
+    for (int i = 0; header >> col; ++i)
+      if (col == "PID") pid_col = i;
+    if (pid_col < 0) return fail(ctx, invalid("ps: its output has no PID column"));
+    out = lines[0] + "\n";
+    for (size_t i = 1; i < lines.size(); ++i) {
+      std::istringstream f(lines[i]);
+      std::string field;
+      for (int k = 0; k <= pid_col && f >> field; ++k) {
+      }
+      int64_t pid = 0;
+      if (parse_int64(field, pid) && std::binary_search(pids->begin(), pids->end(), static_cast<pid_t>(pid)))
+        out += lines[i] + "\n";
+    }
+  }
+  (void)!::write(1, out.data(), out.size());
+  return 0;
+}
+
+}  // namespace berth::cli
