@@ -50,6 +50,7 @@ class V1Manager : public Manager {
       auto it = paths_.find("");
       if (it == paths_.end())
         return invalid(kRes + "unified: needs cgroup v2, and this host has cgroup v1 only");
+      enable_controllers(it->second);
       for (const auto& [file, value] : r.unified)
         BERTH_TRY(write_value(it->second, file, value, kRes + "unified." + file));
     }
@@ -274,7 +275,11 @@ class V1Manager : public Manager {
     }
     // The hybrid layout may hold hugetlb in its cgroup2 tree.
     auto it = paths_.find("");
-    if (it != paths_.end()) return write_hugetlb_v2(it->second, h, field);
+    if (it != paths_.end()) {
+      // Only now: delegating a controller changes the tree above us.
+      enable_controllers(it->second);
+      return write_hugetlb_v2(it->second, h, field);
+    }
     return invalid(field + ": the hugetlb controller is not mounted on this host");
   }
 

@@ -51,6 +51,18 @@ std::string rdma_line(const std::string& device, const oci::Rdma& r) {
   return line;
 }
 
+void enable_controllers(const std::string& dir) {
+  auto parent = [](const std::string& d) { return d.substr(0, d.rfind('/')); };
+  std::vector<std::string> chain;  // the mount's root first
+  for (std::string d = parent(dir); !d.empty() && path_exists(path_join(d, "cgroup.controllers")); d = parent(d))
+    chain.insert(chain.begin(), d);
+  for (const auto& d : chain) {
+    for (const auto& c : split(read_value(d, "cgroup.controllers"), ' ')) {
+      if (!c.empty()) (void)write_file(path_join(d, "cgroup.subtree_control"), "+" + c);
+    }
+  }
+}
+
 namespace {
 
 const std::string kRes = "linux.resources.";
@@ -61,7 +73,7 @@ class V2Manager : public Manager {
 
   Status create() override {
     if (auto r = mkdir_all(dir_, 0755); !r) return std::move(r).error().wrap("create cgroup");
-    enable_controllers();
+    enable_controllers(dir_);
     return {};
   }
 
@@ -131,23 +143,6 @@ class V2Manager : public Manager {
   std::string clone_dir() const override { return dir_; }
 
  private:
-  // Each ancestor must delegate a controller before the cgroup below can use
-  // it. A parent that holds processes cannot (the no-internal-process rule),
-  // and a controller the host lacks cannot be enabled: those are skipped, and
-  // a limit that needs them fails naming its file.
-  void enable_controllers() {
-    auto parent = [](const std::string& d) { return d.substr(0, d.rfind('/')); };
-    std::vector<std::string> chain;  // the mount's root first
-    for (std::string d = parent(dir_); !d.empty() && path_exists(path_join(d, "cgroup.controllers"));
-         d = parent(d))
-      chain.insert(chain.begin(), d);
-    for (const auto& d : chain) {
-      for (const auto& c : split(read_value(d, "cgroup.controllers"), ' ')) {
-        if (!c.empty()) (void)write_file(path_join(d, "cgroup.subtree_control"), "+" + c);
-      }
-    }
-  }
-
   Status set_memory(const oci::Memory& m) {
     const std::string f = kRes + "memory.";
     int64_t limit = m.limit.value_or(0), swap = m.swap.value_or(0);

@@ -25,6 +25,12 @@ std::string hugepage_size(const std::string& page_size, bool& rsvd);
 Status write_hugetlb_v2(const std::string& dir, const oci::HugepageLimit& h, const std::string& field);
 std::string rdma_line(const std::string& device, const oci::Rdma& r);
 
+// Each ancestor of dir must delegate a controller before dir can use it. A
+// parent that holds processes cannot (the no-internal-process rule), and a
+// controller the host lacks cannot be enabled: those are skipped, and a limit
+// that needs them later fails naming its file.
+void enable_controllers(const std::string& dir);
+
 std::unique_ptr<Manager> make_v2_manager(const Paths& paths);
 std::unique_ptr<Manager> make_v1_manager(const Layout& layout, const Paths& paths);
 
