@@ -17,7 +17,10 @@ int cmd_delete(Context& ctx, CommandArgs args) {
   if (!check_positional(ctx, a, "delete", 1, SIZE_MAX, "<container-id> [container-id...]")) return 1;
   int rc = 0;
   for (const auto& id : a.positional) {
-    if (auto r = runtime::remove(ctx.store, id, a.flag("force")); !r) rc = fail(ctx, r.error());
+    std::vector<std::string> warnings;
+    auto r = runtime::remove(ctx.store, id, a.flag("force"), &warnings);
+    for (const auto& w : warnings) ctx.log.warn(w);
+    if (!r) rc = fail(ctx, r.error());
   }
   return rc;
 }

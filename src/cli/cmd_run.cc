@@ -24,10 +24,13 @@ int cmd_run(Context& ctx, CommandArgs args) {
   auto created = runtime::create(ctx.store, opts, lnx::Park::kSync);
   if (!created) return fail(ctx, created.error());
   for (const auto& w : created->warnings) ctx.log.warn(w);
+  created->warnings.clear();
   if (auto r = runtime::start_now(*created); !r) {
     (void)runtime::destroy(created->c);
     return fail(ctx, std::move(r).error().wrap("run " + opts.id));
   }
+  for (const auto& w : created->warnings) ctx.log.warn(w);
+  created->warnings.clear();
   if (opts.detach) return 0;
 
   pid_t pid = created->init.pid;
@@ -47,7 +50,9 @@ int cmd_run(Context& ctx, CommandArgs args) {
     status = lnx::wait_forwarding_signals(pid, init.pidfd.get());
   }
   if (!a.flag("keep")) {
-    if (auto r = runtime::remove(ctx.store, opts.id, true); !r) fail(ctx, r.error());
+    std::vector<std::string> warnings;
+    if (auto r = runtime::remove(ctx.store, opts.id, true, &warnings); !r) fail(ctx, r.error());
+    for (const auto& w : warnings) ctx.log.warn(w);
   }
   return lnx::exit_code_of(status);
 }

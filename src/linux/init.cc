@@ -4,6 +4,7 @@
 #include <sched.h>
 #include <unistd.h>
 
+#include "hooks/hooks.h"
 #include "linux/console.h"
 #include "linux/process_setup.h"
 #include "linux/sync.h"
@@ -32,8 +33,14 @@ Status init_steps(const InitConfig& cfg, bool& parent_gone) {
   const oci::Spec& spec = *cfg.spec;
   const oci::Process& proc = *spec.process;
 
-  // The parent writes uid/gid maps and places us in cgroups before kGo.
-  BERTH_TRY(sync_expect(cfg.sync_fd, SyncType::kGo, "berth"));
+  // The parent writes uid/gid maps and places us in cgroups before kGo,
+  // which carries the container's state for the hooks.
+  auto go = sync_recv(cfg.sync_fd, "berth");
+  if (!go) return std::move(go).error();
+  if (go->type != SyncType::kGo) return Error{EPROTO, "sync: expected go"};
+  const std::string& state = go->text;
+  const oci::Hooks no_hooks;
+  const oci::Hooks& hooks = spec.hooks ? *spec.hooks : no_hooks;
   if (cfg.new_user_ns) {
     // Be root of the new user namespace: mounts below need its capabilities
     // with a mapped uid.
@@ -50,7 +57,15 @@ Status init_steps(const InitConfig& cfg, bool& parent_gone) {
         ::setdomainname(spec.domainname.data(), spec.domainname.size()) < 0)
       return sys_error("setdomainname " + spec.domainname);
   }
-  if (cfg.new_mount_ns) BERTH_TRY(setup_rootfs(spec, cfg.rootfs));
+  RootfsConfig rootfs = cfg.rootfs;
+  rootfs.before_pivot = [&]() -> Status {
+    if (cfg.parent_hooks) {
+      BERTH_TRY(sync_send(cfg.sync_fd, SyncType::kHooks));
+      BERTH_TRY(sync_expect(cfg.sync_fd, SyncType::kHooksDone, "berth"));
+    }
+    return hooks::run(hooks.create_container, "createContainer", state);
+  };
+  if (cfg.new_mount_ns) BERTH_TRY(setup_rootfs(spec, rootfs));
   // Sysctls go through the container's /proc/sys, before readonlyPaths seals it.
   if (spec.linux_) BERTH_TRY(write_sysctls(spec.linux_->sysctl));
   if (cfg.new_mount_ns) BERTH_TRY(finish_rootfs(spec));
@@ -66,6 +81,12 @@ Status init_steps(const InitConfig& cfg, bool& parent_gone) {
 
   BERTH_TRY(sync_send(cfg.sync_fd, SyncType::kReady));
   BERTH_TRY(wait_for_start(cfg, parent_gone));
+  // By now the container is "created" (start was called): say so to the hooks.
+  std::string started = state;
+  const std::string creating = "\"status\":\"creating\"";
+  if (auto at = started.find(creating); at != std::string::npos)
+    started.replace(at, creating.size(), "\"status\":\"created\"");
+  BERTH_TRY(hooks::run(hooks.start_container, "startContainer", started));
   return exec_process(proc, *path, cfg.preserve_fds);
 }
 

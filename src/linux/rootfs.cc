@@ -146,6 +146,7 @@ Status setup_rootfs(const oci::Spec& spec, const RootfsConfig& cfg) {
     if (!cwd) return std::move(cwd).error().wrap("create cwd");
   }
   root->reset();
+  if (cfg.before_pivot) BERTH_TRY(cfg.before_pivot());
   return cfg.no_pivot ? move_and_chroot(cfg.rootfs) : pivot_root_to(cfg.rootfs);
 }
 

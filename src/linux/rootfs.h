@@ -1,6 +1,7 @@
 // The container's root filesystem, set up by init in its new mount namespace.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "base/result.h"
@@ -14,6 +15,9 @@ struct RootfsConfig {
   MountContext mount;
   bool userns = false;     // devices are bind-mounted instead of made with mknod
   bool no_pivot = false;   // MS_MOVE + chroot instead of pivot_root (rootfs on ramfs)
+  // Runs after the mounts, before the root changes: where the hooks of the
+  // create operation go (their paths resolve in the runtime's filesystem).
+  std::function<Status()> before_pivot;
 };
 
 // Before the root changes: propagation, the rootfs bind mount, every spec

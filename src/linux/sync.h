@@ -6,7 +6,10 @@
 //   ------                          ----
 //   clone ------------------------> (waits)
 //   uid/gid maps, cgroup, state
-//   kGo --------------------------> sets up namespaces, rootfs, process
+//   kGo{state} -------------------> sets up namespaces, mounts
+//                  <--------------- kHooks     (only when prestart/createRuntime hooks exist)
+//   runs those hooks
+//   kHooksDone -------------------> createContainer hooks, pivot_root, process
 //                  <--------------- kReady   (or kError{errno, text}, then exits)
 //   create: exits; start opens the exec fifo later
 //   run:    kStart ---------------> execve
@@ -28,6 +31,9 @@ enum class SyncType : uint32_t {
   kReady = 2,  // init -> parent: the container is set up; init waits to exec
   kStart = 3,  // parent -> init: exec the user's process now (run)
   kError = 4,  // init -> parent: set-up failed; errno and message follow
+  kHooks = 5,      // init -> parent: namespaces and mounts are ready; run prestart and
+                   // createRuntime hooks now (before pivot_root)
+  kHooksDone = 6,  // parent -> init: they succeeded, go on
 };
 
 struct SyncMessage {

@@ -16,7 +16,8 @@ namespace berth::runtime {
 
 // Lets a created container's init exec the user's process.
 // kConflict unless the container is created.
-Status start(const state::Store& store, const std::string& id);
+// Failures of poststart hooks are added to warnings, as the spec says.
+Status start(const state::Store& store, const std::string& id, std::vector<std::string>* warnings = nullptr);
 
 // Sends sig to the container's init (all: to every process of the container).
 // kConflict when the container is not running, created or paused.
@@ -38,6 +39,8 @@ Result<cgroups::Stats> stats(const state::Store& store, const std::string& id);
 
 // Removes a stopped or created container; with force also a running one,
 // and a missing one is not an error.
-Status remove(const state::Store& store, const std::string& id, bool force);
+// Failures of poststop hooks are added to warnings.
+Status remove(const state::Store& store, const std::string& id, bool force,
+              std::vector<std::string>* warnings = nullptr);
 
 }  // namespace berth::runtime

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/proc.h"
+#include "hooks/hooks.h"
 #include "runtime/cgroup.h"
 
 namespace berth::runtime {
@@ -43,7 +44,7 @@ std::string oci_state_json(const state::ContainerState& st, state::Status status
   return pretty ? j.dump(2) : j.dump();
 }
 
-Status destroy(Loaded& c) {
+Status destroy(Loaded& c, std::vector<std::string>* warnings) {
   auto cg = manager_for(c.st);
   if (!cg) return std::move(cg).error();
   // A frozen init cannot die: thaw before the kill.
@@ -56,7 +57,10 @@ Status destroy(Loaded& c) {
   // The cgroup holds whatever else the container started (without a pid
   // namespace, or exec'd processes reparented away).
   if (*cg) BERTH_TRY((*cg)->destroy());
-  return c.dir.remove();
+  BERTH_TRY(c.dir.remove());
+  if (auto r = hooks::run(c.st.poststop, "poststop", oci_state_json(c.st, state::Status::kStopped, false)); !r)
+    if (warnings) warnings->push_back(r.error().message);
+  return {};
 }
 
 }  // namespace berth::runtime

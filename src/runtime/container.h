@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "base/result.h"
 #include "state/status.h"
@@ -25,8 +26,9 @@ Result<Loaded> load(const state::Store& store, const std::string& id, bool lock)
 // (ociVersion, id, status, pid, bundle, rootfs, created, owner, annotations).
 std::string oci_state_json(const state::ContainerState& st, state::Status status, bool pretty);
 
-// Kills whatever is left of the container and removes its state directory.
-// The caller holds the lock. Safe on a half-made container.
-Status destroy(Loaded& c);
+// Kills whatever is left of the container, removes its cgroups and state
+// directory, then runs the poststop hooks (failures go to warnings). The
+// caller holds the lock. Safe on a half-made container.
+Status destroy(Loaded& c, std::vector<std::string>* warnings = nullptr);
 
 }  // namespace berth::runtime

@@ -12,6 +12,7 @@
 #include "base/file.h"
 #include "base/proc.h"
 #include "cgroups/manager.h"
+#include "hooks/hooks.h"
 #include "linux/cgroup_join.h"
 #include "linux/console.h"
 #include "linux/sync.h"
@@ -97,12 +98,6 @@ namespace {
 // container must not run with less isolation than its config asks for.
 Status check_spec_supported(const oci::Spec& spec, std::vector<std::string>& warnings) {
   if (spec.process) BERTH_TRY(check_supported(*spec.process, "process."));
-  if (spec.hooks) {
-    const auto& h = *spec.hooks;
-    if (!h.prestart.empty() || !h.create_runtime.empty() || !h.create_container.empty() ||
-        !h.start_container.empty() || !h.poststart.empty() || !h.poststop.empty())
-      return unsupported("hooks");
-  }
   for (size_t i = 0; i < spec.mounts.size(); ++i) {
     if (!spec.mounts[i].uid_mappings.empty() || !spec.mounts[i].gid_mappings.empty())
       return unsupported("mounts[" + std::to_string(i) + "].uidMappings");
@@ -182,6 +177,9 @@ void rollback(Created& c, cgroups::Manager* cg) {
   }
   if (cg) (void)cg->destroy();
   (void)c.c.dir.remove();
+  // The spec's lifecycle goes on to delete, which runs poststop; a failure
+  // there is only a warning, and the create error is what the caller sees.
+  (void)hooks::run(c.c.st.poststop, "poststop", oci_state_json(c.c.st, state::Status::kStopped, false));
 }
 
 // Decides the container's cgroup directories from cgroupsPath.
@@ -251,6 +249,11 @@ Result<Created> create(const state::Store& store, const CreateOptions& opts, lnx
   st.rootfs = init.rootfs.rootfs;
   st.created = now_rfc3339_nano();
   st.annotations = spec->annotations;
+  if (spec->hooks) {
+    st.poststart = spec->hooks->poststart;
+    st.poststop = spec->hooks->poststop;
+    init.parent_hooks = !spec->hooks->prestart.empty() || !spec->hooks->create_runtime.empty();
+  }
   auto planned = plan_cgroups(*spec, opts, st);
   if (!planned) return fail(std::move(planned).error());
   // Recorded before they are made: from here on delete --force finds them.
@@ -310,7 +313,18 @@ Result<Created> create(const state::Store& store, const CreateOptions& opts, lnx
   if (init.new_user_ns) {
     if (auto r = write_id_maps(st.pid, *spec->linux_); !r) return fail(std::move(r).error());
   }
-  if (auto r = lnx::sync_send(out.sync.get(), lnx::SyncType::kGo); !r) return fail(std::move(r).error());
+  std::string state_json = oci_state_json(st, state::Status::kCreating, false);
+  if (auto r = lnx::sync_send(out.sync.get(), lnx::SyncType::kGo, 0, state_json); !r)
+    return fail(std::move(r).error());
+  if (init.parent_hooks) {
+    // The init stops before pivot_root for the hooks that run in our namespaces.
+    if (auto r = lnx::sync_expect(out.sync.get(), lnx::SyncType::kHooks, "container init"); !r)
+      return fail(std::move(r).error());
+    if (auto r = hooks::run(spec->hooks->prestart, "prestart", state_json); !r) return fail(std::move(r).error());
+    if (auto r = hooks::run(spec->hooks->create_runtime, "createRuntime", state_json); !r)
+      return fail(std::move(r).error());
+    if (auto r = lnx::sync_send(out.sync.get(), lnx::SyncType::kHooksDone); !r) return fail(std::move(r).error());
+  }
   if (auto r = lnx::sync_expect(out.sync.get(), lnx::SyncType::kReady, "container init"); !r)
     return fail(std::move(r).error());
   if (!opts.pid_file.empty()) {
@@ -325,12 +339,14 @@ Status start_now(Created& c) {
   // The init's end of the socket is close-on-exec: EOF means execve succeeded.
   auto m = lnx::sync_recv(c.sync.get(), "container init");
   c.sync.reset();
-  if (!m) {
-    if (m.error().code == EPIPE) return {};
-    return std::move(m).error();
+  if (m) {
+    if (m->type == lnx::SyncType::kError) return Error{m->err, std::move(m->text)};
+    return Error{EPROTO, "sync: unexpected message after start"};
   }
-  if (m->type == lnx::SyncType::kError) return Error{m->err, std::move(m->text)};
-  return Error{EPROTO, "sync: unexpected message after start"};
+  if (m.error().code != EPIPE) return std::move(m).error();
+  if (auto r = hooks::run(c.c.st.poststart, "poststart", oci_state_json(c.c.st, state::Status::kRunning, false)); !r)
+    c.warnings.push_back(r.error().message);
+  return {};
 }
 
 }  // namespace berth::runtime

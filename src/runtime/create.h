@@ -39,7 +39,8 @@ struct Created {
 // no process, no mount.
 Result<Created> create(const state::Store& store, const CreateOptions& opts, lnx::Park park);
 
-// Lets a kSync-parked init exec the user's process; returns once it has.
+// Lets a kSync-parked init exec the user's process; returns once it has,
+// after the poststart hooks (whose failures are only warnings).
 Status start_now(Created& created);
 
 // Refuses the process fields berth does not apply yet (kNotImplemented);

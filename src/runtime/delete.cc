@@ -3,7 +3,7 @@
 
 namespace berth::runtime {
 
-Status remove(const state::Store& store, const std::string& id, bool force) {
+Status remove(const state::Store& store, const std::string& id, bool force, std::vector<std::string>* warnings) {
   std::string ctx = "delete " + id;
   auto c = load(store, id, true);
   if (!c) {
@@ -14,7 +14,7 @@ Status remove(const state::Store& store, const std::string& id, bool force) {
   if (!state::can_delete(c->status) && !force)
     return make_error(ErrorKind::kConflict, ctx + ": cannot delete container " + id +
                                                 " that is not stopped: " + state::status_name(c->status));
-  if (auto r = destroy(*c); !r) return std::move(r).error().wrap(ctx);
+  if (auto r = destroy(*c, warnings); !r) return std::move(r).error().wrap(ctx);
   return {};
 }
 

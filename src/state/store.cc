@@ -16,6 +16,34 @@ namespace berth::state {
 
 using nlohmann::json;
 
+namespace {
+
+json encode_hooks(const std::vector<oci::Hook>& hooks) {
+  json out = json::array();
+  for (const auto& h : hooks) {
+    json j = {{"path", h.path}, {"args", h.args}, {"env", h.env}};
+    if (h.timeout) j["timeout"] = *h.timeout;
+    out.push_back(std::move(j));
+  }
+  return out;
+}
+
+std::vector<oci::Hook> decode_hooks(const json& j) {
+  std::vector<oci::Hook> out;
+  if (!j.is_array()) return out;
+  for (const auto& e : j) {
+    oci::Hook h;
+    h.path = e.at("path").get<std::string>();
+    h.args = e.value("args", std::vector<std::string>{});
+    h.env = e.value("env", std::vector<std::string>{});
+    if (e.contains("timeout")) h.timeout = e.at("timeout").get<int>();
+    out.push_back(std::move(h));
+  }
+  return out;
+}
+
+}  // namespace
+
 std::string encode_state(const ContainerState& st) {
   json j = {
       {"id", st.id},
@@ -27,6 +55,8 @@ std::string encode_state(const ContainerState& st) {
       {"created", st.created},
       {"annotations", st.annotations},
       {"cgroups", st.cgroups},
+      {"poststart", encode_hooks(st.poststart)},
+      {"poststop", encode_hooks(st.poststop)},
   };
   return j.dump();
 }
@@ -55,6 +85,8 @@ Result<ContainerState> decode_state(std::string_view text) {
     st.created = j.value("created", "");
     st.annotations = j.value("annotations", std::map<std::string, std::string>{});
     st.cgroups = j.value("cgroups", std::map<std::string, std::string>{});
+    if (j.contains("poststart")) st.poststart = decode_hooks(j.at("poststart"));
+    if (j.contains("poststop")) st.poststop = decode_hooks(j.at("poststop"));
   } catch (const json::exception& e) {
     return invalid(std::string("state.json: ") + e.what());
   }

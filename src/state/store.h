@@ -20,6 +20,7 @@
 
 #include "base/fd.h"
 #include "base/result.h"
+#include "oci/spec.h"
 
 namespace berth::state {
 
@@ -39,6 +40,9 @@ struct ContainerState {
   // The container's cgroup directories, recorded before they are made:
   // hierarchy key ("memory", "cpu,cpuacct", "" for cgroup2) -> absolute path.
   std::map<std::string, std::string> cgroups;
+  // The hooks that run after create returns, kept here because the bundle
+  // may be gone by then.
+  std::vector<oci::Hook> poststart, poststop;
 };
 
 std::string encode_state(const ContainerState& st);

@@ -90,7 +90,7 @@ const BadCase kCases[] = {
     // Parsed but not applied yet: refused, never silently ignored.
     {"SeccompNotYetApplied", [](json& c) { c["linux"]["seccomp"] = {{"defaultAction", "SCMP_ACT_ALLOW"}}; },
      "linux.seccomp"},
-    {"HooksNotYetRun", [](json& c) { c["hooks"]["prestart"] = {{{"path", "/bin/true"}}}; }, "hooks"},
+    {"HookMissingPath", [](json& c) { c["hooks"]["prestart"] = {{{"args", {"x"}}}}; }, "hooks.prestart[0].path"},
     {"AppArmorNotYetApplied", [](json& c) { c["process"]["apparmorProfile"] = "unconfined"; },
      "process.apparmorProfile"},
     {"PersonalityNotYetApplied", [](json& c) { c["linux"]["personality"] = {{"domain", "LINUX32"}}; },

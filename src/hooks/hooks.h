@@ -1,0 +1,20 @@
+// OCI hooks: programs the runtime runs at fixed points of the lifecycle, with
+// the container's state JSON on stdin.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "oci/spec.h"
+
+namespace berth::hooks {
+
+// Runs hooks in order, each with state_json on its stdin, its args (argv[0]
+// included, as the spec says; just the path when args is empty) and env, and
+// its timeout. Stops at the first failure, an error like
+//   hooks.prestart[1]: /usr/bin/setup: exit status 2: <what it printed>
+// kind is the spec's name for the list ("prestart", "createRuntime", ...).
+Status run(const std::vector<oci::Hook>& hooks, const char* kind, const std::string& state_json);
+
+}  // namespace berth::hooks

@@ -1,0 +1,129 @@
+// Hooks: each kind runs at its point of the lifecycle, in the namespace the
+// spec names, with the state on stdin; failures stop create (leaving nothing)
+// or only warn, as the spec says.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "harness.h"
+
+namespace berth::test {
+namespace {
+
+class Hooks : public BerthTest {
+ protected:
+  void SetUp() override {
+    BerthTest::SetUp();
+    markers_ = tmp_ + "/markers";
+    ::mkdir(markers_.c_str(), 0777);
+    config_["mounts"].push_back(
+        {{"destination", "/markers"}, {"type", "bind"}, {"source", markers_}, {"options", {"rbind", "rw"}}});
+  }
+  // A hook that appends "<kind> <mnt namespace> <state status>" to the log.
+  // in_container: the path resolves inside the container (startContainer).
+  nlohmann::json marker(const std::string& kind, bool in_container = false) {
+    std::string log = in_container ? "/markers/log" : markers_ + "/log";
+    std::string script = "s=$(cat); echo \"" + kind +
+                         " $(readlink /proc/self/ns/mnt) ${s#*\\\"status\\\":\\\"}\" | cut -d'\"' -f1 >> " + log;
+    return {{"path", "/bin/sh"}, {"args", {"sh", "-c", script}}};
+  }
+  std::vector<std::vector<std::string>> log_lines() {
+    std::vector<std::vector<std::string>> out;
+    std::istringstream in(read_text(markers_ + "/log"));
+    std::string line;
+    while (std::getline(in, line)) {
+      std::istringstream f(line);
+      std::vector<std::string> fields;
+      std::string w;
+      while (f >> w) fields.push_back(w);
+      out.push_back(fields);
+    }
+    return out;
+  }
+  std::string markers_;
+};
+
+std::string ns_of(int pid, const char* ns) {
+  char buf[128] = {};
+  ssize_t n = ::readlink(("/proc/" + std::to_string(pid) + "/ns/" + ns).c_str(), buf, sizeof buf - 1);
+  return n > 0 ? std::string(buf, n) : "";
+}
+
+TEST_F(Hooks, EachKindRunsWhenAndWhereTheSpecSays) {
+  config_["hooks"] = {
+      {"prestart", {marker("prestart")}},
+      {"createRuntime", {marker("createRuntime")}},
+      {"createContainer", {marker("createContainer")}},
+      {"startContainer", {marker("startContainer", true)}},
+      {"poststart", {marker("poststart")}},
+      {"poststop", {marker("poststop")}},
+  };
+  set_args({"/bin/probe", "sleep"});
+  ASSERT_EQ(berth({"create", "--bundle", bundle_, "h"}).code, 0);
+  int pid = nlohmann::json::parse(berth({"state", "h"}).out)["pid"];
+  std::string host_mnt = ns_of(::getpid(), "mnt");
+  std::string ctr_mnt = ns_of(pid, "mnt");
+  ASSERT_NE(host_mnt, ctr_mnt);
+  auto created = log_lines();
+  ASSERT_EQ(created.size(), 3u) << read_text(markers_ + "/log");
+  ASSERT_EQ(berth({"start", "h"}).code, 0);
+  ASSERT_EQ(berth({"kill", "h", "KILL"}).code, 0);
+  EXPECT_EQ(wait_status("h", "stopped"), "stopped");
+  ASSERT_EQ(berth({"delete", "h"}).code, 0);
+
+  auto lines = log_lines();
+  ASSERT_EQ(lines.size(), 6u) << read_text(markers_ + "/log");
+  const char* kinds[] = {"prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"};
+  const bool in_container[] = {false, false, true, true, false, false};
+  const char* status[] = {"creating", "creating", "creating", "created", "running", "stopped"};
+  for (size_t i = 0; i < 6; ++i) {
+    ASSERT_EQ(lines[i].size(), 3u) << i;
+    EXPECT_EQ(lines[i][0], kinds[i]);
+    EXPECT_EQ(lines[i][1], in_container[i] ? ctr_mnt : host_mnt) << kinds[i];
+    EXPECT_EQ(lines[i][2], status[i]) << kinds[i];
+  }
+}
+
+TEST_F(Hooks, AFailingPrestartHookFailsCreateAndLeavesNothing) {
+  config_["hooks"] = {{"prestart", {{{"path", "/bin/sh"}, {"args", {"sh", "-c", "echo no way >&2; exit 3"}}}}},
+                      {"poststop", {marker("poststop")}}};
+  write_config();
+  auto mounts = mount_points();
+  RunResult r = berth({"create", "--bundle", bundle_, "hf"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("hooks.prestart[0]"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("exit status 3"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("no way"), std::string::npos) << r.err;
+  EXPECT_FALSE(exists(root_ + "/hf"));
+  EXPECT_EQ(mount_points(), mounts);
+  EXPECT_FALSE(exists("/sys/fs/cgroup/pids/hf"));
+  // The lifecycle still reaches delete: poststop ran.
+  auto lines = log_lines();
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0][0], "poststop");
+}
+
+TEST_F(Hooks, ATimeoutStopsAHangingHook) {
+  config_["hooks"] = {{"createRuntime", {{{"path", "/bin/sleep"}, {"args", {"sleep", "30"}}, {"timeout", 1}}}}};
+  write_config();
+  RunResult r = berth({"run", "--bundle", bundle_, "ht"}, 20000);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("hooks.createRuntime[0]"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("timed out"), std::string::npos) << r.err;
+  EXPECT_FALSE(exists(root_ + "/ht"));
+}
+
+TEST_F(Hooks, PoststartAndPoststopFailuresOnlyWarn) {
+  config_["hooks"] = {{"poststart", {{{"path", "/bin/false"}}}}, {"poststop", {{{"path", "/bin/false"}}}}};
+  set_args({"/bin/sh", "-c", "exit 4"});
+  RunResult r = berth({"run", "--bundle", bundle_, "hw"});
+  EXPECT_EQ(r.code, 4) << r.err;
+  EXPECT_NE(r.err.find("hooks.poststart[0]"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("hooks.poststop[0]"), std::string::npos) << r.err;
+  EXPECT_FALSE(exists(root_ + "/hw"));
+}
+
+}  // namespace
+}  // namespace berth::test
