@@ -117,13 +117,19 @@ int cmd_exec(Context& ctx, CommandArgs args) {
   if (a.positional.empty()) return fail(ctx, invalid("exec: expected <container-id> [command...]"));
   if (!a.has("process") && a.positional.size() < 2)
     return fail(ctx, invalid("exec: missing command (or --process FILE)"));
-  if (a.has("cgroup"))
-    return fail(ctx, make_error(ErrorKind::kNotImplemented, "exec: --cgroup is not supported yet"));
 
   runtime::ExecOptions opts;
   opts.id = a.positional[0];
   opts.pid_file = a.get("pid-file");
   opts.ignore_paused = a.flag("ignore-paused");
+  for (const auto& c : a.all("cgroup")) {
+    // [controller[,controller]:]path
+    auto colon = c.find(':');
+    std::string ctrls = colon == std::string::npos ? "" : c.substr(0, colon);
+    std::string path = colon == std::string::npos ? c : c.substr(colon + 1);
+    if (path.empty()) return fail(ctx, invalid("--cgroup: empty path in \"" + c + "\""));
+    for (const auto& ctrl : split(ctrls, ',')) opts.sub_cgroups[ctrl] = path;
+  }
   if (a.has("preserve-fds")) {
     int64_t n = 0;
     if (!parse_int64(a.get("preserve-fds"), n) || n < 0 || n > 65536)

@@ -14,6 +14,7 @@
 #include "linux/cgroup_join.h"
 #include "linux/exec_child.h"
 #include "linux/sync.h"
+#include "runtime/cgroup.h"
 #include "runtime/container.h"
 #include "runtime/create.h"
 
@@ -38,6 +39,25 @@ int namespaces_to_join(pid_t pid) {
   for (auto [name, flag] : kTypes)
     if (differs(pid, name)) flags |= flag;
   return flags;
+}
+
+// Moves pid into the container's cgroups, or into the sub-cgroups --cgroup
+// names below them (which must exist, as with runc).
+Status join_container_cgroups(const state::ContainerState& st, const ExecOptions& opts, pid_t pid) {
+  if (opts.sub_cgroups.empty() || st.cgroups.empty()) return lnx::join_cgroups_of(st.pid, pid);
+  for (const auto& [key, dir] : st.cgroups) {
+    std::string sub;
+    for (const auto& [ctrl, path] : opts.sub_cgroups) {
+      bool match = ctrl.empty() || ("," + key + ",").find("," + ctrl + ",") != std::string::npos;
+      if (match && (sub.empty() || !ctrl.empty())) sub = path;
+    }
+    std::string clean = path_clean("/" + sub);
+    std::string target = sub.empty() ? dir : dir + clean;
+    if (!path_exists(target)) return invalid("--cgroup: " + target + " does not exist");
+    if (auto r = write_file(path_join(target, "cgroup.procs"), std::to_string(pid)); !r)
+      return std::move(r).error().wrap("--cgroup");
+  }
+  return {};
 }
 
 }  // namespace
@@ -116,7 +136,7 @@ Result<Execed> exec(const state::Store& store, const ExecOptions& opts) {
     (void)lnx::wait_child(out.child.pid);
     return std::move(e).wrap(ctx);
   };
-  if (auto r = lnx::join_cgroups_of(init, out.child.pid); !r) return fail(std::move(r).error());
+  if (auto r = join_container_cgroups(c->st, opts, out.child.pid); !r) return fail(std::move(r).error());
   if (auto r = lnx::sync_send(sync->parent.get(), lnx::SyncType::kGo); !r) return fail(std::move(r).error());
   // EOF: the child's end closed on execve. Anything else is its error.
   auto m = lnx::sync_recv(sync->parent.get(), "exec child");

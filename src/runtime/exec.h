@@ -1,6 +1,7 @@
 // exec: a new process in a running container, as `runc exec` starts it.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,9 @@ struct ExecOptions {
   std::string console_socket;  // with process.terminal; empty: berth proxies the pty
   int preserve_fds = 0;
   bool ignore_paused = false;
+  // --cgroup: sub-cgroups (below the container's) to run in; controller ->
+  // relative path, "" for every hierarchy (and the only form on cgroup v2).
+  std::map<std::string, std::string> sub_cgroups;
 };
 
 struct Execed {

@@ -189,6 +189,25 @@ TEST_F(Cgroups, KillAllSignalsEveryProcessAndPsListsThem) {
   for (const auto& p : ps) EXPECT_FALSE(pid_alive(p.get<int>())) << p;
 }
 
+TEST_F(Cgroups, ExecRunsInASubCgroupWhenAsked) {
+  ASSERT_EQ(berth({"run", "-d", "--bundle", bundle_, "sub"}).code, 0);
+  int pid = pid_of("sub");
+  std::string pids_dir = cgroup_dir(pid, "pids");
+  ASSERT_EQ(::mkdir((pids_dir + "/inner").c_str(), 0755), 0);
+  std::string pid_file = tmp_ + "/sub.pid";
+  RunResult r = berth({"exec", "-d", "--pid-file", pid_file, "--cgroup", "pids:inner", "sub", "/bin/probe", "sleep"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  int child = std::stoi(read_text(pid_file));
+  EXPECT_EQ(cgroup_dir(child, "pids"), pids_dir + "/inner");
+  EXPECT_EQ(cgroup_dir(child, "memory"), cgroup_dir(pid, "memory"));
+  RunResult missing = berth({"exec", "--cgroup", "pids:nope", "sub", "/bin/true"});
+  EXPECT_EQ(missing.code, 255);
+  EXPECT_NE(missing.err.find("does not exist"), std::string::npos) << missing.err;
+  // delete removes the sub-cgroup with the rest.
+  ASSERT_EQ(berth({"delete", "--force", "sub"}).code, 0);
+  EXPECT_FALSE(exists(pids_dir));
+}
+
 TEST_F(Cgroups, HugetlbLimitGoesToTheCgroup2TreeOnThisHybridHost) {
   if (exists("/sys/fs/cgroup/hugetlb/cgroup.procs")) GTEST_SKIP() << "hugetlb is a v1 hierarchy here";
   if (read_text("/sys/fs/cgroup/unified/cgroup.controllers").find("hugetlb") == std::string::npos)
