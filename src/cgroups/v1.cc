@@ -50,6 +50,9 @@ class V1Manager : public Manager {
       auto it = paths_.find("");
       if (it == paths_.end())
         return invalid(kRes + "unified: needs cgroup v2, and this host has cgroup v1 only");
+      for (const auto& [file, value] : r.unified)
+        if (file.find('/') != std::string::npos || file.find("..") != std::string::npos)
+          return invalid(kRes + "unified." + file + ": not a cgroup file name");
       enable_controllers(it->second);
       for (const auto& [file, value] : r.unified)
         BERTH_TRY(write_value(it->second, file, value, kRes + "unified." + file));
@@ -168,8 +171,11 @@ class V1Manager : public Manager {
     std::string dir = dir_of("memory");
     const std::string f = kRes + "memory.";
     int64_t limit = m.limit.value_or(0), swap = m.swap.value_or(0);
-    if (limit == -1 && swap == 0) swap = -1;  // unlimited memory means unlimited swap too
-    if (swap != 0 && !path_exists(path_join(dir, "memory.memsw.limit_in_bytes")))
+    bool memsw = path_exists(path_join(dir, "memory.memsw.limit_in_bytes"));
+    // Unlimited memory means unlimited swap too, where there is swap
+    // accounting (runc: a host without it still takes limit -1).
+    if (limit == -1 && swap == 0 && memsw) swap = -1;
+    if (swap != 0 && !memsw)
       return invalid(f + "swap: this kernel has no swap accounting (memory.memsw.limit_in_bytes)");
     auto write_limit = [&] { return write_value(dir, "memory.limit_in_bytes", num(limit), f + "limit"); };
     auto write_swap = [&] { return write_value(dir, "memory.memsw.limit_in_bytes", num(swap), f + "swap"); };

@@ -286,6 +286,11 @@ TEST_F(CgroupV1Manager, HybridWritesUnifiedAndHugetlbToTheCgroup2Directory) {
   fs::create_directories(paths_[""]);
   for (const char* f : {"memory.high", "hugetlb.2MB.max"}) put(paths_[""] + "/" + f, "");
   put(tmp_ / "unified/berth/memory.high", "parent");
+  // cgroup2 delegation: the root offers hugetlb, berth/ delegates nothing yet.
+  put(tmp_ / "unified/cgroup.controllers", "hugetlb");
+  put(tmp_ / "unified/cgroup.subtree_control", "");
+  put(tmp_ / "unified/berth/cgroup.controllers", "");
+  put(tmp_ / "unified/berth/cgroup.subtree_control", "");
 
   oci::Resources r;
   r.unified = {{"memory.high", "5M"}};
@@ -294,6 +299,7 @@ TEST_F(CgroupV1Manager, HybridWritesUnifiedAndHugetlbToTheCgroup2Directory) {
   ASSERT_TRUE(st) << st.error().message;
   EXPECT_EQ(read(paths_[""] + "/memory.high"), "5M");
   EXPECT_EQ(read(paths_[""] + "/hugetlb.2MB.max"), "4194304");
+  EXPECT_EQ(read(tmp_ / "unified/cgroup.subtree_control"), "+hugetlb");
 
   for (const char* bad : {"../memory.high", "sub/memory.high"}) {
     r = {};

@@ -146,12 +146,18 @@ class V2Manager : public Manager {
   Status set_memory(const oci::Memory& m) {
     const std::string f = kRes + "memory.";
     int64_t limit = m.limit.value_or(0), swap = m.swap.value_or(0);
-    if (limit != 0) BERTH_TRY(write_value(dir_, "memory.max", limit > 0 ? std::to_string(limit) : "max", f + "limit"));
+    // Unlimited memory means unlimited swap too, as on v1 and in runc, where
+    // there is swap accounting.
+    if (limit == -1 && swap == 0 && path_exists(path_join(dir_, "memory.swap.max"))) swap = -1;
+    // The swap value is checked before anything is written: a refused update changes nothing.
+    std::string swap_value;
     if (swap != 0) {
       auto v = swap_max(limit != 0 ? limit : static_cast<int64_t>(read_u64(dir_, "memory.max")), swap);
       if (!v) return std::move(v).error();
-      BERTH_TRY(write_value(dir_, "memory.swap.max", *v, f + "swap"));
+      swap_value = *v;
     }
+    if (limit != 0) BERTH_TRY(write_value(dir_, "memory.max", limit > 0 ? std::to_string(limit) : "max", f + "limit"));
+    if (!swap_value.empty()) BERTH_TRY(write_value(dir_, "memory.swap.max", swap_value, f + "swap"));
     if (m.reservation && *m.reservation != 0)
       BERTH_TRY(write_value(dir_, "memory.low", std::to_string(*m.reservation), f + "reservation"));
     if (m.disable_oom_killer && *m.disable_oom_killer)

@@ -27,9 +27,11 @@ Status exec_steps(const ExecChildConfig& cfg) {
     BERTH_TRY(setup_terminal(cfg.console_fd, cfg.process->console_size, false));
     ::close(cfg.console_fd);
   }
-  auto path = prepare_process(*cfg.process, cfg.has_caps ? &cfg.caps : nullptr);
+  auto path = prepare_process(*cfg.process, cfg.has_caps ? &cfg.caps : nullptr, cfg.seccomp);
   if (!path) return std::move(path).error();
-  return exec_process(*cfg.process, *path, cfg.preserve_fds);
+  const CapSets* caps = cfg.has_caps ? &cfg.caps : nullptr;
+  return exec_process(*cfg.process, *path, cfg.preserve_fds,
+                      seccomp_loads_late(*cfg.process, caps) ? cfg.seccomp : nullptr);
 }
 
 }  // namespace

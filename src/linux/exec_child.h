@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "linux/caps.h"
+#include "seccomp/seccomp.h"
 #include "oci/spec.h"
 
 namespace berth::lnx {
@@ -15,6 +16,7 @@ struct ExecChildConfig {
   int init_root = -1;    // O_PATH fd of /proc/<init>/root: the container's root directory
   bool has_caps = false;
   CapSets caps;
+  const seccomp::Filter* seccomp = nullptr;  // compiled by the parent; loaded here
   int sync_fd = -1;
   int console_fd = -1;  // process.terminal: where the pty master goes
   int preserve_fds = 0;

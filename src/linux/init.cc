@@ -76,7 +76,7 @@ Status init_steps(const InitConfig& cfg, bool& parent_gone) {
   }
 
   // The program is resolved here, so a missing one fails create, not start.
-  auto path = prepare_process(proc, cfg.has_caps ? &cfg.caps : nullptr);
+  auto path = prepare_process(proc, cfg.has_caps ? &cfg.caps : nullptr, cfg.seccomp);
   if (!path) return std::move(path).error();
 
   BERTH_TRY(sync_send(cfg.sync_fd, SyncType::kReady));
@@ -87,7 +87,8 @@ Status init_steps(const InitConfig& cfg, bool& parent_gone) {
   if (auto at = started.find(creating); at != std::string::npos)
     started.replace(at, creating.size(), "\"status\":\"created\"");
   BERTH_TRY(hooks::run(hooks.start_container, "startContainer", started));
-  return exec_process(proc, *path, cfg.preserve_fds);
+  const CapSets* caps = cfg.has_caps ? &cfg.caps : nullptr;
+  return exec_process(proc, *path, cfg.preserve_fds, seccomp_loads_late(proc, caps) ? cfg.seccomp : nullptr);
 }
 
 }  // namespace

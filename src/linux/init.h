@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "linux/caps.h"
+#include "seccomp/seccomp.h"
 #include "linux/rootfs.h"
 #include "oci/spec.h"
 
@@ -27,6 +28,7 @@ struct InitConfig {
   std::vector<std::pair<int, int>> join_ns;  // (fd, CLONE_NEW* type) to setns, opened by the parent
   bool has_caps = false;
   CapSets caps;
+  const seccomp::Filter* seccomp = nullptr;  // compiled by the parent; loaded here
   Park park = Park::kSync;
   int exec_fifo = -1;  // opened O_RDWR by the parent (kExecFifo)
   int sync_fd = -1;

@@ -125,10 +125,19 @@ void reset_signals() {
 
 namespace berth::lnx {
 
-Result<std::string> prepare_process(const oci::Process& proc, const CapSets* caps) {
+bool seccomp_loads_late(const oci::Process& proc, const CapSets* caps) {
+  if (proc.no_new_privileges) return true;
+  constexpr uint64_t kSysAdmin = uint64_t{1} << 21;  // CAP_SYS_ADMIN
+  if (caps) return (caps->effective & kSysAdmin) != 0;
+  return proc.user.uid == 0;  // root without a capabilities list keeps them all
+}
+
+Result<std::string> prepare_process(const oci::Process& proc, const CapSets* caps,
+                                    const seccomp::Filter* filter) {
   // Limits and the OOM score need privileges the user switch drops.
   BERTH_TRY(set_rlimits(proc.rlimits));
   if (proc.oom_score_adj) BERTH_TRY(set_oom_score_adj(*proc.oom_score_adj));
+  if (filter && !seccomp_loads_late(proc, caps)) BERTH_TRY(filter->load());
   BERTH_TRY(set_user(proc.user, caps));
   // After the user switch, so the cwd is checked with the user's permissions.
   BERTH_TRY(enter_cwd(proc.cwd));
@@ -137,7 +146,8 @@ Result<std::string> prepare_process(const oci::Process& proc, const CapSets* cap
   return find_executable(proc.args[0], proc.env);
 }
 
-Error exec_process(const oci::Process& proc, const std::string& path, int preserve_fds) {
+Error exec_process(const oci::Process& proc, const std::string& path, int preserve_fds,
+                   const seccomp::Filter* late_filter) {
   reset_signals();
   // Only stdio and the preserved fds survive execve; ours are O_CLOEXEC, and
   // anything else the caller leaked to us is marked so here.
@@ -147,6 +157,9 @@ Error exec_process(const oci::Process& proc, const std::string& path, int preser
   argv.push_back(nullptr);
   for (const auto& e : proc.env) envp.push_back(const_cast<char*>(e.c_str()));
   envp.push_back(nullptr);
+  if (late_filter) {
+    if (auto r = late_filter->load(); !r) return std::move(r).error();
+  }
   ::execve(path.c_str(), argv.data(), envp.data());
   return sys_error("exec " + path);
 }

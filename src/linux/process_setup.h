@@ -9,6 +9,7 @@
 #include "base/result.h"
 #include "linux/caps.h"
 #include "oci/spec.h"
+#include "seccomp/seccomp.h"
 
 namespace berth::lnx {
 
@@ -34,14 +35,23 @@ Result<std::string> find_executable(const std::string& name, const std::vector<s
 // Restores the signal mask and dispositions a freshly exec'd program expects.
 void reset_signals();
 
+// Whether the seccomp filter can wait until right before execve, so none of
+// berth's own system calls are filtered: loading needs no_new_privs or
+// CAP_SYS_ADMIN, and the user switch may drop the latter.
+bool seccomp_loads_late(const oci::Process& proc, const CapSets* caps);
+
 // The common tail of init and exec, once in the container's namespaces and
 // root: rlimits, OOM score, user and capabilities, cwd, no_new_privs, in that
-// order; then args[0] is resolved, so a missing program fails before the
-// caller reports success. Returns the program's path.
-Result<std::string> prepare_process(const oci::Process& proc, const CapSets* caps);
+// order; the seccomp filter here only when it cannot load late (before the
+// user switch, runc's order). Then args[0] is resolved, so a missing program
+// fails before the caller reports success. Returns the program's path.
+Result<std::string> prepare_process(const oci::Process& proc, const CapSets* caps,
+                                    const seccomp::Filter* filter);
 
 // execve(path, args, env) with default signals and only stdio and the
-// preserved fds (3 .. 3+preserve_fds-1) left open. Returns only on failure.
-Error exec_process(const oci::Process& proc, const std::string& path, int preserve_fds);
+// preserved fds (3 .. 3+preserve_fds-1) left open; late_filter, if any, is
+// loaded just before. Returns only on failure.
+Error exec_process(const oci::Process& proc, const std::string& path, int preserve_fds,
+                   const seccomp::Filter* late_filter);
 
 }  // namespace berth::lnx

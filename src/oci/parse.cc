@@ -339,4 +339,11 @@ Result<Resources> parse_resources(std::string_view json_text) {
   return resources;
 }
 
+Result<Seccomp> parse_seccomp(std::string_view json_text) {
+  auto seccomp = parse_object<Seccomp>(json_text, read_seccomp);
+  if (!seccomp) return seccomp;
+  BERTH_TRY(validate_seccomp_section(*seccomp));
+  return seccomp;
+}
+
 }  // namespace berth::oci

@@ -25,6 +25,9 @@ Result<Process> parse_process(std::string_view json_text);
 // Parses a LinuxResources object (update --resources FILE).
 Result<Resources> parse_resources(std::string_view json_text);
 
+// Parses a linux.seccomp object on its own (as kept in the state store).
+Result<Seccomp> parse_seccomp(std::string_view json_text);
+
 // The config `berth spec` writes: runc's default, or its --rootless variant for
 // the given host uid/gid. Pretty-printed with tabs like runc.
 std::string default_spec_json(bool rootless, uint32_t uid, uint32_t gid);

@@ -376,4 +376,6 @@ Status validate_spec(const Spec& spec) {
   return {};
 }
 
+Status validate_seccomp_section(const Seccomp& s) { return validate_seccomp(s); }
+
 }  // namespace berth::oci

@@ -19,6 +19,8 @@ Status validate_spec(const Spec& spec);
 // standalone process.json or resources.json.
 Status validate_process(const Process& process, const std::string& base);
 Status validate_resources(const Resources& resources, const std::string& base);
+// A linux.seccomp object on its own (paths still start at linux.seccomp).
+Status validate_seccomp_section(const Seccomp& s);
 
 // s in double quotes, with quotes, backslashes and control bytes escaped, for
 // error messages.

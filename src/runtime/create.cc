@@ -18,6 +18,9 @@
 #include "linux/sync.h"
 #include "oci/names.h"
 #include "oci/parse.h"
+#include "seccomp/seccomp.h"
+
+#include <nlohmann/json.hpp>
 
 namespace berth::runtime {
 
@@ -30,13 +33,23 @@ std::string absolute(const std::string& path) {
   return path_clean(path_join(cwd, path));
 }
 
-Result<oci::Spec> load_spec(const std::string& bundle) {
+struct Config {
+  oci::Spec spec;
+  std::string seccomp_json;  // linux.seccomp as written, kept for exec
+};
+
+Result<Config> load_config(const std::string& bundle) {
   std::string path = path_join(bundle, "config.json");
   auto text = read_file(path);
   if (!text) return std::move(text).error();
   auto spec = oci::parse_spec(*text);
   if (!spec) return std::move(spec).error().wrap(path);
-  return spec;
+  Config c{std::move(*spec), ""};
+  if (c.spec.linux_ && c.spec.linux_->seccomp) {
+    auto j = nlohmann::json::parse(*text, nullptr, false);
+    c.seccomp_json = j["linux"]["seccomp"].dump();
+  }
+  return c;
 }
 
 // What the parent resolves before clone: host-dependent checks that the
@@ -45,6 +58,7 @@ struct Prepared {
   lnx::InitConfig init;
   unsigned long clone_flags = 0;
   std::vector<Fd> ns_fds;
+  std::optional<seccomp::Filter> seccomp;
   std::vector<std::string> warnings;
 };
 
@@ -104,7 +118,6 @@ Status check_spec_supported(const oci::Spec& spec, std::vector<std::string>& war
   }
   if (!spec.linux_) return {};
   const auto& lx = *spec.linux_;
-  if (lx.seccomp) return unsupported("linux.seccomp");
   if (!lx.mount_label.empty()) return unsupported("linux.mountLabel");
   if (lx.intel_rdt) return unsupported("linux.intelRdt");
   if (lx.personality) return unsupported("linux.personality");
@@ -149,6 +162,12 @@ Result<Prepared> prepare(const oci::Spec& spec, const std::string& bundle, const
   if (spec.process->capabilities) {
     init.has_caps = true;
     init.caps = lnx::resolve_caps(*spec.process->capabilities, p.warnings);
+  }
+  if (spec.linux_ && spec.linux_->seccomp) {
+    // Compiled here, once: the init only loads it.
+    auto filter = seccomp::compile(*spec.linux_->seccomp, p.warnings);
+    if (!filter) return std::move(filter).error();
+    p.seccomp.emplace(std::move(*filter));
   }
   return p;
 }
@@ -226,12 +245,14 @@ Result<Created> create(const state::Store& store, const CreateOptions& opts, lnx
   std::string ctx = "create " + opts.id;
   BERTH_TRY_CTX(state::validate_id(opts.id), ctx);
   std::string bundle = absolute(opts.bundle);
-  auto spec = load_spec(bundle);
-  if (!spec) return std::move(spec).error().wrap(ctx);
+  auto config = load_config(bundle);
+  if (!config) return std::move(config).error().wrap(ctx);
+  oci::Spec* spec = &config->spec;
   auto prep = prepare(*spec, bundle, opts, park);
   if (!prep) return std::move(prep).error().wrap(ctx);
   lnx::InitConfig& init = prep->init;
-  init.spec = &*spec;
+  init.spec = spec;
+  if (prep->seccomp) init.seccomp = &*prep->seccomp;
 
   auto dir = store.create(opts.id);
   if (!dir) return std::move(dir).error().wrap(ctx);
@@ -249,6 +270,7 @@ Result<Created> create(const state::Store& store, const CreateOptions& opts, lnx
   st.rootfs = init.rootfs.rootfs;
   st.created = now_rfc3339_nano();
   st.annotations = spec->annotations;
+  st.seccomp = config->seccomp_json;
   if (spec->hooks) {
     st.poststart = spec->hooks->poststart;
     st.poststop = spec->hooks->poststop;

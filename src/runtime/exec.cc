@@ -14,7 +14,9 @@
 #include "linux/cgroup_join.h"
 #include "linux/exec_child.h"
 #include "linux/sync.h"
+#include "oci/parse.h"
 #include "runtime/cgroup.h"
+#include "seccomp/seccomp.h"
 #include "runtime/container.h"
 #include "runtime/create.h"
 
@@ -102,6 +104,16 @@ Result<Execed> exec(const state::Store& store, const ExecOptions& opts) {
   if (opts.process.capabilities) {
     cfg.has_caps = true;
     cfg.caps = lnx::resolve_caps(*opts.process.capabilities, out.warnings);
+  }
+  // The container's seccomp profile binds exec'd processes too.
+  std::optional<seccomp::Filter> filter;
+  if (!c->st.seccomp.empty()) {
+    auto profile = oci::parse_seccomp(c->st.seccomp);
+    if (!profile) return std::move(profile).error().wrap(ctx + ": recorded seccomp profile");
+    auto compiled = seccomp::compile(*profile, out.warnings);
+    if (!compiled) return std::move(compiled).error().wrap(ctx);
+    filter.emplace(std::move(*compiled));
+    cfg.seccomp = &*filter;
   }
   auto root = open_file("/proc/" + std::to_string(init) + "/root", O_PATH | O_DIRECTORY);
   if (!root) return std::move(root).error().wrap(ctx);

@@ -57,6 +57,7 @@ std::string encode_state(const ContainerState& st) {
       {"cgroups", st.cgroups},
       {"poststart", encode_hooks(st.poststart)},
       {"poststop", encode_hooks(st.poststop)},
+      {"seccomp", st.seccomp},
   };
   return j.dump();
 }
@@ -87,6 +88,7 @@ Result<ContainerState> decode_state(std::string_view text) {
     st.cgroups = j.value("cgroups", std::map<std::string, std::string>{});
     if (j.contains("poststart")) st.poststart = decode_hooks(j.at("poststart"));
     if (j.contains("poststop")) st.poststop = decode_hooks(j.at("poststop"));
+    st.seccomp = j.value("seccomp", "");
   } catch (const json::exception& e) {
     return invalid(std::string("state.json: ") + e.what());
   }

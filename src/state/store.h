@@ -43,6 +43,8 @@ struct ContainerState {
   // The hooks that run after create returns, kept here because the bundle
   // may be gone by then.
   std::vector<oci::Hook> poststart, poststop;
+  // linux.seccomp as given, for exec'd processes (the bundle may change).
+  std::string seccomp;
 };
 
 std::string encode_state(const ContainerState& st);

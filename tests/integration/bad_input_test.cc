@@ -88,8 +88,13 @@ const BadCase kCases[] = {
     {"UnknownSysctl", [](json& c) { c["linux"]["sysctl"] = {{"kernel.nosuchknob", "1"}}; },
      "sysctl kernel.nosuchknob"},
     // Parsed but not applied yet: refused, never silently ignored.
-    {"SeccompNotYetApplied", [](json& c) { c["linux"]["seccomp"] = {{"defaultAction", "SCMP_ACT_ALLOW"}}; },
-     "linux.seccomp"},
+    {"SeccompArgIndexTooBig",
+     [](json& c) {
+       c["linux"]["seccomp"] = {{"defaultAction", "SCMP_ACT_ALLOW"},
+                                {"syscalls", {{{"names", {"mkdir"}}, {"action", "SCMP_ACT_ERRNO"},
+                                               {"args", {{{"index", 6}, {"value", 1}, {"op", "SCMP_CMP_EQ"}}}}}}}};
+     },
+     "linux.seccomp.syscalls[0].args[0].index"},
     {"HookMissingPath", [](json& c) { c["hooks"]["prestart"] = {{{"args", {"x"}}}}; }, "hooks.prestart[0].path"},
     {"AppArmorNotYetApplied", [](json& c) { c["process"]["apparmorProfile"] = "unconfined"; },
      "process.apparmorProfile"},
