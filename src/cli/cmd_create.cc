@@ -1,4 +1,7 @@
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
 
 #include "base/file.h"
 #include "cli/command.h"
@@ -41,6 +44,13 @@ bool to_create_options(const Context& ctx, const Args& a, runtime::CreateOptions
     }
     opts.preserve_fds = static_cast<int>(n);
   }
+  // Socket activation (sd_listen_fds): honoured when meant for this process.
+  int64_t listen = 0, listen_pid = 0;
+  const char* lf = ::getenv("LISTEN_FDS");
+  const char* lp = ::getenv("LISTEN_PID");
+  if (lf && lp && parse_int64(lf, listen) && parse_int64(lp, listen_pid) && listen_pid == ::getpid() &&
+      listen > 0 && listen < 65536)
+    opts.listen_fds = static_cast<int>(listen);
   if (ctx.systemd_cgroup) {
     // Without systemd, slice:prefix:name maps onto cgroupfs directories (see
     // cgroups/manager.h). With systemd running, units would have to be made

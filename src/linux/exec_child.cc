@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "linux/console.h"
+#include "linux/process_attrs.h"
 #include "linux/process_setup.h"
 #include "linux/sync.h"
 
@@ -15,6 +16,9 @@ Status exec_steps(const ExecChildConfig& cfg) {
   // The parent moves us into the container's cgroups before kGo, so nothing
   // this process forks can escape them.
   BERTH_TRY(sync_expect(cfg.sync_fd, SyncType::kGo, "berth"));
+  const auto& affinity = cfg.process->exec_cpu_affinity;
+  if (affinity && !affinity->initial.empty())
+    BERTH_TRY(set_cpu_affinity(affinity->initial, "process.execCPUAffinity.initial"));
   // One setns(pidfd) joins every namespace at once; the kernel enters the
   // user namespace first. The pid namespace was joined by the parent (it
   // applies to children, which we are).

@@ -6,6 +6,7 @@
 
 #include "hooks/hooks.h"
 #include "linux/console.h"
+#include "linux/process_attrs.h"
 #include "linux/process_setup.h"
 #include "linux/sync.h"
 
@@ -41,6 +42,9 @@ Status init_steps(const InitConfig& cfg, bool& parent_gone) {
   const std::string& state = go->text;
   const oci::Hooks no_hooks;
   const oci::Hooks& hooks = spec.hooks ? *spec.hooks : no_hooks;
+  // "initial": the affinity the process has while berth sets it up.
+  if (proc.exec_cpu_affinity && !proc.exec_cpu_affinity->initial.empty())
+    BERTH_TRY(set_cpu_affinity(proc.exec_cpu_affinity->initial, "process.execCPUAffinity.initial"));
   if (cfg.new_user_ns) {
     // Be root of the new user namespace: mounts below need its capabilities
     // with a mapped uid.
@@ -50,6 +54,7 @@ Status init_steps(const InitConfig& cfg, bool& parent_gone) {
   for (auto [fd, type] : cfg.join_ns) {
     if (::setns(fd, type) < 0) return sys_error("setns");
   }
+  if (!cfg.session_keyring.empty()) BERTH_TRY(join_session_keyring(cfg.session_keyring));
   if (cfg.new_uts_ns) {
     if (!spec.hostname.empty() && ::sethostname(spec.hostname.data(), spec.hostname.size()) < 0)
       return sys_error("sethostname " + spec.hostname);
@@ -75,6 +80,7 @@ Status init_steps(const InitConfig& cfg, bool& parent_gone) {
     ::close(cfg.console_fd);
   }
 
+  if (spec.linux_ && spec.linux_->personality) BERTH_TRY(set_personality(*spec.linux_->personality));
   // The program is resolved here, so a missing one fails create, not start.
   auto path = prepare_process(proc, cfg.has_caps ? &cfg.caps : nullptr, cfg.seccomp);
   if (!path) return std::move(path).error();

@@ -34,7 +34,8 @@ struct InitConfig {
   int sync_fd = -1;
   int console_fd = -1;   // process.terminal: where the pty master goes (see console.h)
   int preserve_fds = 0;  // fds 3 .. 3+N-1 stay open across execve
-  bool parent_hooks = false;  // prestart/createRuntime hooks: ask the parent to run them
+  bool parent_hooks = false;
+  std::string session_keyring;  // join a new one with this name ("" with --no-new-keyring)  // prestart/createRuntime hooks: ask the parent to run them
   std::vector<int> close_fds;  // the parent's fds the child must not keep (the state lock)
 };
 

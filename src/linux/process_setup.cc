@@ -12,6 +12,7 @@
 #include <climits>
 
 #include "base/file.h"
+#include "linux/process_attrs.h"
 
 namespace berth::lnx {
 
@@ -134,9 +135,14 @@ bool seccomp_loads_late(const oci::Process& proc, const CapSets* caps) {
 
 Result<std::string> prepare_process(const oci::Process& proc, const CapSets* caps,
                                     const seccomp::Filter* filter) {
-  // Limits and the OOM score need privileges the user switch drops.
+  // Limits, the OOM score and scheduling need privileges the user switch drops.
   BERTH_TRY(set_rlimits(proc.rlimits));
   if (proc.oom_score_adj) BERTH_TRY(set_oom_score_adj(*proc.oom_score_adj));
+  if (proc.io_priority) BERTH_TRY(set_io_priority(*proc.io_priority));
+  if (proc.scheduler) BERTH_TRY(set_scheduler(*proc.scheduler));
+  // "final": the affinity once in the container's cgroups (a cpuset there may narrow it).
+  if (proc.exec_cpu_affinity && !proc.exec_cpu_affinity->final.empty())
+    BERTH_TRY(set_cpu_affinity(proc.exec_cpu_affinity->final, "process.execCPUAffinity.final"));
   if (filter && !seccomp_loads_late(proc, caps)) BERTH_TRY(filter->load());
   BERTH_TRY(set_user(proc.user, caps));
   // After the user switch, so the cwd is checked with the user's permissions.

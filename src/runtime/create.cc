@@ -58,6 +58,8 @@ struct Prepared {
   lnx::InitConfig init;
   unsigned long clone_flags = 0;
   std::vector<Fd> ns_fds;
+  std::vector<std::pair<int, int>> for_children;  // (fd, CLONE_NEWPID/NEWTIME) joined by path
+  bool new_time = false;
   std::optional<seccomp::Filter> seccomp;
   std::vector<std::string> warnings;
 };
@@ -69,23 +71,25 @@ Status prepare_namespaces(const oci::Spec& spec, Prepared& p) {
     const auto& ns = nss[i];
     int flag = oci::namespace_clone_flag(ns.type);
     std::string field = "linux.namespaces[" + std::to_string(i) + "]";
-    if (ns.type == oci::NamespaceType::kTime)
-      return make_error(ErrorKind::kNotImplemented, field + ": time namespaces are not supported yet");
+    bool for_children = ns.type == oci::NamespaceType::kPid || ns.type == oci::NamespaceType::kTime;
     if (ns.path.empty()) {
-      p.clone_flags |= static_cast<unsigned long>(flag);
+      // A new time namespace comes from unshare in the parent (its offsets
+      // can only be set before a process is in it), not from clone.
+      if (ns.type == oci::NamespaceType::kTime) p.new_time = true;
+      else p.clone_flags |= static_cast<unsigned long>(flag);
       continue;
     }
-    if (ns.type == oci::NamespaceType::kUser || ns.type == oci::NamespaceType::kPid)
+    if (ns.type == oci::NamespaceType::kUser)
       return make_error(ErrorKind::kNotImplemented,
-                        field + ": joining a " + oci::namespace_name(ns.type) +
-                            " namespace by path is not supported yet");
+                        field + ": joining a user namespace by path is not supported yet");
     auto fd = open_file(ns.path, O_RDONLY);
     if (!fd) return std::move(fd).error().wrap(field + ".path");
     int type = ::ioctl(fd->get(), NS_GET_NSTYPE);
     if (type != flag)
       return invalid(field + ".path: " + ns.path + " is not a namespace of type " +
                      oci::namespace_name(ns.type));
-    p.init.join_ns.emplace_back(fd->get(), flag);
+    // pid and time apply to children: the parent joins them before clone.
+    (for_children ? p.for_children : p.init.join_ns).emplace_back(fd->get(), flag);
     p.ns_fds.push_back(std::move(*fd));
   }
   return {};
@@ -100,9 +104,6 @@ Status unsupported(const std::string& field) {
 Status check_supported(const oci::Process& p, const std::string& base) {
   if (!p.apparmor_profile.empty()) return unsupported(base + "apparmorProfile");
   if (!p.selinux_label.empty()) return unsupported(base + "selinuxLabel");
-  if (p.io_priority) return unsupported(base + "ioPriority");
-  if (p.scheduler) return unsupported(base + "scheduler");
-  if (p.exec_cpu_affinity) return unsupported(base + "execCPUAffinity");
   return {};
 }
 
@@ -120,8 +121,6 @@ Status check_spec_supported(const oci::Spec& spec, std::vector<std::string>& war
   const auto& lx = *spec.linux_;
   if (!lx.mount_label.empty()) return unsupported("linux.mountLabel");
   if (lx.intel_rdt) return unsupported("linux.intelRdt");
-  if (lx.personality) return unsupported("linux.personality");
-  if (!lx.time_offsets.empty()) return unsupported("linux.timeOffsets");
   (void)warnings;
   return {};
 }
@@ -154,7 +153,8 @@ Result<Prepared> prepare(const oci::Spec& spec, const std::string& bundle, const
   init.new_uts_ns = p.clone_flags & CLONE_NEWUTS;
   init.new_user_ns = p.clone_flags & CLONE_NEWUSER;
   init.park = park;
-  init.preserve_fds = opts.preserve_fds;
+  init.preserve_fds = opts.listen_fds + opts.preserve_fds;
+  if (!opts.no_new_keyring) init.session_keyring = "_ses." + opts.id;
   if ((!spec.hostname.empty() || !spec.domainname.empty()) && !init.new_uts_ns)
     return invalid("hostname: setting it needs a new uts namespace in linux.namespaces");
   if (!init.new_mount_ns)
@@ -186,6 +186,46 @@ Status write_id_maps(pid_t pid, const oci::Linux& lx) {
   BERTH_TRY_CTX(write_file(proc + "/gid_map", id_map_text(lx.gid_mappings)), "write gid_map");
   return {};
 }
+
+// Sets the namespaces berth's next child is born in (pid and time apply to
+// children only) and puts berth's own back afterwards, so the hooks berth
+// forks later still run in the runtime's namespaces.
+class ChildNamespaces {
+ public:
+  ~ChildNamespaces() { restore(); }
+  void restore() {
+    if (pid_) (void)::setns(pid_.get(), CLONE_NEWPID);
+    if (time_) (void)::setns(time_.get(), CLONE_NEWTIME);
+    pid_.reset();
+    time_.reset();
+  }
+  Status enter(const Prepared& p, const oci::Spec& spec) {
+    if (p.new_time || !p.for_children.empty()) {
+      auto pid = open_file("/proc/self/ns/pid", O_RDONLY);
+      auto time = open_file("/proc/self/ns/time", O_RDONLY);
+      if (!pid) return std::move(pid).error();
+      if (!time) return std::move(time).error();
+      pid_ = std::move(*pid);
+      time_ = std::move(*time);
+    }
+    for (auto [fd, type] : p.for_children)
+      if (::setns(fd, type) < 0) return sys_error(type == CLONE_NEWPID ? "setns pid" : "setns time");
+    if (p.new_time) {
+      if (::unshare(CLONE_NEWTIME) < 0) return sys_error("linux.namespaces: unshare time namespace");
+      std::string offsets;
+      for (const auto& [clock, off] : spec.linux_->time_offsets) {
+        int id = clock == "monotonic" ? CLOCK_MONOTONIC : CLOCK_BOOTTIME;
+        offsets += std::to_string(id) + " " + std::to_string(off.secs) + " " + std::to_string(off.nanosecs) + "\n";
+      }
+      if (!offsets.empty())
+        BERTH_TRY_CTX(write_file("/proc/self/timens_offsets", offsets), "linux.timeOffsets");
+    }
+    return {};
+  }
+
+ private:
+  Fd pid_, time_;
+};
 
 // Undoes a half-made create: the init (and with it its mount namespace) and
 // the state directory. Runs on every error path after the directory exists.
@@ -248,6 +288,13 @@ Result<Created> create(const state::Store& store, const CreateOptions& opts, lnx
   auto config = load_config(bundle);
   if (!config) return std::move(config).error().wrap(ctx);
   oci::Spec* spec = &config->spec;
+  if (opts.listen_fds > 0 && spec->process) {
+    // systemd socket activation passes through, now for the container's pid 1.
+    auto& env = spec->process->env;
+    std::erase_if(env, [](const std::string& e) { return e.starts_with("LISTEN_FDS=") || e.starts_with("LISTEN_PID="); });
+    env.push_back("LISTEN_FDS=" + std::to_string(opts.listen_fds));
+    env.push_back("LISTEN_PID=1");
+  }
   auto prep = prepare(*spec, bundle, opts, park);
   if (!prep) return std::move(prep).error().wrap(ctx);
   lnx::InitConfig& init = prep->init;
@@ -314,9 +361,12 @@ Result<Created> create(const state::Store& store, const CreateOptions& opts, lnx
   }
   init.close_fds = {out.c.dir.fd(), sync->parent.get(), console.parent.get(), clone_into.get()};
 
+  ChildNamespaces child_ns;
+  if (auto r = child_ns.enter(*prep, *spec); !r) return fail(std::move(r).error());
   auto child = lnx::clone_child(prep->clone_flags, clone_into.get());
   if (!child) return fail(std::move(child).error());
   if (child->pid == 0) lnx::run_init(init);
+  child_ns.restore();
   out.init = std::move(*child);
   sync->child.reset();
   fifo.reset();

@@ -19,6 +19,7 @@ struct CreateOptions {
   std::string pid_file;
   std::string console_socket;
   int preserve_fds = 0;
+  int listen_fds = 0;  // socket activation: fds 3.. passed on, LISTEN_FDS/LISTEN_PID=1 set
   bool no_pivot = false;
   bool no_new_keyring = false;
   bool systemd_cgroup = false;  // cgroupsPath is slice:prefix:name

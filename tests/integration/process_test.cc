@@ -1,0 +1,91 @@
+// Every process field of the spec, checked from inside by the probe.
+#include <unistd.h>
+
+#include "harness.h"
+
+namespace berth::test {
+namespace {
+
+using Process = BerthTest;
+
+TEST_F(Process, IdsUmaskRlimitsOomScoreAndCapabilities) {
+  config_["process"]["user"] = {{"uid", 1000}, {"gid", 1001}, {"umask", 027}, {"additionalGids", {5, 6}}};
+  config_["process"]["rlimits"] = {{{"type", "RLIMIT_NOFILE"}, {"soft", 512}, {"hard", 1000}},
+                                   {{"type", "RLIMIT_CORE"}, {"soft", 0}, {"hard", 0}}};
+  config_["process"]["oomScoreAdj"] = 500;
+  config_["process"]["capabilities"] = {{"bounding", {"CAP_CHOWN", "CAP_KILL"}},
+                                        {"effective", {"CAP_KILL"}},
+                                        {"permitted", {"CAP_KILL"}},
+                                        {"inheritable", {"CAP_KILL"}},
+                                        {"ambient", {"CAP_KILL"}}};
+  set_args({"/bin/probe", "id", "umask", "rlimit", "NOFILE", "rlimit", "CORE", "status", "CapEff", "status",
+            "CapBnd", "status", "CapAmb", "nnp"});
+  RunResult r = berth({"run", "--bundle", bundle_, "p"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto p = parse_probe(r.out);
+  EXPECT_EQ(p["uid"], "1000");
+  EXPECT_EQ(p["gid"], "1001");
+  EXPECT_EQ(p["groups"], "5,6");
+  EXPECT_EQ(p["umask"], "0027");
+  EXPECT_EQ(p["rlimit.NOFILE"], "512:1000");
+  EXPECT_EQ(p["rlimit.CORE"], "0:0");
+  EXPECT_EQ(p["CapEff"], "0000000000000020");  // CAP_KILL (5)
+  EXPECT_EQ(p["CapBnd"], "0000000000000021");  // CAP_CHOWN | CAP_KILL
+  EXPECT_EQ(p["CapAmb"], "0000000000000020");
+  EXPECT_EQ(p["nnp"], "1");
+  set_args({"/bin/cat", "/proc/self/oom_score_adj"});
+  EXPECT_EQ(berth({"run", "--bundle", bundle_, "oom"}).out, "500\n");
+}
+
+TEST_F(Process, ACapabilityNotGrantedCannotBeUsed) {
+  config_["process"]["capabilities"] = {{"bounding", {"CAP_KILL"}}, {"effective", {"CAP_KILL"}},
+                                        {"permitted", {"CAP_KILL"}}};
+  config_["mounts"].push_back({{"destination", "/tmp"}, {"type", "tmpfs"}, {"source", "tmpfs"}});
+  set_args({"/bin/sh", "-c", "touch /tmp/f && chown 1000 /tmp/f; echo chown=$?"});
+  RunResult r = berth({"run", "--bundle", bundle_, "nocap"});
+  EXPECT_NE(r.out.find("chown=1"), std::string::npos) << r.out << r.err;  // no CAP_CHOWN
+}
+
+TEST_F(Process, SysctlHostnameDomainnameAndPersonality) {
+  config_["linux"]["sysctl"] = {{"net.ipv4.ip_forward", "1"}, {"kernel.msgmax", "12345"}};
+  config_["domainname"] = "example.test";
+  config_["linux"]["personality"] = {{"domain", "LINUX32"}};
+  set_args({"/bin/sh", "-c",
+            "cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/msgmax; hostname; cat /proc/sys/kernel/domainname; uname -m"});
+  RunResult r = berth({"run", "--bundle", bundle_, "sys"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "1\n12345\nberth-test\nexample.test\ni686\n");
+  // The host keeps its own values (new net and ipc namespaces).
+  EXPECT_NE(read_text("/proc/sys/kernel/msgmax"), "12345\n");
+}
+
+TEST_F(Process, SchedulerIoPriorityAndCpuAffinity) {
+  config_["process"]["scheduler"] = {{"policy", "SCHED_BATCH"}, {"nice", 7}};
+  config_["process"]["ioPriority"] = {{"class", "IOPRIO_CLASS_IDLE"}, {"priority", 0}};
+  config_["process"]["execCPUAffinity"] = {{"initial", "0"}, {"final", "0"}};
+  set_args({"/bin/sh", "-c", "cut -d' ' -f19,41 /proc/self/stat; ionice; grep Cpus_allowed_list /proc/self/status"});
+  RunResult r = berth({"run", "--bundle", bundle_, "sched"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("7 3\n"), std::string::npos) << r.out;  // nice 7, policy 3 (SCHED_BATCH)
+  EXPECT_NE(r.out.find("idle"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Cpus_allowed_list:\t0\n"), std::string::npos) << r.out;
+}
+
+TEST_F(Process, PreservedAndSocketActivationFdsPassThrough) {
+  set_args({"/bin/probe", "fds", "env", "LISTEN_FDS", "env", "LISTEN_PID"});
+  std::string cmd = "exec 3</etc/hostname 4</etc/passwd 5</etc/group; exec env LISTEN_FDS=1 LISTEN_PID=$$ " +
+                    std::string(BERTH_BINARY) + " --root " + root_ + " run --preserve-fds 1 --bundle " + bundle_ +
+                    " lfd";
+  RunResult r = run_cmd({"/bin/sh", "-c", cmd});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto p = parse_probe(r.out);
+  // LISTEN_FDS=1 keeps fd 3; --preserve-fds 1 keeps the next one, fd 4; fd 5 is closed.
+  EXPECT_NE(p["fds"].find("3:/etc/hostname"), std::string::npos) << p["fds"];
+  EXPECT_NE(p["fds"].find("4:/etc/passwd"), std::string::npos) << p["fds"];
+  EXPECT_EQ(p["fds"].find("5:"), std::string::npos) << p["fds"];
+  EXPECT_EQ(p["env.LISTEN_FDS"], "1");
+  EXPECT_EQ(p["env.LISTEN_PID"], "1");
+}
+
+}  // namespace
+}  // namespace berth::test
