@@ -1,0 +1,75 @@
+// Namespaces: new ones differ from the host's, joined ones are the same
+// object, user namespaces map ids, time namespaces shift clocks.
+#include <unistd.h>
+
+#include "harness.h"
+
+namespace berth::test {
+namespace {
+
+using Namespaces = BerthTest;
+
+std::string ns_of(const std::string& pid, const std::string& ns) {
+  char buf[128] = {};
+  ssize_t n = ::readlink(("/proc/" + pid + "/ns/" + ns).c_str(), buf, sizeof buf - 1);
+  return n > 0 ? std::string(buf, n) : "";
+}
+
+TEST_F(Namespaces, NewNamespacesDifferFromTheHostsAndOthersAreShared) {
+  set_args({"/bin/probe", "ns"});
+  RunResult r = berth({"run", "--bundle", bundle_, "ns"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto p = parse_probe(r.out);
+  for (const char* ns : {"mnt", "pid", "net", "ipc", "uts", "cgroup"})
+    EXPECT_NE(p[std::string("ns.") + ns], ns_of("self", ns)) << ns;
+  for (const char* ns : {"user", "time"}) EXPECT_EQ(p[std::string("ns.") + ns], ns_of("self", ns)) << ns;
+}
+
+TEST_F(Namespaces, UserNamespaceMapsIds) {
+  config_["linux"]["namespaces"].push_back({{"type", "user"}});
+  config_["linux"]["uidMappings"] = {{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}};
+  config_["linux"]["gidMappings"] = {{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}};
+  set_args({"/bin/sh", "-c", "cat /proc/self/uid_map /proc/self/gid_map; id -u; ls -ln /bin/probe | cut -c1-30"});
+  RunResult r = berth({"run", "--bundle", bundle_, "userns"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("0     100000      65536"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\n0\n"), std::string::npos) << r.out;       // root inside
+  EXPECT_NE(r.out.find("65534"), std::string::npos) << r.out;       // host root's files: unmapped
+}
+
+TEST_F(Namespaces, TimeNamespaceShiftsBoottime) {
+  config_["linux"]["namespaces"].push_back({{"type", "time"}});
+  config_["linux"]["timeOffsets"] = {{"boottime", {{"secs", 864000}, {"nanosecs", 0}}}};
+  set_args({"/bin/sh", "-c", "cut -d. -f1 /proc/uptime; cat /proc/self/timens_offsets"});
+  RunResult r = berth({"run", "--bundle", bundle_, "time"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  long inside = std::stol(r.out);
+  long host = std::stol(read_text("/proc/uptime"));
+  EXPECT_GE(inside - host, 864000 - 5) << r.out;
+  EXPECT_NE(r.out.find("boottime       864000"), std::string::npos) << r.out;
+}
+
+TEST_F(Namespaces, JoinedByPathAreTheSameNamespace) {
+  set_args({"/bin/probe", "sleep"});
+  ASSERT_EQ(berth({"run", "-d", "--bundle", bundle_, "first"}).code, 0);
+  std::string pid = std::to_string(nlohmann::json::parse(berth({"state", "first"}).out)["pid"].get<int>());
+  auto& nss = config_["linux"]["namespaces"];
+  nss = {{{"type", "mount"}},
+         {{"type", "cgroup"}},
+         {{"type", "network"}, {"path", "/proc/" + pid + "/ns/net"}},
+         {{"type", "ipc"}, {"path", "/proc/" + pid + "/ns/ipc"}},
+         {{"type", "uts"}, {"path", "/proc/" + pid + "/ns/uts"}},
+         {{"type", "pid"}, {"path", "/proc/" + pid + "/ns/pid"}}};
+  config_.erase("hostname");  // the joined uts namespace keeps its name
+  set_args({"/bin/probe", "ns", "pid", "hostname"});
+  RunResult r = berth({"run", "--bundle", bundle_, "second"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto p = parse_probe(r.out);
+  for (const char* ns : {"net", "ipc", "uts", "pid"}) EXPECT_EQ(p[std::string("ns.") + ns], ns_of(pid, ns)) << ns;
+  EXPECT_NE(p["ns.mnt"], ns_of(pid, "mnt"));
+  EXPECT_NE(p["pid"], "1");  // the first container's init is pid 1 there
+  EXPECT_EQ(p["hostname"], "berth-test");
+}
+
+}  // namespace
+}  // namespace berth::test
