@@ -98,8 +98,12 @@ const BadCase kCases[] = {
     {"HookMissingPath", [](json& c) { c["hooks"]["prestart"] = {{{"args", {"x"}}}}; }, "hooks.prestart[0].path"},
     {"AppArmorNotYetApplied", [](json& c) { c["process"]["apparmorProfile"] = "unconfined"; },
      "process.apparmorProfile"},
-    {"PersonalityNotYetApplied", [](json& c) { c["linux"]["personality"] = {{"domain", "LINUX32"}}; },
-     "linux.personality"},
+    {"IntelRdtNotSupported", [](json& c) { c["linux"]["intelRdt"] = {{"closID", "x"}}; }, "linux.intelRdt"},
+    {"JoinUserNamespaceByPathNotYet",
+     [](json& c) {
+       c["linux"]["namespaces"].push_back({{"type", "user"}, {"path", "/proc/self/ns/user"}});
+     },
+     "linux.namespaces[6]"},
     {"TruncatedJson", nullptr, "config.json", R"({"ociVersion": "1.2.0", "root": {"pa)"},
     {"TopLevelArray", nullptr, "config.json", "[1, 2, 3]"},
     {"EmptyFile", nullptr, "config.json", ""},
