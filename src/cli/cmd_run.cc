@@ -18,8 +18,10 @@ int cmd_run(Context& ctx, CommandArgs args) {
 
   if (!opts.detach) {
     lnx::block_signals();
-    // Orphans of the container (without a pid namespace) are reaped here.
-    if (!a.flag("no-subreaper")) ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    // berth waits for the init, which is not always its own child (a user
+    // namespace joined by path needs an intermediate process), so it is a
+    // subreaper even with --no-subreaper, which is accepted for runc's callers.
+    ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
   }
   auto created = runtime::create(ctx.store, opts, lnx::Park::kSync);
   if (!created) return fail(ctx, created.error());

@@ -45,7 +45,7 @@ Status init_steps(const InitConfig& cfg, bool& parent_gone) {
   // "initial": the affinity the process has while berth sets it up.
   if (proc.exec_cpu_affinity && !proc.exec_cpu_affinity->initial.empty())
     BERTH_TRY(set_cpu_affinity(proc.exec_cpu_affinity->initial, "process.execCPUAffinity.initial"));
-  if (cfg.new_user_ns) {
+  if (cfg.become_root) {
     // Be root of the new user namespace: mounts below need its capabilities
     // with a mapped uid.
     if (::setresgid(0, 0, 0) < 0 || ::setresuid(0, 0, 0) < 0)

@@ -24,7 +24,8 @@ struct InitConfig {
   RootfsConfig rootfs;
   bool new_mount_ns = false;
   bool new_uts_ns = false;
-  bool new_user_ns = false;
+  bool new_user_ns = false;   // the parent writes its uid/gid maps
+  bool become_root = false;   // in a new or joined user namespace: setresuid(0)
   std::vector<std::pair<int, int>> join_ns;  // (fd, CLONE_NEW* type) to setns, opened by the parent
   bool has_caps = false;
   CapSets caps;

@@ -1,5 +1,6 @@
 #include "linux/mounts.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/mount.h>
 #include <linux/openat2.h>
@@ -76,8 +77,8 @@ constexpr AttrOption kAtimeAttrs[] = {
 
 // Options berth handles itself or that only other runtimes understand; never
 // passed to the kernel as filesystem data.
-constexpr const char* kIgnored[] = {"tmpcopyup", "defaults", "auto", "noauto", "user", "nouser",
-                                    "_netdev", "x-systemd.automount"};
+constexpr const char* kIgnored[] = {"defaults", "auto", "noauto", "user", "nouser", "_netdev",
+                                    "x-systemd.automount"};
 
 long sys_openat2(int dirfd, const char* path, struct open_how* how) {
   return ::syscall(SYS_openat2, dirfd, path, how, sizeof *how);
@@ -124,6 +125,14 @@ MountOptions parse_mount_options(const std::vector<std::string>& options) {
     }
     for (const char* ign : kIgnored)
       if (opt == ign) known = true;
+    if (opt == "idmap" || opt == "ridmap") {
+      o.idmap_recursive = opt == "ridmap";
+      known = true;
+    }
+    if (opt == "tmpcopyup") {
+      o.tmpcopyup = true;
+      known = true;
+    }
     if (!known) {
       if (!o.data.empty()) o.data += ',';
       o.data += opt;
@@ -221,7 +230,25 @@ Status set_propagation_and_attrs(int root, const oci::Mount& m, const MountOptio
   return {};
 }
 
-Status bind_mount(int root, const oci::Mount& m, const MountOptions& o, const std::string& bundle) {
+// An idmapped bind: a detached copy of the source tree, its ids mapped
+// through userns, moved onto the target.
+Status idmapped_bind(int src, int target, const MountOptions& o, int userns) {
+  unsigned tree_flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | ((o.flags & MS_REC) ? AT_RECURSIVE : 0);
+  Fd tree(static_cast<int>(::syscall(SYS_open_tree, src, "", tree_flags)));
+  if (!tree) return sys_error("open_tree");
+  struct mount_attr attr;
+  std::memset(&attr, 0, sizeof attr);
+  attr.attr_set = MOUNT_ATTR_IDMAP;
+  attr.userns_fd = static_cast<uint64_t>(userns);
+  if (::syscall(SYS_mount_setattr, tree.get(), "", AT_EMPTY_PATH | (o.idmap_recursive ? AT_RECURSIVE : 0), &attr,
+                sizeof attr) < 0)
+    return sys_error("idmap the mount (mount_setattr)");
+  if (::syscall(SYS_move_mount, tree.get(), "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+    return sys_error("move_mount");
+  return {};
+}
+
+Status bind_mount(int root, const oci::Mount& m, const MountOptions& o, const std::string& bundle, int userns) {
   std::string source = m.source.empty() || m.source[0] == '/' ? m.source : path_join(bundle, m.source);
   auto src = open_file(source, O_PATH);
   if (!src) return std::move(src).error().wrap("bind source");
@@ -229,9 +256,12 @@ Status bind_mount(int root, const oci::Mount& m, const MountOptions& o, const st
   if (::fstat(src->get(), &sb) < 0) return sys_error("stat " + source);
   auto target = make_in_root(root, m.destination, !S_ISDIR(sb.st_mode), 0755);
   if (!target) return std::move(target).error();
-  if (::mount(fd_path(src->get()).c_str(), fd_path(target->get()).c_str(), nullptr,
-              MS_BIND | (o.flags & MS_REC), nullptr) < 0)
+  if (userns >= 0) {
+    BERTH_TRY(idmapped_bind(src->get(), target->get(), o, userns));
+  } else if (::mount(fd_path(src->get()).c_str(), fd_path(target->get()).c_str(), nullptr,
+                     MS_BIND | (o.flags & MS_REC), nullptr) < 0) {
     return sys_error("bind " + source);
+  }
   unsigned long rest = o.flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
   if (rest != 0) {
     // Bind mounts ignore other flags: apply them with a remount of the new mount.
@@ -244,14 +274,15 @@ Status bind_mount(int root, const oci::Mount& m, const MountOptions& o, const st
 
 }  // namespace
 
-Status mount_entry(int root, const oci::Mount& m, const MountContext& ctx) {
+Status mount_entry(int root, const oci::Mount& m, const MountContext& ctx, int userns_fd) {
   MountOptions o = parse_mount_options(m.options);
   std::string what = "mount " + (m.source.empty() ? m.type : m.source) + " on " + m.destination;
   if (m.type == "bind" || o.bind()) {
     if (m.type == "bind") o.flags |= MS_BIND;
-    if (auto r = bind_mount(root, m, o, ctx.bundle); !r) return std::move(r).error().wrap(what);
+    if (auto r = bind_mount(root, m, o, ctx.bundle, userns_fd); !r) return std::move(r).error().wrap(what);
     return {};
   }
+  if (userns_fd >= 0) return invalid(what + ": uidMappings/gidMappings need a bind mount");
   if (m.type == "cgroup") {
     if (auto r = mount_cgroup(root, m.destination, o.flags, ctx.new_cgroup_ns); !r)
       return std::move(r).error().wrap(what);
@@ -266,11 +297,110 @@ Status mount_entry(int root, const oci::Mount& m, const MountContext& ctx) {
     if (!exact || ::fstat(exact->get(), &sb) < 0 || !S_ISDIR(sb.st_mode))
       return invalid(what + ": destination is not a directory");
   }
-  if (::mount(m.source.c_str(), fd_path(target->get()).c_str(), m.type.c_str(),
-              o.flags & ~MS_REMOUNT, o.data.empty() ? nullptr : o.data.c_str()) < 0)
+  Fd original;
+  if (o.tmpcopyup) {
+    if (m.type != "tmpfs") return invalid(what + ": tmpcopyup needs a tmpfs");
+    auto dir = open_in_root(root, m.destination, O_RDONLY | O_DIRECTORY);
+    if (!dir) return std::move(dir).error().wrap(what);
+    original = std::move(*dir);
+  }
+  // With tmpcopyup the tmpfs stays writable until the copy is in.
+  unsigned long flags = o.flags & ~(MS_REMOUNT | (original ? MS_RDONLY : 0));
+  if (::mount(m.source.c_str(), fd_path(target->get()).c_str(), m.type.c_str(), flags,
+              o.data.empty() ? nullptr : o.data.c_str()) < 0)
     return sys_error(what);
+  if (original) {
+    // The image's files, copied into the new tmpfs before anything runs.
+    auto fresh = open_in_root(root, m.destination, O_RDONLY | O_DIRECTORY);
+    if (!fresh) return std::move(fresh).error().wrap(what);
+    if (auto r = copy_tree(original.get(), fresh->get()); !r) return std::move(r).error().wrap(what + ": tmpcopyup");
+    if (o.flags & MS_RDONLY) {
+      if (auto r = remount(fresh->get(), o.flags & ~(MS_BIND | MS_REC | MS_REMOUNT)); !r)
+        return std::move(r).error().wrap(what);
+    }
+  }
   if (auto r = set_propagation_and_attrs(root, m, o); !r) return std::move(r).error().wrap(what);
   return {};
+}
+
+}  // namespace berth::lnx
+
+namespace berth::lnx {
+
+Status copy_tree(int from, int to) {
+  int dup_fd = ::dup(from);
+  if (dup_fd < 0) return sys_error("dup");
+  DIR* dir = ::fdopendir(dup_fd);
+  if (dir == nullptr) {
+    ::close(dup_fd);
+    return sys_error("opendir");
+  }
+  Status st;
+  while (struct dirent* e = ::readdir(dir)) {
+    std::string name = e->d_name;
+    if (name == "." || name == "..") continue;
+    struct stat sb;
+    if (::fstatat(from, name.c_str(), &sb, AT_SYMLINK_NOFOLLOW) < 0) {
+      st = sys_error("stat " + name);
+      break;
+    }
+    if (S_ISDIR(sb.st_mode)) {
+      if (::mkdirat(to, name.c_str(), sb.st_mode & 07777) < 0 && errno != EEXIST) {
+        st = sys_error("mkdir " + name);
+        break;
+      }
+      Fd sub_from(::openat(from, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      Fd sub_to(::openat(to, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (!sub_from || !sub_to) {
+        st = sys_error("open " + name);
+        break;
+      }
+      if (auto r = copy_tree(sub_from.get(), sub_to.get()); !r) {
+        st = std::move(r).error().wrap(name);
+        break;
+      }
+    } else if (S_ISLNK(sb.st_mode)) {
+      char target[4096];
+      ssize_t n = ::readlinkat(from, name.c_str(), target, sizeof target - 1);
+      if (n < 0) {
+        st = sys_error("readlink " + name);
+        break;
+      }
+      target[n] = '\0';
+      if (::symlinkat(target, to, name.c_str()) < 0) {
+        st = sys_error("symlink " + name);
+        break;
+      }
+    } else if (S_ISREG(sb.st_mode)) {
+      Fd in(::openat(from, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+      Fd out(::openat(to, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, sb.st_mode & 07777));
+      if (!in || !out) {
+        st = sys_error("copy " + name);
+        break;
+      }
+      char buf[65536];
+      ssize_t n;
+      while ((n = ::read(in.get(), buf, sizeof buf)) > 0) {
+        if (::write(out.get(), buf, static_cast<size_t>(n)) != n) {
+          n = -1;
+          break;
+        }
+      }
+      if (n < 0) {
+        st = sys_error("copy " + name);
+        break;
+      }
+    } else {
+      if (::mknodat(to, name.c_str(), sb.st_mode, sb.st_rdev) < 0) {
+        st = sys_error("mknod " + name);
+        break;
+      }
+    }
+    (void)::fchownat(to, name.c_str(), sb.st_uid, sb.st_gid, AT_SYMLINK_NOFOLLOW);
+    if (!S_ISLNK(sb.st_mode)) (void)::fchmodat(to, name.c_str(), sb.st_mode & 07777, 0);
+  }
+  ::closedir(dir);
+  return st;
 }
 
 }  // namespace berth::lnx

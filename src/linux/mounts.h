@@ -20,6 +20,8 @@ struct MountOptions {
   uint64_t attr_set = 0;          // MOUNT_ATTR_* from "rro", "rnosuid", ... (recursive)
   uint64_t attr_clr = 0;
   std::string data;               // options the kernel's filesystem parses: "mode=755,size=64k"
+  bool idmap_recursive = false;   // "ridmap": idmap every mount of an rbind
+  bool tmpcopyup = false;         // copy the image's directory into the new tmpfs
   bool bind() const;
 };
 
@@ -42,10 +44,17 @@ std::string fd_path(int fd);
 struct MountContext {
   std::string bundle;          // resolves relative bind sources
   bool new_cgroup_ns = false;  // cgroup mounts show the namespace's root
+  // Per spec mount, the user namespace of an idmapped mount (-1: none).
+  std::vector<int> idmap_userns;
 };
 
 // Mounts one spec entry below rootfs (an O_PATH fd of the rootfs directory).
-Status mount_entry(int rootfs, const oci::Mount& m, const MountContext& ctx);
+// userns_fd >= 0 makes a bind mount idmapped through that user namespace.
+Status mount_entry(int rootfs, const oci::Mount& m, const MountContext& ctx, int userns_fd = -1);
+
+// Copies the tree below from (files, directories, symlinks, with modes and
+// owners) into to, without following symlinks.
+Status copy_tree(int from, int to);
 
 // Remounts the mount at target (an fd from open_in_root) with flags, keeping
 // the flags the kernel locks (nodev, nosuid, noexec, atime) in user namespaces.

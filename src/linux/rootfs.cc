@@ -134,7 +134,10 @@ Status setup_rootfs(const oci::Spec& spec, const RootfsConfig& cfg) {
   auto root = open_file(cfg.rootfs, O_PATH | O_DIRECTORY);
   if (!root) return std::move(root).error();
 
-  for (const auto& m : spec.mounts) BERTH_TRY(mount_entry(root->get(), m, cfg.mount));
+  for (size_t i = 0; i < spec.mounts.size(); ++i) {
+    int userns = i < cfg.mount.idmap_userns.size() ? cfg.mount.idmap_userns[i] : -1;
+    BERTH_TRY(mount_entry(root->get(), spec.mounts[i], cfg.mount, userns));
+  }
 
   if (needs_dev_setup(spec)) {
     BERTH_TRY(create_devices(root->get(), default_devices(), cfg.userns));

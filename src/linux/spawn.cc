@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -32,6 +33,49 @@ Result<Child> clone_child(unsigned long flags, int cgroup_fd) {
   Child c;
   c.pid = static_cast<pid_t>(pid);
   if (pid > 0) c.pidfd.reset(pidfd);
+  return c;
+}
+
+Result<Child> clone_child_in_userns(unsigned long flags, int cgroup_fd, int userns_fd) {
+  int pipe_fds[2];
+  if (::pipe2(pipe_fds, O_CLOEXEC) < 0) return sys_error("pipe");
+  pid_t mid = ::fork();
+  if (mid < 0) {
+    Error e = sys_error("fork");
+    ::close(pipe_fds[0]);
+    ::close(pipe_fds[1]);
+    return e;
+  }
+  if (mid == 0) {
+    ::close(pipe_fds[0]);
+    int32_t reply[2] = {0, 0};  // {pid, errno}
+    if (::setns(userns_fd, CLONE_NEWUSER) < 0) {
+      reply[1] = errno;
+    } else {
+      auto child = clone_child(flags, cgroup_fd);
+      if (child && child->pid == 0) {
+        ::close(pipe_fds[1]);
+        return Child{};  // the grandchild goes on as the container's process
+      }
+      if (child) reply[0] = child->pid;
+      else reply[1] = child.error().code;
+    }
+    (void)!::write(pipe_fds[1], reply, sizeof reply);
+    ::_exit(0);
+  }
+  ::close(pipe_fds[1]);
+  int32_t reply[2] = {0, EPIPE};
+  ssize_t n;
+  do {
+    n = ::read(pipe_fds[0], reply, sizeof reply);
+  } while (n < 0 && errno == EINTR);
+  ::close(pipe_fds[0]);
+  (void)wait_child(mid);
+  if (n != sizeof reply || reply[0] <= 0) return sys_error("clone in the joined user namespace", reply[1]);
+  Child c;
+  c.pid = reply[0];
+  c.pidfd.reset(static_cast<int>(::syscall(SYS_pidfd_open, c.pid, 0)));
+  if (!c.pidfd) return sys_error("pidfd_open");
   return c;
 }
 

@@ -19,6 +19,12 @@ struct Child {
 // The caller must be single-threaded: the child continues on a copy of it.
 Result<Child> clone_child(unsigned long flags, int cgroup_fd = -1);
 
+// As clone_child, but the child is born inside the user namespace userns_fd
+// refers to, with its new namespaces owned by it: an intermediate process
+// joins the user namespace, clones, reports the pid and exits. The child is
+// then not berth's own (a subreaper inherits it when the intermediate exits).
+Result<Child> clone_child_in_userns(unsigned long flags, int cgroup_fd, int userns_fd);
+
 // Waits for the child of pidfd to exit and returns its wait status.
 Result<int> wait_child(pid_t pid);
 

@@ -16,6 +16,7 @@
 #include "linux/cgroup_join.h"
 #include "linux/console.h"
 #include "linux/sync.h"
+#include "linux/userns.h"
 #include "oci/names.h"
 #include "oci/parse.h"
 #include "seccomp/seccomp.h"
@@ -60,6 +61,7 @@ struct Prepared {
   std::vector<Fd> ns_fds;
   std::vector<std::pair<int, int>> for_children;  // (fd, CLONE_NEWPID/NEWTIME) joined by path
   bool new_time = false;
+  int join_user = -1;  // fd of a user namespace joined by path
   std::optional<seccomp::Filter> seccomp;
   std::vector<std::string> warnings;
 };
@@ -79,9 +81,6 @@ Status prepare_namespaces(const oci::Spec& spec, Prepared& p) {
       else p.clone_flags |= static_cast<unsigned long>(flag);
       continue;
     }
-    if (ns.type == oci::NamespaceType::kUser)
-      return make_error(ErrorKind::kNotImplemented,
-                        field + ": joining a user namespace by path is not supported yet");
     auto fd = open_file(ns.path, O_RDONLY);
     if (!fd) return std::move(fd).error().wrap(field + ".path");
     int type = ::ioctl(fd->get(), NS_GET_NSTYPE);
@@ -89,7 +88,10 @@ Status prepare_namespaces(const oci::Spec& spec, Prepared& p) {
       return invalid(field + ".path: " + ns.path + " is not a namespace of type " +
                      oci::namespace_name(ns.type));
     // pid and time apply to children: the parent joins them before clone.
-    (for_children ? p.for_children : p.init.join_ns).emplace_back(fd->get(), flag);
+    // A user namespace must be joined before the others are made (they
+    // belong to it): an intermediate process does that.
+    if (ns.type == oci::NamespaceType::kUser) p.join_user = fd->get();
+    else (for_children ? p.for_children : p.init.join_ns).emplace_back(fd->get(), flag);
     p.ns_fds.push_back(std::move(*fd));
   }
   return {};
@@ -113,10 +115,6 @@ namespace {
 // container must not run with less isolation than its config asks for.
 Status check_spec_supported(const oci::Spec& spec, std::vector<std::string>& warnings) {
   if (spec.process) BERTH_TRY(check_supported(*spec.process, "process."));
-  for (size_t i = 0; i < spec.mounts.size(); ++i) {
-    if (!spec.mounts[i].uid_mappings.empty() || !spec.mounts[i].gid_mappings.empty())
-      return unsupported("mounts[" + std::to_string(i) + "].uidMappings");
-  }
   if (!spec.linux_) return {};
   const auto& lx = *spec.linux_;
   if (!lx.mount_label.empty()) return unsupported("linux.mountLabel");
@@ -141,17 +139,30 @@ Result<Prepared> prepare(const oci::Spec& spec, const std::string& bundle, const
   }
   if (!S_ISDIR(sb.st_mode)) return invalid("root.path: rootfs " + rootfs + " is not a directory");
   BERTH_TRY(prepare_namespaces(spec, p));
+  // Idmapped mounts: one user namespace per mount carries its mappings.
+  for (size_t i = 0; i < spec.mounts.size(); ++i) {
+    const auto& m = spec.mounts[i];
+    int fd = -1;
+    if (!m.uid_mappings.empty() || !m.gid_mappings.empty()) {
+      auto ns = lnx::make_userns(m.uid_mappings, m.gid_mappings);
+      if (!ns) return std::move(ns).error().wrap("mounts[" + std::to_string(i) + "].uidMappings");
+      fd = ns->get();
+      p.ns_fds.push_back(std::move(*ns));
+    }
+    p.init.rootfs.mount.idmap_userns.push_back(fd);
+  }
 
   auto& init = p.init;
   init.spec = &spec;
   init.rootfs.rootfs = path_clean(rootfs);
   init.rootfs.mount.bundle = bundle;
   init.rootfs.mount.new_cgroup_ns = p.clone_flags & CLONE_NEWCGROUP;
-  init.rootfs.userns = p.clone_flags & CLONE_NEWUSER;
+  init.rootfs.userns = (p.clone_flags & CLONE_NEWUSER) || p.join_user >= 0;
   init.rootfs.no_pivot = opts.no_pivot;
   init.new_mount_ns = p.clone_flags & CLONE_NEWNS;
   init.new_uts_ns = p.clone_flags & CLONE_NEWUTS;
   init.new_user_ns = p.clone_flags & CLONE_NEWUSER;
+  init.become_root = (p.clone_flags & CLONE_NEWUSER) || p.join_user >= 0;
   init.park = park;
   init.preserve_fds = opts.listen_fds + opts.preserve_fds;
   if (!opts.no_new_keyring) init.session_keyring = "_ses." + opts.id;
@@ -172,18 +183,10 @@ Result<Prepared> prepare(const oci::Spec& spec, const std::string& bundle, const
   return p;
 }
 
-std::string id_map_text(const std::vector<oci::IdMapping>& maps) {
-  std::string out;
-  for (const auto& m : maps)
-    out += std::to_string(m.container_id) + " " + std::to_string(m.host_id) + " " +
-           std::to_string(m.size) + "\n";
-  return out;
-}
-
 Status write_id_maps(pid_t pid, const oci::Linux& lx) {
   std::string proc = "/proc/" + std::to_string(pid);
-  BERTH_TRY_CTX(write_file(proc + "/uid_map", id_map_text(lx.uid_mappings)), "write uid_map");
-  BERTH_TRY_CTX(write_file(proc + "/gid_map", id_map_text(lx.gid_mappings)), "write gid_map");
+  BERTH_TRY_CTX(write_file(proc + "/uid_map", lnx::id_map_text(lx.uid_mappings)), "write uid_map");
+  BERTH_TRY_CTX(write_file(proc + "/gid_map", lnx::id_map_text(lx.gid_mappings)), "write gid_map");
   return {};
 }
 
@@ -363,7 +366,9 @@ Result<Created> create(const state::Store& store, const CreateOptions& opts, lnx
 
   ChildNamespaces child_ns;
   if (auto r = child_ns.enter(*prep, *spec); !r) return fail(std::move(r).error());
-  auto child = lnx::clone_child(prep->clone_flags, clone_into.get());
+  auto child = prep->join_user >= 0
+                   ? lnx::clone_child_in_userns(prep->clone_flags, clone_into.get(), prep->join_user)
+                   : lnx::clone_child(prep->clone_flags, clone_into.get());
   if (!child) return fail(std::move(child).error());
   if (child->pid == 0) lnx::run_init(init);
   child_ns.restore();

@@ -99,11 +99,11 @@ const BadCase kCases[] = {
     {"AppArmorNotYetApplied", [](json& c) { c["process"]["apparmorProfile"] = "unconfined"; },
      "process.apparmorProfile"},
     {"IntelRdtNotSupported", [](json& c) { c["linux"]["intelRdt"] = {{"closID", "x"}}; }, "linux.intelRdt"},
-    {"JoinUserNamespaceByPathNotYet",
+    {"UserNamespacePathNotAUserNamespace",
      [](json& c) {
-       c["linux"]["namespaces"].push_back({{"type", "user"}, {"path", "/proc/self/ns/user"}});
+       c["linux"]["namespaces"].push_back({{"type", "user"}, {"path", "/proc/self/ns/net"}});
      },
-     "linux.namespaces[6]"},
+     "linux.namespaces[6].path"},
     {"TruncatedJson", nullptr, "config.json", R"({"ociVersion": "1.2.0", "root": {"pa)"},
     {"TopLevelArray", nullptr, "config.json", "[1, 2, 3]"},
     {"EmptyFile", nullptr, "config.json", ""},

@@ -71,5 +71,21 @@ TEST_F(Namespaces, JoinedByPathAreTheSameNamespace) {
   EXPECT_EQ(p["hostname"], "berth-test");
 }
 
+TEST_F(Namespaces, UserNamespaceJoinedByPathOwnsTheNewOnes) {
+  config_["linux"]["namespaces"].push_back({{"type", "user"}});
+  config_["linux"]["uidMappings"] = {{{"containerID", 0}, {"hostID", 200000}, {"size", 65536}}};
+  config_["linux"]["gidMappings"] = {{{"containerID", 0}, {"hostID", 200000}, {"size", 65536}}};
+  set_args({"/bin/probe", "sleep"});
+  ASSERT_EQ(berth({"run", "-d", "--bundle", bundle_, "owner"}).code, 0);
+  std::string pid = std::to_string(nlohmann::json::parse(berth({"state", "owner"}).out)["pid"].get<int>());
+  config_["linux"].erase("uidMappings");
+  config_["linux"].erase("gidMappings");
+  config_["linux"]["namespaces"].back() = {{"type", "user"}, {"path", "/proc/" + pid + "/ns/user"}};
+  set_args({"/bin/sh", "-c", "readlink /proc/self/ns/user; id -u; cat /proc/self/uid_map; hostname"});
+  RunResult r = berth({"run", "--bundle", bundle_, "joiner"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, ns_of(pid, "user") + "\n0\n         0     200000      65536\nberth-test\n");
+}
+
 }  // namespace
 }  // namespace berth::test

@@ -144,5 +144,30 @@ TEST_F(Rootfs, NoPivotAndPropagation) {
   EXPECT_EQ(r.out.find("master:"), std::string::npos) << r.out;
 }
 
+TEST_F(Rootfs, IdmappedBindMountShowsMappedOwners) {
+  std::string host_dir = tmp_ + "/owned";
+  ::mkdir(host_dir.c_str(), 0755);
+  std::ofstream(host_dir + "/f") << "x";
+  ASSERT_EQ(::chown((host_dir + "/f").c_str(), 0, 0), 0);
+  config_["mounts"].push_back({{"destination", "/idm"}, {"type", "bind"}, {"source", host_dir},
+                               {"options", {"rbind", "idmap"}},
+                               {"uidMappings", {{{"containerID", 0}, {"hostID", 1234}, {"size", 1}}}},
+                               {"gidMappings", {{{"containerID", 0}, {"hostID", 4321}, {"size", 1}}}}});
+  set_args({"/bin/sh", "-c", "stat -c '%u:%g' /idm/f; grep ' /idm ' /proc/self/mountinfo | grep -c idmapped"});
+  RunResult r = berth({"run", "--bundle", bundle_, "idm"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "1234:4321\n1\n");
+}
+
+TEST_F(Rootfs, TmpcopyupCopiesTheImagesFilesIntoTheTmpfs) {
+  config_["mounts"].push_back({{"destination", "/etc"}, {"type", "tmpfs"}, {"source", "tmpfs"},
+                               {"options", {"tmpcopyup", "mode=755"}}});
+  set_args({"/bin/sh", "-c", "head -1 /etc/passwd; echo new > /etc/new; cat /etc/new; grep ' /etc ' /proc/self/mountinfo | cut -d' ' -f9"});
+  RunResult r = berth({"run", "--bundle", bundle_, "tcu"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "root:x:0:0:root:/root:/bin/sh\nnew\ntmpfs\n");
+  EXPECT_FALSE(exists(std::string(BERTH_TEST_ROOTFS) + "/etc/new"));
+}
+
 }  // namespace
 }  // namespace berth::test
