@@ -106,6 +106,14 @@ TEST_F(Lifecycle, ArgsAreFoundThroughThePathInsideTheContainer) {
   EXPECT_EQ(parse_probe(r.out)["hostname"], "berth-test");
 }
 
+TEST_F(Lifecycle, RunKeepLeavesTheStoppedContainer) {
+  set_args({"/bin/sh", "-c", "exit 3"});
+  EXPECT_EQ(berth({"run", "--keep", "-no-subreaper", "--bundle", bundle_, "kept"}).code, 3);
+  EXPECT_EQ(status_of("kept"), "stopped");
+  EXPECT_EQ(berth({"delete", "kept"}).code, 0);
+  EXPECT_FALSE(exists(root_ + "/kept"));
+}
+
 TEST_F(Lifecycle, UserAndGroupsApply) {
   config_["process"]["user"] = {{"uid", 1000}, {"gid", 1000}, {"additionalGids", {10, 20}}};
   set_args({"/bin/probe", "id"});

@@ -42,6 +42,7 @@ TEST_F(Rootfs, MountsCarryTheirTypesAndFlags) {
   config_["mounts"].push_back({{"destination", "/scratch"}, {"type", "tmpfs"}, {"source", "tmpfs"},
                                {"options", {"size=1m", "mode=700", "noexec"}}});
   config_["mounts"].push_back({{"destination", "/rdata"}, {"type", "bind"}, {"source", host_dir}, {"options", {"rbind", "rro"}}});
+  config_["mounts"].push_back({{"destination", "/sdata"}, {"type", "bind"}, {"source", host_dir}, {"options", {"bind", "shared"}}});
   set_args({"/bin/sh", "-c", "cat /proc/self/mountinfo; cat /data/hello; echo; touch /data/x 2>&1; touch /rdata/y 2>&1; true"});
   RunResult r = berth({"run", "--bundle", bundle_, "mnt"});
   ASSERT_EQ(r.code, 0) << r.err;
@@ -61,6 +62,8 @@ TEST_F(Rootfs, MountsCarryTheirTypesAndFlags) {
   EXPECT_NE(scratch.find("size=1024k"), std::string::npos) << scratch;
   EXPECT_NE(scratch.find("mode=700"), std::string::npos) << scratch;
   EXPECT_NE(mount_line(mi, "/rdata").find(" ro"), std::string::npos);
+  EXPECT_NE(mount_line(mi, "/sdata").find(" shared:"), std::string::npos) << mount_line(mi, "/sdata");
+  EXPECT_EQ(mount_line(mi, "/data").find(" shared:"), std::string::npos) << mount_line(mi, "/data");
   EXPECT_NE(mount_line(mi, "/sys/fs/cgroup").size(), 0u);
   EXPECT_NE(mi.find("from the host"), std::string::npos);
   EXPECT_NE(mi.find("touch: /data/x: Read-only file system"), std::string::npos) << mi;
