@@ -1,6 +1,7 @@
 #include "linux/exec_child.h"
 
 #include <sched.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "linux/console.h"
@@ -41,6 +42,10 @@ Status exec_steps(const ExecChildConfig& cfg) {
 }  // namespace
 
 void run_exec_child(const ExecChildConfig& cfg) {
+  // Born inside the container's pid namespace as a copy of berth: keep
+  // /proc/PID/exe (the berth binary) and its memory out of the container's
+  // reach until execve (CVE-2019-5736).
+  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   for (int fd : cfg.close_fds) ::close(fd);
   Status st = exec_steps(cfg);
   sync_send_error(cfg.sync_fd, st.error());

@@ -1,6 +1,7 @@
 #include "linux/init.h"
 
 #include <fcntl.h>
+#include <sys/prctl.h>
 #include <sched.h>
 #include <unistd.h>
 
@@ -100,6 +101,10 @@ Status init_steps(const InitConfig& cfg, bool& parent_gone) {
 }  // namespace
 
 void run_init(const InitConfig& cfg) {
+  // Until execve this process is a copy of berth: non-dumpable, so nothing in
+  // the container can open its /proc/PID/exe (the berth binary) or its
+  // memory, even as root (CVE-2019-5736). execve resets it.
+  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   for (int fd : cfg.close_fds) ::close(fd);
   bool parent_gone = false;
   Status st = init_steps(cfg, parent_gone);
