@@ -5,7 +5,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?= -DBERTH_WERROR=ON
 
-.PHONY: all deps build run test unit integration clean
+.PHONY: all deps build run test unit integration bench clean
 
 all: build
 
@@ -30,5 +30,13 @@ unit: build
 integration: build
 	cd $(BUILD) && ctest --output-on-failure -L integration
 
+# berth, crun and runc side by side; the table goes to docs/performance.md.
+bench:
+	@scripts/deps.sh runc crun python3
+	cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DBERTH_TESTS=OFF >/dev/null
+	$(MAKE) -C build-release -j$(JOBS) --no-print-directory berth
+	cc -O2 -o build-release/rusage bench/rusage.c
+	python3 bench/bench.py --write $(BENCH_ARGS)
+
 clean:
-	rm -rf $(BUILD) demo
+	rm -rf $(BUILD) build-release demo

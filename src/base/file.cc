@@ -56,7 +56,10 @@ Status write_file(const std::string& path, std::string_view data) {
 
 Status write_file_atomic(int dirfd, const std::string& name, std::string_view data, mode_t mode) {
   std::string tmp = "." + name + ".tmp";
-  auto fd = open_at(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC, mode);
+  // A stale temp file (or anything planted under its name) is replaced, never
+  // written through.
+  ::unlinkat(dirfd, tmp.c_str(), 0);
+  auto fd = open_at(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
   if (!fd) return std::move(fd).error();
   size_t off = 0;
   while (off < data.size()) {
@@ -79,20 +82,19 @@ Status write_file_atomic(int dirfd, const std::string& name, std::string_view da
 }
 
 Status mkdir_all(const std::string& path, mode_t mode) {
-  std::string cur;
-  for (const auto& part : split(path, '/')) {
-    if (part.empty()) {
-      if (cur.empty()) cur = "/";
-      continue;
-    }
-    if (!cur.empty() && cur.back() != '/') cur += '/';
-    cur += part;
-    if (::mkdir(cur.c_str(), mode) < 0 && errno != EEXIST) return sys_error("mkdir " + cur);
+  // Most parents exist: try the leaf first and walk up only on ENOENT, so a
+  // deep path costs one mkdir, not one per component.
+  if (::mkdir(path.c_str(), mode) == 0) return {};
+  if (errno == ENOENT) {
+    auto slash = path.find_last_of('/');
+    if (slash != std::string::npos && slash != 0) BERTH_TRY(mkdir_all(path.substr(0, slash), mode));
+    if (::mkdir(path.c_str(), mode) == 0 || errno == EEXIST) return {};
+    return sys_error("mkdir " + path);
   }
-  // EEXIST above also means "a file is there"; like mkdir -p, that is an error.
+  if (errno != EEXIST) return sys_error("mkdir " + path);
+  // EEXIST also means "a file is there"; like mkdir -p, that is an error.
   struct stat sb;
-  if (::stat(path.c_str(), &sb) == 0 && !S_ISDIR(sb.st_mode))
-    return sys_error("mkdir " + path, ENOTDIR);
+  if (::stat(path.c_str(), &sb) == 0 && !S_ISDIR(sb.st_mode)) return sys_error("mkdir " + path, ENOTDIR);
   return {};
 }
 

@@ -36,11 +36,10 @@ char process_state(pid_t pid) {
   return tail[0];
 }
 
-uint64_t process_start_time(pid_t pid) {
-  char buf[1024];
-  const char* tail;
-  if (!read_stat_tail(pid, buf, sizeof buf, &tail)) return 0;
-  // tail starts at field 3 (state); starttime is field 22.
+namespace {
+
+// Field 22 (starttime) of a stat tail that starts at field 3 (state).
+uint64_t start_time_of(const char* tail) {
   const char* p = tail;
   for (int field = 3; field < 22; ++field) {
     p = std::strchr(p, ' ');
@@ -50,14 +49,22 @@ uint64_t process_start_time(pid_t pid) {
   return std::strtoull(p, nullptr, 10);
 }
 
+}  // namespace
+
+uint64_t process_start_time(pid_t pid) {
+  char buf[1024];
+  const char* tail;
+  if (!read_stat_tail(pid, buf, sizeof buf, &tail)) return 0;
+  return start_time_of(tail);
+}
+
 bool process_alive(pid_t pid, uint64_t start) {
   if (pid <= 0) return false;
   char buf[1024];
   const char* tail;
   if (!read_stat_tail(pid, buf, sizeof buf, &tail)) return false;
   if (tail[0] == 'Z' || tail[0] == 'X') return false;
-  if (start == 0) return true;
-  return process_start_time(pid) == start;
+  return start == 0 || start_time_of(tail) == start;
 }
 
 }  // namespace berth

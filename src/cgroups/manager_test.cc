@@ -10,38 +10,18 @@
 
 #include <gtest/gtest.h>
 
+#include "base/testutil.h"
+
 #include "cgroups/v2.h"
 
 namespace berth::cgroups {
 namespace {
 
 namespace fs = std::filesystem;
-
-// A fresh directory under $TMPDIR (or /tmp), removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    const char* base = std::getenv("TMPDIR");
-    std::string tmpl = std::string(base && *base ? base : "/tmp") + "/berth-cg-test.XXXXXX";
-    if (::mkdtemp(tmpl.data()) != nullptr) path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (!path_.empty()) fs::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-  std::string operator/(const std::string& rel) const { return path_ + "/" + rel; }
-
- private:
-  std::string path_;
-};
-
-void put(const std::string& path, const std::string& content) { std::ofstream(path, std::ios::trunc) << content; }
-
-std::string read(const std::string& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
+using testutil::contains;
+using testutil::put;
+using testutil::read;
+using testutil::TempDir;
 
 // A hybrid host: v1 memory, co-mounted cpu,cpuacct, name=systemd, and cgroup2.
 Layout hybrid() {

@@ -9,37 +9,16 @@
 
 #include <gtest/gtest.h>
 
+#include "base/testutil.h"
+
 namespace berth::cgroups {
 namespace {
 
 namespace fs = std::filesystem;
-
-class TempDir {
- public:
-  TempDir() {
-    const char* base = std::getenv("TMPDIR");
-    std::string tmpl = std::string(base && *base ? base : "/tmp") + "/berth-v2-test.XXXXXX";
-    if (::mkdtemp(tmpl.data()) != nullptr) path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (!path_.empty()) fs::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-  std::string operator/(const std::string& rel) const { return path_ + "/" + rel; }
-
- private:
-  std::string path_;
-};
-
-void put(const std::string& path, const std::string& content) { std::ofstream(path, std::ios::trunc) << content; }
-
-std::string read(const std::string& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+using testutil::contains;
+using testutil::put;
+using testutil::read;
+using testutil::TempDir;
 
 constexpr int64_t kMiB = 1 << 20;
 

@@ -63,9 +63,14 @@ Result<Args> parse_args(std::span<const std::string> args, std::span<const Optio
         value = args[++i];
       }
     } else if (has_value) {
-      if (value != "true" && value != "false" && value != "1" && value != "0")
-        return invalid("invalid boolean value \"" + value + "\" for -" + name);
-      value = (value == "true" || value == "1") ? "true" : "false";
+      // Go's strconv.ParseBool, which runc's flag parsing uses.
+      static const char* const kTrue[] = {"1", "t", "T", "TRUE", "true", "True"};
+      static const char* const kFalse[] = {"0", "f", "F", "FALSE", "false", "False"};
+      bool t = false, f = false;
+      for (const char* v : kTrue) t = t || value == v;
+      for (const char* v : kFalse) f = f || value == v;
+      if (!t && !f) return invalid("invalid boolean value \"" + value + "\" for -" + name);
+      value = t ? "true" : "false";
     } else {
       value = "true";
     }

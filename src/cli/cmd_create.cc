@@ -36,14 +36,12 @@ bool to_create_options(const Context& ctx, const Args& a, runtime::CreateOptions
   opts.console_socket = a.get("console-socket");
   opts.no_pivot = a.flag("no-pivot");
   opts.no_new_keyring = a.flag("no-new-keyring");
-  if (a.has("preserve-fds")) {
-    int64_t n = 0;
-    if (!parse_int64(a.get("preserve-fds"), n) || n < 0 || n > 65536) {
-      fail(ctx, invalid("--preserve-fds: invalid count \"" + a.get("preserve-fds") + "\""));
-      return false;
-    }
-    opts.preserve_fds = static_cast<int>(n);
+  auto preserve = preserve_fds_of(a);
+  if (!preserve) {
+    fail(ctx, preserve.error());
+    return false;
   }
+  opts.preserve_fds = *preserve;
   // Socket activation (sd_listen_fds): honoured when meant for this process.
   int64_t listen = 0, listen_pid = 0;
   const char* lf = ::getenv("LISTEN_FDS");

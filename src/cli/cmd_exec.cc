@@ -130,12 +130,9 @@ int cmd_exec(Context& ctx, CommandArgs args) {
     if (path.empty()) return fail(ctx, invalid("--cgroup: empty path in \"" + c + "\""));
     for (const auto& ctrl : split(ctrls, ',')) opts.sub_cgroups[ctrl] = path;
   }
-  if (a.has("preserve-fds")) {
-    int64_t n = 0;
-    if (!parse_int64(a.get("preserve-fds"), n) || n < 0 || n > 65536)
-      return fail(ctx, invalid("--preserve-fds: invalid count \"" + a.get("preserve-fds") + "\""));
-    opts.preserve_fds = static_cast<int>(n);
-  }
+  auto preserve = preserve_fds_of(a);
+  if (!preserve) return fail(ctx, preserve.error());
+  opts.preserve_fds = *preserve;
   auto proc = build_process(ctx, a);
   if (!proc) {
     fail(ctx, proc.error());

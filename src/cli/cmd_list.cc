@@ -1,6 +1,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "base/file.h"
@@ -16,17 +17,23 @@ const Option kListOptions[] = {
     {{"quiet", "q"}, false, "print only the container ids"},
 };
 
-// The user name of uid from /etc/passwd (no NSS: berth may be linked statically).
+// The user name of uid from /etc/passwd (no NSS: berth may be linked
+// statically). Remembered: every container of a root usually has one owner.
 std::string user_name(uid_t uid) {
-  auto text = read_file("/etc/passwd");
-  if (text) {
+  static std::map<uid_t, std::string> known;
+  if (auto it = known.find(uid); it != known.end()) return it->second;
+  std::string name = "#" + std::to_string(uid);
+  if (auto text = read_file("/etc/passwd")) {
     for (const auto& line : split(*text, '\n')) {
       auto f = split(line, ':');
       int64_t id;
-      if (f.size() > 2 && parse_int64(f[2], id) && id == static_cast<int64_t>(uid)) return f[0];
+      if (f.size() > 2 && parse_int64(f[2], id) && id == static_cast<int64_t>(uid)) {
+        name = f[0];
+        break;
+      }
     }
   }
-  return "#" + std::to_string(uid);
+  return known[uid] = name;
 }
 
 // runc's table: tabwriter with minwidth 12 and padding 3.

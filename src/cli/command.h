@@ -45,6 +45,9 @@ int cmd_update(Context& ctx, CommandArgs args);
 int cmd_ps(Context& ctx, CommandArgs args);
 int cmd_events(Context& ctx, CommandArgs args);
 
+// --preserve-fds N, 0 when absent.
+Result<int> preserve_fds_of(const Args& a);
+
 // Options create and run share.
 std::span<const Option> create_options();
 

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "base/file.h"
 #include "cli/command.h"
 
 namespace berth::cli {
@@ -123,6 +124,14 @@ bool parse_command(const Context& ctx, CommandArgs args, std::span<const Option>
   }
   out = std::move(*r);
   return true;
+}
+
+Result<int> preserve_fds_of(const Args& a) {
+  if (!a.has("preserve-fds")) return 0;
+  int64_t n = 0;
+  if (!parse_int64(a.get("preserve-fds"), n) || n < 0 || n > 65536)
+    return invalid("--preserve-fds: invalid count \"" + a.get("preserve-fds") + "\"");
+  return static_cast<int>(n);
 }
 
 bool check_positional(const Context& ctx, const Args& a, const char* command, size_t min, size_t max,

@@ -1,3 +1,5 @@
+// The commands that act on a live container's cgroup: pause, resume, update,
+// ps, events.
 #include "runtime/cgroup.h"
 #include "runtime/commands.h"
 #include "runtime/container.h"
@@ -6,18 +8,37 @@ namespace berth::runtime {
 
 namespace {
 
-Status set_frozen(const state::Store& store, const std::string& id, bool frozen) {
-  std::string ctx = (frozen ? "pause " : "resume ") + id;
-  auto c = load(store, id, true);
+// A container that is not stopped, with its cgroup manager (nullptr when it
+// has no cgroup). Errors carry ctx.
+struct Live {
+  Loaded c;
+  std::unique_ptr<cgroups::Manager> cg;
+};
+
+Result<Live> load_live(const state::Store& store, const std::string& id, bool lock, const std::string& ctx) {
+  auto c = load(store, id, lock);
   if (!c) return std::move(c).error().wrap(ctx);
-  state::Status need = frozen ? state::Status::kRunning : state::Status::kPaused;
-  if (c->status != need)
-    return make_error(ErrorKind::kConflict, ctx + ": container is " + state::status_name(c->status) +
-                                                ", not " + state::status_name(need));
+  if (c->status == state::Status::kStopped)
+    return make_error(ErrorKind::kConflict, ctx + ": container is not running");
   auto cg = manager_for(c->st);
   if (!cg) return std::move(cg).error().wrap(ctx);
-  if (!*cg) return make_error(ErrorKind::kNotImplemented, ctx + ": the container has no cgroup");
-  if (auto r = (*cg)->freeze(frozen); !r) return std::move(r).error().wrap(ctx);
+  return Live{std::move(*c), std::move(*cg)};
+}
+
+Status no_cgroup(const std::string& ctx) {
+  return make_error(ErrorKind::kNotImplemented, ctx + ": the container has no cgroup");
+}
+
+Status set_frozen(const state::Store& store, const std::string& id, bool frozen) {
+  std::string ctx = (frozen ? "pause " : "resume ") + id;
+  auto live = load_live(store, id, true, ctx);
+  if (!live) return std::move(live).error();
+  state::Status need = frozen ? state::Status::kRunning : state::Status::kPaused;
+  if (live->c.status != need)
+    return make_error(ErrorKind::kConflict, ctx + ": container is " + state::status_name(live->c.status) +
+                                                ", not " + state::status_name(need));
+  if (!live->cg) return no_cgroup(ctx);
+  if (auto r = live->cg->freeze(frozen); !r) return std::move(r).error().wrap(ctx);
   return {};
 }
 
@@ -28,42 +49,25 @@ Status resume(const state::Store& store, const std::string& id) { return set_fro
 
 Status update(const state::Store& store, const std::string& id, const oci::Resources& r) {
   std::string ctx = "update " + id;
-  auto c = load(store, id, true);
-  if (!c) return std::move(c).error().wrap(ctx);
-  if (c->status == state::Status::kStopped)
-    return make_error(ErrorKind::kConflict, ctx + ": container is stopped");
-  auto cg = manager_for(c->st);
-  if (!cg) return std::move(cg).error().wrap(ctx);
-  if (!*cg) return make_error(ErrorKind::kNotImplemented, ctx + ": the container has no cgroup");
-  if (auto res = (*cg)->set(r); !res) return std::move(res).error().wrap(ctx);
+  auto live = load_live(store, id, true, ctx);
+  if (!live) return std::move(live).error();
+  if (!live->cg) return no_cgroup(ctx);
+  if (auto res = live->cg->set(r); !res) return std::move(res).error().wrap(ctx);
   return {};
 }
 
 Result<std::vector<pid_t>> pids(const state::Store& store, const std::string& id) {
-  std::string ctx = "ps " + id;
-  auto c = load(store, id, false);
-  if (!c) return std::move(c).error().wrap(ctx);
-  if (c->status == state::Status::kStopped) return make_error(ErrorKind::kConflict, ctx + ": container is not running");
-  auto cg = manager_for(c->st);
-  if (!cg) return std::move(cg).error().wrap(ctx);
-  if (!*cg) return std::vector<pid_t>{c->st.pid};
-  return (*cg)->pids();
+  auto live = load_live(store, id, false, "ps " + id);
+  if (!live) return std::move(live).error();
+  if (!live->cg) return std::vector<pid_t>{live->c.st.pid};
+  return live->cg->pids();
 }
 
-}  // namespace berth::runtime
-
-namespace berth::runtime {
-
 Result<cgroups::Stats> stats(const state::Store& store, const std::string& id) {
-  std::string ctx = "events " + id;
-  auto c = load(store, id, false);
-  if (!c) return std::move(c).error().wrap(ctx);
-  if (c->status == state::Status::kStopped)
-    return make_error(ErrorKind::kConflict, ctx + ": container is stopped");
-  auto cg = manager_for(c->st);
-  if (!cg) return std::move(cg).error().wrap(ctx);
-  if (!*cg) return cgroups::Stats{};
-  return (*cg)->stats();
+  auto live = load_live(store, id, false, "events " + id);
+  if (!live) return std::move(live).error();
+  if (!live->cg) return cgroups::Stats{};
+  return live->cg->stats();
 }
 
 }  // namespace berth::runtime

@@ -185,7 +185,13 @@ Result<std::vector<std::string>> Store::list() const {
   }
   while (struct dirent* e = ::readdir(d)) {
     std::string name = e->d_name;
-    if (name == "." || name == ".." || e->d_type != DT_DIR) continue;
+    if (name == "." || name == "..") continue;
+    if (e->d_type == DT_UNKNOWN) {  // filesystems that do not fill d_type
+      struct stat sb;
+      if (::fstatat(::dirfd(d), e->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(sb.st_mode)) continue;
+    } else if (e->d_type != DT_DIR) {
+      continue;
+    }
     if (validate_id(name)) ids.push_back(std::move(name));
   }
   ::closedir(d);

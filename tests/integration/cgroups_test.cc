@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <fstream>
 #include <sstream>
 #include <thread>
 
@@ -212,10 +213,15 @@ TEST_F(Cgroups, HugetlbLimitGoesToTheCgroup2TreeOnThisHybridHost) {
   if (exists("/sys/fs/cgroup/hugetlb/cgroup.procs")) GTEST_SKIP() << "hugetlb is a v1 hierarchy here";
   if (read_text("/sys/fs/cgroup/unified/cgroup.controllers").find("hugetlb") == std::string::npos)
     GTEST_SKIP() << "no hugetlb controller in the cgroup2 tree";
+  const std::string control = "/sys/fs/cgroup/unified/cgroup.subtree_control";
+  bool delegated_before = read_text(control).find("hugetlb") != std::string::npos;
   config_["linux"]["resources"] = {{"hugepageLimits", {{{"pageSize", "2MB"}, {"limit", 4 << 20}}}}};
   write_config();
-  ASSERT_EQ(berth({"run", "-d", "--bundle", bundle_, "huge"}).code, 0) ;
+  ASSERT_EQ(berth({"run", "-d", "--bundle", bundle_, "huge"}).code, 0);
   EXPECT_EQ(value(cgroup_dir(pid_of("huge"), ""), "hugetlb.2MB.max"), std::to_string(4 << 20));
+  // Leave the host as it was: berth delegated hugetlb for this limit.
+  ASSERT_EQ(berth({"delete", "--force", "huge"}).code, 0);
+  if (!delegated_before) std::ofstream(control) << "-hugetlb";
 }
 
 TEST_F(Cgroups, ALimitTheKernelRejectsFailsCleanly) {
