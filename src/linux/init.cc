@@ -35,8 +35,8 @@ Status init_steps(const InitConfig& cfg, bool& parent_gone) {
   const oci::Spec& spec = *cfg.spec;
   const oci::Process& proc = *spec.process;
 
-  // The parent writes uid/gid maps and places us in cgroups before kGo,
-  // which carries the container's state for the hooks.
+  // The parent writes uid/gid maps before kGo, which carries the
+  // container's state for the hooks; it moves us into our cgroups after.
   auto go = sync_recv(cfg.sync_fd, "berth");
   if (!go) return std::move(go).error();
   if (go->type != SyncType::kGo) return Error{EPROTO, "sync: expected go"};
@@ -64,7 +64,15 @@ Status init_steps(const InitConfig& cfg, bool& parent_gone) {
       return sys_error("setdomainname " + spec.domainname);
   }
   RootfsConfig rootfs = cfg.rootfs;
+  bool in_cgroups = false;
+  auto wait_cgroups = [&]() -> Status {
+    if (in_cgroups) return {};
+    in_cgroups = true;
+    return sync_expect(cfg.sync_fd, SyncType::kCgroups, "berth");
+  };
   rootfs.before_pivot = [&]() -> Status {
+    // Hooks and everything after run inside the container's cgroups.
+    BERTH_TRY(wait_cgroups());
     if (cfg.parent_hooks) {
       BERTH_TRY(sync_send(cfg.sync_fd, SyncType::kHooks));
       BERTH_TRY(sync_expect(cfg.sync_fd, SyncType::kHooksDone, "berth"));
@@ -72,6 +80,7 @@ Status init_steps(const InitConfig& cfg, bool& parent_gone) {
     return hooks::run(hooks.create_container, "createContainer", state);
   };
   if (cfg.new_mount_ns) BERTH_TRY(setup_rootfs(spec, rootfs));
+  BERTH_TRY(wait_cgroups());
   // Sysctls go through the container's /proc/sys, before readonlyPaths seals it.
   if (spec.linux_) BERTH_TRY(write_sysctls(spec.linux_->sysctl));
   if (cfg.new_mount_ns) BERTH_TRY(finish_rootfs(spec));

@@ -7,6 +7,8 @@
 //   clone ------------------------> (waits)
 //   uid/gid maps, cgroup, state
 //   kGo{state} -------------------> sets up namespaces, mounts
+//   moves it into its cgroups
+//   kCgroups ---------------------> (waited for before any hook or user code)
 //                  <--------------- kHooks     (only when prestart/createRuntime hooks exist)
 //   runs those hooks
 //   kHooksDone -------------------> createContainer hooks, pivot_root, process
@@ -34,6 +36,7 @@ enum class SyncType : uint32_t {
   kHooks = 5,      // init -> parent: namespaces and mounts are ready; run prestart and
                    // createRuntime hooks now (before pivot_root)
   kHooksDone = 6,  // parent -> init: they succeeded, go on
+  kCgroups = 7,    // parent -> init: the init is in its cgroups
 };
 
 struct SyncMessage {

@@ -1,6 +1,7 @@
 #include "runtime/create.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <linux/nsfs.h>
 #include <sched.h>
 #include <signal.h>
@@ -384,15 +385,30 @@ Result<Created> create(const state::Store& store, const CreateOptions& opts, lnx
   st.pid = out.init.pid;
   st.pid_start = process_start_time(st.pid);
   if (auto r = out.c.dir.save(st); !r) return fail(std::move(r).error());
-  if (!clone_into) {
-    if (auto r = cg->add(st.pid); !r) return fail(std::move(r).error());
-  }
   if (init.new_user_ns) {
     if (auto r = write_id_maps(st.pid, *spec->linux_); !r) return fail(std::move(r).error());
   }
   std::string state_json = oci_state_json(st, state::Status::kCreating, false);
   if (auto r = lnx::sync_send(out.sync.get(), lnx::SyncType::kGo, 0, state_json); !r)
     return fail(std::move(r).error());
+  // Moving a task between cgroups waits for an RCU grace period (milliseconds
+  // of idle time); the init does its mounts meanwhile and waits for
+  // kCgroups only before it runs anything of the container's.
+  // If the init failed meanwhile, its own error (already queued, if any) is
+  // the one to report. Never block: a live init waits for us.
+  auto init_error_or = [&](Error e) -> Error {
+    struct pollfd p = {out.sync.get(), POLLIN, 0};
+    if (::poll(&p, 1, 0) == 1) {
+      auto m = lnx::sync_recv(out.sync.get(), "container init");
+      if (m && m->type == lnx::SyncType::kError) return fail(Error{m->err, std::move(m->text)});
+    }
+    return fail(std::move(e));
+  };
+  if (!clone_into) {
+    if (auto r = cg->add(st.pid); !r) return init_error_or(std::move(r).error());
+  }
+  if (auto r = lnx::sync_send(out.sync.get(), lnx::SyncType::kCgroups); !r)
+    return init_error_or(std::move(r).error());
   if (init.parent_hooks) {
     // The init stops before pivot_root for the hooks that run in our namespaces.
     if (auto r = lnx::sync_expect(out.sync.get(), lnx::SyncType::kHooks, "container init"); !r)

@@ -2,6 +2,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <thread>
 
 #include "harness.h"
@@ -214,6 +215,19 @@ TEST_F(Lifecycle, VersionNamesTheSpec) {
   EXPECT_EQ(r.code, 0);
   EXPECT_EQ(r.out.rfind("berth version ", 0), 0u);
   EXPECT_NE(r.out.find("\nspec: 1.2."), std::string::npos);
+}
+
+TEST_F(Lifecycle, FeaturesDescribeWhatThisBuildDoes) {
+  RunResult r = run_cmd({BERTH_BINARY, "features"});
+  ASSERT_EQ(r.code, 0);
+  auto f = nlohmann::json::parse(r.out);
+  EXPECT_EQ(f["ociVersionMax"], "1.2.0");
+  EXPECT_EQ(f["hooks"].size(), 6u);
+  EXPECT_TRUE(f["linux"]["seccomp"]["enabled"].get<bool>());
+  EXPECT_EQ(f["linux"]["namespaces"].size(), 8u);
+  EXPECT_TRUE(f["linux"]["cgroup"]["v1"].get<bool>());
+  auto opts = f["mountOptions"];
+  EXPECT_NE(std::find(opts.begin(), opts.end(), "rro"), opts.end());
 }
 
 TEST_F(Lifecycle, JsonLogCarriesTheError) {
