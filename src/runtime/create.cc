@@ -104,9 +104,27 @@ Status unsupported(const std::string& field) {
 
 }  // namespace
 
+namespace {
+
+bool apparmor_enabled() {
+  auto v = read_file("/sys/module/apparmor/parameters/enabled");
+  return v && !v->empty() && (*v)[0] == 'Y';
+}
+
+bool selinux_enabled() { return path_exists("/sys/fs/selinux/enforce"); }
+
+// A label for an LSM: refused when the LSM is off (as runc does), and while
+// berth does not apply labels yet.
+Status check_label(const std::string& field, bool enabled, const char* lsm) {
+  if (!enabled) return invalid(field + ": " + lsm + " is not enabled on this host");
+  return unsupported(field);
+}
+
+}  // namespace
+
 Status check_supported(const oci::Process& p, const std::string& base) {
-  if (!p.apparmor_profile.empty()) return unsupported(base + "apparmorProfile");
-  if (!p.selinux_label.empty()) return unsupported(base + "selinuxLabel");
+  if (!p.apparmor_profile.empty()) return check_label(base + "apparmorProfile", apparmor_enabled(), "AppArmor");
+  if (!p.selinux_label.empty()) return check_label(base + "selinuxLabel", selinux_enabled(), "SELinux");
   return {};
 }
 
@@ -118,7 +136,7 @@ Status check_spec_supported(const oci::Spec& spec, std::vector<std::string>& war
   if (spec.process) BERTH_TRY(check_supported(*spec.process, "process."));
   if (!spec.linux_) return {};
   const auto& lx = *spec.linux_;
-  if (!lx.mount_label.empty()) return unsupported("linux.mountLabel");
+  if (!lx.mount_label.empty()) return check_label("linux.mountLabel", selinux_enabled(), "SELinux");
   if (lx.intel_rdt) return unsupported("linux.intelRdt");
   (void)warnings;
   return {};
