@@ -5,7 +5,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?= -DBERTH_WERROR=ON
 
-.PHONY: all deps build run test unit integration bench clean
+.PHONY: all deps build run test test-asan unit integration bench clean
 
 all: build
 
@@ -24,6 +24,14 @@ run: deps build
 test: deps build
 	cd $(BUILD) && ctest --output-on-failure -j1
 
+# The unit tests under AddressSanitizer and UndefinedBehaviorSanitizer.
+test-asan: deps
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DBERTH_WERROR=ON \
+	  -DCMAKE_CXX_FLAGS="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer" \
+	  -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" >/dev/null
+	$(MAKE) -C build-asan -j$(JOBS) --no-print-directory berth_unit_tests
+	cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -L unit
+
 unit: build
 	cd $(BUILD) && ctest --output-on-failure -L unit
 
@@ -39,4 +47,4 @@ bench:
 	python3 bench/bench.py --write $(BENCH_ARGS)
 
 clean:
-	rm -rf $(BUILD) build-release demo
+	rm -rf $(BUILD) build-release build-asan demo
