@@ -36,7 +36,8 @@ Result<Child> clone_child(unsigned long flags, int cgroup_fd) {
   return c;
 }
 
-Result<Child> clone_child_in_userns(unsigned long flags, int cgroup_fd, int userns_fd) {
+Result<Child> clone_child_in_userns(unsigned long flags, int cgroup_fd, int userns_fd,
+                                    const std::vector<std::pair<int, int>>& for_children) {
   int pipe_fds[2];
   if (::pipe2(pipe_fds, O_CLOEXEC) < 0) return sys_error("pipe");
   pid_t mid = ::fork();
@@ -49,7 +50,9 @@ Result<Child> clone_child_in_userns(unsigned long flags, int cgroup_fd, int user
   if (mid == 0) {
     ::close(pipe_fds[0]);
     int32_t reply[2] = {0, 0};  // {pid, errno}
-    if (::setns(userns_fd, CLONE_NEWUSER) < 0) {
+    bool joined = ::setns(userns_fd, CLONE_NEWUSER) == 0;
+    for (auto [fd, type] : for_children) joined = joined && ::setns(fd, type) == 0;
+    if (!joined) {
       reply[1] = errno;
     } else {
       auto child = clone_child(flags, cgroup_fd);

@@ -3,6 +3,9 @@
 
 #include <sys/types.h>
 
+#include <utility>
+#include <vector>
+
 #include "base/fd.h"
 #include "base/result.h"
 
@@ -23,7 +26,11 @@ Result<Child> clone_child(unsigned long flags, int cgroup_fd = -1);
 // refers to, with its new namespaces owned by it: an intermediate process
 // joins the user namespace, clones, reports the pid and exits. The child is
 // then not berth's own (a subreaper inherits it when the intermediate exits).
-Result<Child> clone_child_in_userns(unsigned long flags, int cgroup_fd, int userns_fd);
+// for_children: (fd, CLONE_NEWPID/NEWTIME) namespaces the intermediate enters
+// for its child after the user namespace, so that the pid it reports is the
+// one the host sees.
+Result<Child> clone_child_in_userns(unsigned long flags, int cgroup_fd, int userns_fd,
+                                    const std::vector<std::pair<int, int>>& for_children);
 
 // Waits for the child of pidfd to exit and returns its wait status.
 Result<int> wait_child(pid_t pid);

@@ -221,17 +221,24 @@ class ChildNamespaces {
     pid_.reset();
     time_.reset();
   }
+  // With a user namespace joined by path, the intermediate process enters
+  // the joined pid/time namespaces itself (after the user namespace), so it
+  // stays in ours and reports the init's pid as the host sees it.
   Status enter(const Prepared& p, const oci::Spec& spec) {
-    if (p.new_time || !p.for_children.empty()) {
-      auto pid = open_file("/proc/self/ns/pid", O_RDONLY);
-      auto time = open_file("/proc/self/ns/time", O_RDONLY);
-      if (!pid) return std::move(pid).error();
-      if (!time) return std::move(time).error();
-      pid_ = std::move(*pid);
-      time_ = std::move(*time);
+    bool here = p.join_user < 0;
+    bool pid = false, time = p.new_time;
+    for (auto [fd, type] : p.for_children) {
+      pid = pid || (here && type == CLONE_NEWPID);
+      time = time || (here && type == CLONE_NEWTIME);
     }
-    for (auto [fd, type] : p.for_children)
-      if (::setns(fd, type) < 0) return sys_error(type == CLONE_NEWPID ? "setns pid" : "setns time");
+    // Only the namespaces touched are saved: a kernel without time
+    // namespaces has no /proc/self/ns/time.
+    if (pid) BERTH_TRY(save(pid_, "/proc/self/ns/pid"));
+    if (time) BERTH_TRY(save(time_, "/proc/self/ns/time"));
+    if (here) {
+      for (auto [fd, type] : p.for_children)
+        if (::setns(fd, type) < 0) return sys_error(type == CLONE_NEWPID ? "setns pid" : "setns time");
+    }
     if (p.new_time) {
       if (::unshare(CLONE_NEWTIME) < 0) return sys_error("linux.namespaces: unshare time namespace");
       std::string offsets;
@@ -246,6 +253,12 @@ class ChildNamespaces {
   }
 
  private:
+  static Status save(Fd& fd, const char* path) {
+    auto f = open_file(path, O_RDONLY);
+    if (!f) return std::move(f).error();
+    fd = std::move(*f);
+    return {};
+  }
   Fd pid_, time_;
 };
 
@@ -347,6 +360,16 @@ Result<Created> create(const state::Store& store, const CreateOptions& opts, lnx
   }
   auto planned = plan_cgroups(*spec, opts, st);
   if (!planned) return fail(std::move(planned).error());
+  // An existing cgroup is joined only while empty: delete (and a failed
+  // create) kills what is in the container's cgroup, which must never be
+  // someone else's processes. Checked before the paths are recorded.
+  for (const auto& [key, cg_dir] : st.cgroups) {
+    if (!path_exists(cg_dir)) continue;
+    auto pids = cgroups::read_pids(cg_dir);
+    if (pids && !pids->empty())
+      return fail(make_error(ErrorKind::kConflict, "linux.cgroupsPath: cgroup " + cg_dir +
+                                                       " already has processes; a container needs its own"));
+  }
   // Recorded before they are made: from here on delete --force finds them.
   if (auto r = out.c.dir.save(st); !r) return fail(std::move(r).error());
   cg = std::move(*planned);
@@ -384,11 +407,18 @@ Result<Created> create(const state::Store& store, const CreateOptions& opts, lnx
   init.close_fds = {out.c.dir.fd(), sync->parent.get(), console.parent.get(), clone_into.get()};
 
   ChildNamespaces child_ns;
-  if (auto r = child_ns.enter(*prep, *spec); !r) return fail(std::move(r).error());
+  if (auto r = child_ns.enter(*prep, *spec); !r) {
+    child_ns.restore();  // before rollback forks poststop hooks
+    return fail(std::move(r).error());
+  }
   auto child = prep->join_user >= 0
-                   ? lnx::clone_child_in_userns(prep->clone_flags, clone_into.get(), prep->join_user)
+                   ? lnx::clone_child_in_userns(prep->clone_flags, clone_into.get(), prep->join_user,
+                                                prep->for_children)
                    : lnx::clone_child(prep->clone_flags, clone_into.get());
-  if (!child) return fail(std::move(child).error());
+  if (!child) {
+    child_ns.restore();
+    return fail(std::move(child).error());
+  }
   if (child->pid == 0) lnx::run_init(init);
   child_ns.restore();
   out.init = std::move(*child);

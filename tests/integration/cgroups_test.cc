@@ -224,6 +224,23 @@ TEST_F(Cgroups, HugetlbLimitGoesToTheCgroup2TreeOnThisHybridHost) {
   if (!delegated_before) std::ofstream(control) << "-hugetlb";
 }
 
+TEST_F(Cgroups, ACgroupWithOtherProcessesIsNeverAdopted) {
+  // A failed create or a delete kills what is in the container's cgroup: a
+  // cgroupsPath naming a busy cgroup must be refused, its processes untouched.
+  ASSERT_EQ(berth({"run", "-d", "--bundle", bundle_, "busy"}).code, 0);
+  int pid = pid_of("busy");
+  std::string mem = cgroup_dir(pid, "memory");
+  std::string rel = mem.substr(std::string("/sys/fs/cgroup/memory").size());
+  config_["linux"]["cgroupsPath"] = rel;
+  write_config();
+  RunResult r = berth({"run", "--bundle", bundle_, "intruder"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("already has processes"), std::string::npos) << r.err;
+  EXPECT_TRUE(pid_alive(pid));
+  EXPECT_EQ(status_of("busy"), "running");
+  EXPECT_TRUE(exists(mem));
+}
+
 TEST_F(Cgroups, ALimitTheKernelRejectsFailsCleanly) {
   config_["linux"]["resources"] = {{"cpu", {{"cpus", "63"}}}};
   config_["linux"]["cgroupsPath"] = "/berth-reject-" + std::to_string(::getpid());

@@ -87,5 +87,29 @@ TEST_F(Namespaces, UserNamespaceJoinedByPathOwnsTheNewOnes) {
   EXPECT_EQ(r.out, ns_of(pid, "user") + "\n0\n         0     200000      65536\nberth-test\n");
 }
 
+TEST_F(Namespaces, JoiningUserAndPidByPathRecordsTheHostPid) {
+  config_["linux"]["namespaces"].push_back({{"type", "user"}});
+  config_["linux"]["uidMappings"] = {{{"containerID", 0}, {"hostID", 300000}, {"size", 65536}}};
+  config_["linux"]["gidMappings"] = {{{"containerID", 0}, {"hostID", 300000}, {"size", 65536}}};
+  set_args({"/bin/probe", "sleep"});
+  ASSERT_EQ(berth({"run", "-d", "--bundle", bundle_, "pod"}).code, 0);
+  std::string pid = std::to_string(nlohmann::json::parse(berth({"state", "pod"}).out)["pid"].get<int>());
+  config_["linux"].erase("uidMappings");
+  config_["linux"].erase("gidMappings");
+  for (auto& ns : config_["linux"]["namespaces"]) {
+    if (ns["type"] == "user") ns["path"] = "/proc/" + pid + "/ns/user";
+    if (ns["type"] == "pid") ns["path"] = "/proc/" + pid + "/ns/pid";
+  }
+  write_config();
+  ASSERT_EQ(berth({"run", "-d", "--bundle", bundle_, "member"}).code, 0);
+  int member = nlohmann::json::parse(berth({"state", "member"}).out)["pid"];
+  // The recorded pid is the member's init as the host sees it.
+  EXPECT_EQ(ns_of(std::to_string(member), "pid"), ns_of(pid, "pid"));
+  EXPECT_EQ(ns_of(std::to_string(member), "user"), ns_of(pid, "user"));
+  EXPECT_NE(read_text("/proc/" + std::to_string(member) + "/cmdline").find("probe"), std::string::npos);
+  EXPECT_EQ(berth({"delete", "--force", "member"}).code, 0);
+  EXPECT_TRUE(pid_alive(std::stoi(pid)));
+}
+
 }  // namespace
 }  // namespace berth::test
