@@ -36,8 +36,9 @@ Result<Child> clone_child(unsigned long flags, int cgroup_fd) {
   return c;
 }
 
-Result<Child> clone_child_in_userns(unsigned long flags, int cgroup_fd, int userns_fd,
-                                    const std::vector<std::pair<int, int>>& for_children) {
+Result<Child> clone_child_via(unsigned long flags, int cgroup_fd, int userns_fd,
+                              const std::vector<std::pair<int, int>>& joins,
+                              const std::vector<std::pair<int, int>>& for_children) {
   int pipe_fds[2];
   if (::pipe2(pipe_fds, O_CLOEXEC) < 0) return sys_error("pipe");
   pid_t mid = ::fork();
@@ -50,8 +51,9 @@ Result<Child> clone_child_in_userns(unsigned long flags, int cgroup_fd, int user
   if (mid == 0) {
     ::close(pipe_fds[0]);
     int32_t reply[2] = {0, 0};  // {pid, errno}
-    bool joined = ::setns(userns_fd, CLONE_NEWUSER) == 0;
+    bool joined = userns_fd < 0 || ::setns(userns_fd, CLONE_NEWUSER) == 0;
     for (auto [fd, type] : for_children) joined = joined && ::setns(fd, type) == 0;
+    for (auto [fd, type] : joins) joined = joined && ::setns(fd, type) == 0;
     if (!joined) {
       reply[1] = errno;
     } else {
@@ -74,7 +76,7 @@ Result<Child> clone_child_in_userns(unsigned long flags, int cgroup_fd, int user
   } while (n < 0 && errno == EINTR);
   ::close(pipe_fds[0]);
   (void)wait_child(mid);
-  if (n != sizeof reply || reply[0] <= 0) return sys_error("clone in the joined user namespace", reply[1]);
+  if (n != sizeof reply || reply[0] <= 0) return sys_error("clone in the joined namespaces", reply[1]);
   Child c;
   c.pid = reply[0];
   c.pidfd.reset(static_cast<int>(::syscall(SYS_pidfd_open, c.pid, 0)));

@@ -22,15 +22,18 @@ struct Child {
 // The caller must be single-threaded: the child continues on a copy of it.
 Result<Child> clone_child(unsigned long flags, int cgroup_fd = -1);
 
-// As clone_child, but the child is born inside the user namespace userns_fd
-// refers to, with its new namespaces owned by it: an intermediate process
-// joins the user namespace, clones, reports the pid and exits. The child is
-// then not berth's own (a subreaper inherits it when the intermediate exits).
-// for_children: (fd, CLONE_NEWPID/NEWTIME) namespaces the intermediate enters
-// for its child after the user namespace, so that the pid it reports is the
-// one the host sees.
-Result<Child> clone_child_in_userns(unsigned long flags, int cgroup_fd, int userns_fd,
-                                    const std::vector<std::pair<int, int>>& for_children);
+// As clone_child, but through an intermediate process that first joins
+// namespaces by fd, then clones, reports the pid and exits: the child's new
+// namespaces are then owned by a joined user namespace (userns_fd >= 0), and
+// a new user namespace can own the child while it sits in namespaces joined
+// by path that belong to the host's (runc joins before it unshares, too).
+// The child is not berth's own (a subreaper inherits it).
+//   joins: (fd, CLONE_NEW*) entered by the intermediate itself, after the user
+//          namespace; for_children: pid/time namespaces entered for its child,
+//          so the pid it reports is the one the host sees.
+Result<Child> clone_child_via(unsigned long flags, int cgroup_fd, int userns_fd,
+                              const std::vector<std::pair<int, int>>& joins,
+                              const std::vector<std::pair<int, int>>& for_children);
 
 // Waits for the child of pidfd to exit and returns its wait status.
 Result<int> wait_child(pid_t pid);

@@ -221,11 +221,11 @@ class ChildNamespaces {
     pid_.reset();
     time_.reset();
   }
-  // With a user namespace joined by path, the intermediate process enters
-  // the joined pid/time namespaces itself (after the user namespace), so it
-  // stays in ours and reports the init's pid as the host sees it.
+  // With an intermediate process (a user namespace involved with joined
+  // ones), it enters the joined pid/time namespaces itself, so it stays in
+  // ours and reports the init's pid as the host sees it.
   Status enter(const Prepared& p, const oci::Spec& spec) {
-    bool here = p.join_user < 0;
+    bool here = p.join_user < 0 && !((p.clone_flags & CLONE_NEWUSER) && !p.init.join_ns.empty());
     bool pid = false, time = p.new_time;
     for (auto [fd, type] : p.for_children) {
       pid = pid || (here && type == CLONE_NEWPID);
@@ -411,9 +411,13 @@ Result<Created> create(const state::Store& store, const CreateOptions& opts, lnx
     child_ns.restore();  // before rollback forks poststop hooks
     return fail(std::move(r).error());
   }
-  auto child = prep->join_user >= 0
-                   ? lnx::clone_child_in_userns(prep->clone_flags, clone_into.get(), prep->join_user,
-                                                prep->for_children)
+  // Namespaces joined by path that a new user namespace must not own are
+  // joined before it exists, by an intermediate process.
+  bool via = prep->join_user >= 0 || ((prep->clone_flags & CLONE_NEWUSER) && !init.join_ns.empty());
+  std::vector<std::pair<int, int>> joins;
+  if (via) joins.swap(init.join_ns);
+  auto child = via ? lnx::clone_child_via(prep->clone_flags, clone_into.get(), prep->join_user, joins,
+                                          prep->for_children)
                    : lnx::clone_child(prep->clone_flags, clone_into.get());
   if (!child) {
     child_ns.restore();

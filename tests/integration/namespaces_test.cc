@@ -111,5 +111,23 @@ TEST_F(Namespaces, JoiningUserAndPidByPathRecordsTheHostPid) {
   EXPECT_TRUE(pid_alive(std::stoi(pid)));
 }
 
+TEST_F(Namespaces, NewUserNamespaceWithAHostOwnedNetworkJoinedByPath) {
+  set_args({"/bin/probe", "sleep"});
+  ASSERT_EQ(berth({"run", "-d", "--bundle", bundle_, "netowner"}).code, 0);
+  std::string pid = std::to_string(nlohmann::json::parse(berth({"state", "netowner"}).out)["pid"].get<int>());
+  config_["linux"]["namespaces"] = {{{"type", "user"}}, {{"type", "mount"}}, {{"type", "pid"}}, {{"type", "uts"}},
+                                    {{"type", "ipc"}}, {{"type", "network"}, {"path", "/proc/" + pid + "/ns/net"}}};
+  config_["linux"]["uidMappings"] = {{{"containerID", 0}, {"hostID", 400000}, {"size", 65536}}};
+  config_["linux"]["gidMappings"] = {{{"containerID", 0}, {"hostID", 400000}, {"size", 65536}}};
+  config_["mounts"].erase(config_["mounts"].end() - 2, config_["mounts"].end());  // sysfs, cgroup: need an owned netns
+  set_args({"/bin/probe", "ns", "id"});
+  RunResult r = berth({"run", "--bundle", bundle_, "netjoiner"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto p = parse_probe(r.out);
+  EXPECT_EQ(p["ns.net"], ns_of(pid, "net"));
+  EXPECT_NE(p["ns.user"], ns_of("self", "user"));
+  EXPECT_EQ(p["uid"], "0");
+}
+
 }  // namespace
 }  // namespace berth::test
