@@ -23,6 +23,10 @@ constexpr const char* kCapNames[] = {
     "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
 };
 
+std::string cap_name(int c) {
+  return static_cast<size_t>(c) < std::size(kCapNames) ? kCapNames[c] : "capability " + std::to_string(c);
+}
+
 uint64_t resolve_set(const std::vector<std::string>& names, int last, const char* set,
                      std::vector<std::string>& warnings) {
   uint64_t mask = 0;
@@ -71,7 +75,7 @@ Status drop_bounding(const CapSets& caps) {
   for (int c = 0; c <= last; ++c) {
     if (caps.bounding & (uint64_t{1} << c)) continue;
     if (::prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
-      return sys_error("drop capability " + std::string(c < 41 ? kCapNames[c] : "?") +
+      return sys_error("drop capability " + cap_name(c) +
                        " from the bounding set");
   }
   return {};
@@ -93,7 +97,7 @@ Status apply_caps(const CapSets& caps) {
     // The kernel refuses an ambient capability that is not also permitted and
     // inheritable; runc skips those the same way.
     if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) < 0 && errno != EPERM)
-      return sys_error("raise ambient capability " + std::string(kCapNames[c]));
+      return sys_error("raise ambient capability " + cap_name(c));
   }
   return {};
 }
