@@ -278,15 +278,9 @@ void rollback(Created& c, cgroups::Manager* cg) {
 
 // Decides the container's cgroup directories from cgroupsPath.
 Result<std::unique_ptr<cgroups::Manager>> plan_cgroups(const oci::Spec& spec, const CreateOptions& opts,
-                                                       state::ContainerState& st,
-                                                       std::vector<std::string>& warnings) {
+                                                       state::ContainerState& st) {
   auto layout = cgroups::host_layout();
   if (!layout) return std::move(layout).error();
-  // Every engine sends device rules (the default spec denies all), so on
-  // cgroup v2, until berth builds the eBPF program, say so instead of
-  // refusing every container.
-  if (layout->unified() && spec.linux_ && spec.linux_->resources && !spec.linux_->resources->devices.empty())
-    warnings.push_back("linux.resources.devices: not enforced on this cgroup v2 host yet (no eBPF device program)");
   auto own = lnx::proc_cgroups("self");
   if (!own) return std::move(own).error();
   std::string path = spec.linux_ ? spec.linux_->cgroups_path : "";
@@ -364,7 +358,7 @@ Result<Created> create(const state::Store& store, const CreateOptions& opts, lnx
     st.poststop = spec->hooks->poststop;
     init.parent_hooks = !spec->hooks->prestart.empty() || !spec->hooks->create_runtime.empty();
   }
-  auto planned = plan_cgroups(*spec, opts, st, out.warnings);
+  auto planned = plan_cgroups(*spec, opts, st);
   if (!planned) return fail(std::move(planned).error());
   // An existing cgroup is joined only while empty: delete (and a failed
   // create) kills what is in the container's cgroup, which must never be
