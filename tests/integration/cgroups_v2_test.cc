@@ -54,6 +54,7 @@ TEST_F(CgroupsV2, LimitsLandInTheirFilesAndDeleteRemovesTheDirectory) {
       {"cpu", {{"shares", 512}, {"quota", 50000}, {"period", 100000}, {"cpus", "1"}, {"mems", "0"}}},
       {"pids", {{"limit", 32}}},
       {"unified", {{"memory.high", "61440000"}}},
+      {"hugepageLimits", {{{"pageSize", "2MB"}, {"limit", 4 << 20}}}},
   };
   config_["linux"]["cgroupsPath"] = rel_ + "/limits";
   write_config();
@@ -69,6 +70,7 @@ TEST_F(CgroupsV2, LimitsLandInTheirFilesAndDeleteRemovesTheDirectory) {
   EXPECT_EQ(value(dir, "cpu.max"), "50000 100000");
   EXPECT_EQ(value(dir, "pids.max"), "32");
   EXPECT_EQ(value(dir, "cpuset.cpus"), "1");
+  EXPECT_EQ(value(dir, "hugetlb.2MB.max"), std::to_string(4 << 20));
   RunResult r = berth({"exec", "lim", "/bin/probe", "status", "Cpus_allowed_list"});
   EXPECT_EQ(parse_probe(r.out)["Cpus_allowed_list"], "1") << r.err;
   // An exec'd process joins the same cgroup.
