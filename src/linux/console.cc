@@ -52,6 +52,22 @@ Status send_fd(int sock, int fd, const std::string& name) {
   return {};
 }
 
+// A fresh, empty /dev/console to bind the pty on. Whatever the image has
+// there is removed first: a symlink would lead the bind mount onto its
+// target (into /proc, say, before masked and read-only paths are applied:
+// the CVE-2025-52565 class), so the file is created with O_EXCL|O_NOFOLLOW.
+Result<Fd> make_console_file(int root) {
+  auto dev = make_in_root(root, "/dev", false, 0755);
+  if (!dev) return std::move(dev).error().wrap("create /dev/console");
+  Fd dir(::openat(dev->get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dir) return sys_error("open /dev").wrap("create /dev/console");
+  if (::unlinkat(dir.get(), "console", 0) < 0 && errno != ENOENT)
+    return sys_error("remove the image's /dev/console").wrap("create /dev/console");
+  Fd file(::openat(dir.get(), "console", O_CREAT | O_EXCL | O_NOFOLLOW | O_RDONLY | O_CLOEXEC, 0600));
+  if (!file) return sys_error("create /dev/console");
+  return file;
+}
+
 }  // namespace
 
 Status setup_terminal(int console_sock, const std::optional<oci::ConsoleSize>& size, bool console) {
@@ -71,8 +87,8 @@ Status setup_terminal(int console_sock, const std::optional<oci::ConsoleSize>& s
   if (console) {
     auto root = open_file("/", O_PATH | O_DIRECTORY);
     if (!root) return std::move(root).error();
-    auto target = make_in_root(root->get(), "/dev/console", true, 0600);
-    if (!target) return std::move(target).error().wrap("create /dev/console");
+    auto target = make_console_file(root->get());
+    if (!target) return std::move(target).error();
     if (::mount(fd_path(slave.get()).c_str(), fd_path(target->get()).c_str(), nullptr, MS_BIND, nullptr) < 0)
       return sys_error("bind pty on /dev/console");
   }
