@@ -92,8 +92,13 @@ Status init_steps(const InitConfig& cfg, bool& parent_gone) {
 
   if (spec.linux_ && spec.linux_->personality) BERTH_TRY(set_personality(*spec.linux_->personality));
   // The program is resolved here, so a missing one fails create, not start.
-  auto path = prepare_process(proc, cfg.has_caps ? &cfg.caps : nullptr, cfg.seccomp);
-  if (!path) return std::move(path).error();
+  auto prepared = prepare_process(proc, cfg.has_caps ? &cfg.caps : nullptr, cfg.seccomp);
+  if (!prepared) return std::move(prepared).error();
+  // The parent passes the notify fd to listenerPath before create returns.
+  if (prepared->seccomp_listener) {
+    BERTH_TRY(sync_send_fd(cfg.sync_fd, SyncType::kSeccompListener, prepared->seccomp_listener.get()));
+    prepared->seccomp_listener.reset();
+  }
 
   BERTH_TRY(sync_send(cfg.sync_fd, SyncType::kReady));
   BERTH_TRY(wait_for_start(cfg, parent_gone));
@@ -103,8 +108,7 @@ Status init_steps(const InitConfig& cfg, bool& parent_gone) {
   if (auto at = started.find(creating); at != std::string::npos)
     started.replace(at, creating.size(), "\"status\":\"created\"");
   BERTH_TRY(hooks::run(hooks.start_container, "startContainer", started));
-  const CapSets* caps = cfg.has_caps ? &cfg.caps : nullptr;
-  return exec_process(proc, *path, cfg.preserve_fds, seccomp_loads_late(proc, caps) ? cfg.seccomp : nullptr);
+  return exec_process(proc, prepared->path, cfg.preserve_fds, prepared->late_filter);
 }
 
 }  // namespace

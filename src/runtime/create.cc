@@ -20,6 +20,7 @@
 #include "linux/userns.h"
 #include "oci/names.h"
 #include "oci/parse.h"
+#include "runtime/seccomp_notify.h"
 #include "seccomp/seccomp.h"
 
 #include <nlohmann/json.hpp>
@@ -470,8 +471,11 @@ Result<Created> create(const state::Store& store, const CreateOptions& opts, lnx
       return fail(std::move(r).error());
     if (auto r = lnx::sync_send(out.sync.get(), lnx::SyncType::kHooksDone); !r) return fail(std::move(r).error());
   }
-  if (auto r = lnx::sync_expect(out.sync.get(), lnx::SyncType::kReady, "container init"); !r)
-    return fail(std::move(r).error());
+  const oci::Seccomp* profile = spec->linux_ && spec->linux_->seccomp ? &*spec->linux_->seccomp : nullptr;
+  auto ready = sync_recv_passing_listener(out.sync.get(), "container init", profile, state_json, st.pid);
+  if (!ready) return fail(std::move(ready).error());
+  if (ready->type == lnx::SyncType::kError) return fail(Error{ready->err, std::move(ready->text)});
+  if (ready->type != lnx::SyncType::kReady) return fail(Error{EPROTO, "sync: expected ready"});
   if (!opts.pid_file.empty()) {
     if (auto r = write_pid_file(opts.pid_file, st.pid); !r) return fail(std::move(r).error());
   }

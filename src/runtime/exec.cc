@@ -19,6 +19,7 @@
 #include "seccomp/seccomp.h"
 #include "runtime/container.h"
 #include "runtime/create.h"
+#include "runtime/seccomp_notify.h"
 
 namespace berth::runtime {
 
@@ -151,7 +152,11 @@ Result<Execed> exec(const state::Store& store, const ExecOptions& opts) {
   if (auto r = join_container_cgroups(c->st, opts, out.child.pid); !r) return fail(std::move(r).error());
   if (auto r = lnx::sync_send(sync->parent.get(), lnx::SyncType::kGo); !r) return fail(std::move(r).error());
   // EOF: the child's end closed on execve. Anything else is its error.
-  auto m = lnx::sync_recv(sync->parent.get(), "exec child");
+  std::optional<oci::Seccomp> listener;  // the profile, when its fd goes to listenerPath
+  if (filter && filter->needs_listener()) listener = oci::parse_seccomp(c->st.seccomp).value();
+  auto m = sync_recv_passing_listener(sync->parent.get(), "exec child", listener ? &*listener : nullptr,
+                                      listener ? oci_state_json(c->st, state::Status::kRunning, false) : "",
+                                      out.child.pid);
   if (m) {
     Error e = m->type == lnx::SyncType::kError ? Error{m->err, m->text}
                                                : Error{EPROTO, "sync: unexpected message"};

@@ -228,6 +228,13 @@ TEST_F(Lifecycle, FeaturesDescribeWhatThisBuildDoes) {
   EXPECT_TRUE(f["linux"]["cgroup"]["v1"].get<bool>());
   auto opts = f["mountOptions"];
   EXPECT_NE(std::find(opts.begin(), opts.end(), "rro"), opts.end());
+  auto actions = f["linux"]["seccomp"]["actions"];
+  EXPECT_NE(std::find(actions.begin(), actions.end(), "SCMP_ACT_NOTIFY"), actions.end());
+  // Every supported flag is a known one.
+  for (const auto& flag : f["linux"]["seccomp"]["supportedFlags"]) {
+    auto known = f["linux"]["seccomp"]["knownFlags"];
+    EXPECT_NE(std::find(known.begin(), known.end(), flag), known.end()) << flag;
+  }
 }
 
 TEST_F(Lifecycle, JsonLogCarriesTheError) {
