@@ -64,6 +64,11 @@ TEST_F(Lifecycle, RunKilledBySignalExitsWith128PlusSignal) {
   RunResult r;
   std::thread t([&] { r = berth({"run", "--bundle", bundle_, "sig"}); });
   EXPECT_EQ(wait_status("sig", "running"), "running");
+  // `run` records the init as running from clone on; kill it once it is the
+  // container's program (a kill before that fails the run, exit code 1).
+  int pid = nlohmann::json::parse(berth({"state", "sig"}).out)["pid"];
+  for (int i = 0; i < 500 && read_text("/proc/" + std::to_string(pid) + "/cmdline").rfind("/bin/probe", 0) != 0; ++i)
+    ::usleep(10000);
   EXPECT_EQ(berth({"kill", "sig", "KILL"}).code, 0);
   t.join();
   EXPECT_EQ(r.code, 128 + SIGKILL);
