@@ -3,7 +3,7 @@
 # they are all present (so `make test` stays fast and works offline then).
 set -eu
 # Extra packages may be named on the command line (make bench: runc crun python3).
-pkgs="g++ make cmake pkg-config file nlohmann-json3-dev libgtest-dev libseccomp-dev busybox-static $*"
+pkgs="g++ make cmake pkg-config file nlohmann-json3-dev libgtest-dev libseccomp-dev busybox-static uidmap $*"
 missing=""
 for p in $pkgs; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

@@ -49,6 +49,7 @@ bool to_create_options(const Context& ctx, const Args& a, runtime::CreateOptions
   if (lf && lp && parse_int64(lf, listen) && parse_int64(lp, listen_pid) && listen_pid == ::getpid() &&
       listen > 0 && listen < 65536)
     opts.listen_fds = static_cast<int>(listen);
+  opts.rootless = ctx.rootless;
   if (ctx.systemd_cgroup) {
     // Without systemd, slice:prefix:name maps onto cgroupfs directories (see
     // cgroups/manager.h). With systemd running, units would have to be made

@@ -99,9 +99,15 @@ int run_main(int argc, char** argv) {
     std::string root = global->get("root");
     if (root.empty()) return fail(ctx, invalid("--root: must not be empty"));
     ctx.store = state::Store(root);
+  } else if (const char* xdg = ::getenv("XDG_RUNTIME_DIR"); xdg && *xdg && ::geteuid() != 0) {
+    // An ordinary user's containers live in their runtime directory, as runc's do.
+    ctx.store = state::Store(std::string(xdg) + "/berth");
   }
   ctx.systemd_cgroup = global->flag("systemd-cgroup");
-  ctx.rootless = global->get("rootless", "auto");
+  std::string rootless = global->get("rootless", "auto");
+  if (rootless != "auto" && rootless != "true" && rootless != "false")
+    return fail(ctx, invalid("--rootless: want true, false or auto, got \"" + rootless + "\""));
+  ctx.rootless = rootless == "true" || (rootless == "auto" && ::geteuid() != 0);
 
   CommandArgs rest(args.data() + cmd_index + 1, args.size() - cmd_index - 1);
   for (const auto& c : kCommands)

@@ -40,6 +40,7 @@ Status init_steps(const InitConfig& cfg, bool& parent_gone) {
   auto go = sync_recv(cfg.sync_fd, "berth");
   if (!go) return std::move(go).error();
   if (go->type != SyncType::kGo) return Error{EPROTO, "sync: expected go"};
+  if (cfg.dumpable_until_go) ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   const std::string& state = go->text;
   const oci::Hooks no_hooks;
   const oci::Hooks& hooks = spec.hooks ? *spec.hooks : no_hooks;
@@ -117,7 +118,7 @@ void run_init(const InitConfig& cfg) {
   // Until execve this process is a copy of berth: non-dumpable, so nothing in
   // the container can open its /proc/PID/exe (the berth binary) or its
   // memory, even as root (CVE-2019-5736). execve resets it.
-  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  if (!cfg.dumpable_until_go) ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   for (int fd : cfg.close_fds) ::close(fd);
   bool parent_gone = false;
   Status st = init_steps(cfg, parent_gone);

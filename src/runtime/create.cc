@@ -182,6 +182,7 @@ Result<Prepared> prepare(const oci::Spec& spec, const std::string& bundle, const
   init.new_mount_ns = p.clone_flags & CLONE_NEWNS;
   init.new_uts_ns = p.clone_flags & CLONE_NEWUTS;
   init.new_user_ns = p.clone_flags & CLONE_NEWUSER;
+  init.dumpable_until_go = init.new_user_ns && ::geteuid() != 0;
   init.become_root = (p.clone_flags & CLONE_NEWUSER) || p.join_user >= 0;
   init.park = park;
   init.preserve_fds = opts.listen_fds + opts.preserve_fds;
@@ -201,13 +202,6 @@ Result<Prepared> prepare(const oci::Spec& spec, const std::string& bundle, const
     p.seccomp.emplace(std::move(*filter));
   }
   return p;
-}
-
-Status write_id_maps(pid_t pid, const oci::Linux& lx) {
-  std::string proc = "/proc/" + std::to_string(pid);
-  BERTH_TRY_CTX(write_file(proc + "/uid_map", lnx::id_map_text(lx.uid_mappings)), "write uid_map");
-  BERTH_TRY_CTX(write_file(proc + "/gid_map", lnx::id_map_text(lx.gid_mappings)), "write gid_map");
-  return {};
 }
 
 // Sets the namespaces berth's next child is born in (pid and time apply to
@@ -276,6 +270,8 @@ void rollback(Created& c, cgroups::Manager* cg) {
   // there is only a warning, and the create error is what the caller sees.
   (void)hooks::run(c.c.st.poststop, "poststop", oci_state_json(c.c.st, state::Status::kStopped, false));
 }
+
+bool permission_error(int code) { return code == EACCES || code == EPERM || code == EROFS; }
 
 // Decides the container's cgroup directories from cgroupsPath.
 Result<std::unique_ptr<cgroups::Manager>> plan_cgroups(const oci::Spec& spec, const CreateOptions& opts,
@@ -374,13 +370,24 @@ Result<Created> create(const state::Store& store, const CreateOptions& opts, lnx
   // Recorded before they are made: from here on delete --force finds them.
   if (auto r = out.c.dir.save(st); !r) return fail(std::move(r).error());
   cg = std::move(*planned);
-  if (auto r = cg->create(); !r) return fail(std::move(r).error());
-  if (spec->linux_ && spec->linux_->resources) {
+  if (auto r = cg->create(); !r) {
+    // Rootless, as runc's --rootless auto: a user who may not make cgroups
+    // runs the container in its own cgroup, with no limits of its own.
+    if (!opts.rootless || !permission_error(r.error().code)) return fail(std::move(r).error());
+    if (spec->linux_ && spec->linux_->resources)
+      out.warnings.push_back("rootless: linux.resources not applied, no cgroup for the container (" +
+                             r.error().message + ")");
+    (void)cg->destroy();
+    cg.reset();
+    st.cgroups.clear();
+    if (auto s = out.c.dir.save(st); !s) return fail(std::move(s).error());
+  }
+  if (cg && spec->linux_ && spec->linux_->resources) {
     if (auto r = cg->set(*spec->linux_->resources); !r) return fail(std::move(r).error());
   }
   // cgroup v2: the init is born in its cgroup, so nothing it does escapes.
   Fd clone_into;
-  if (std::string cg_dir = cg->clone_dir(); !cg_dir.empty()) {
+  if (std::string cg_dir = cg ? cg->clone_dir() : ""; !cg_dir.empty()) {
     auto fd = open_file(cg_dir, O_RDONLY | O_DIRECTORY);
     if (!fd) return fail(std::move(fd).error());
     clone_into = std::move(*fd);
@@ -439,7 +446,8 @@ Result<Created> create(const state::Store& store, const CreateOptions& opts, lnx
   st.pid_start = process_start_time(st.pid);
   if (auto r = out.c.dir.save(st); !r) return fail(std::move(r).error());
   if (init.new_user_ns) {
-    if (auto r = write_id_maps(st.pid, *spec->linux_); !r) return fail(std::move(r).error());
+    if (auto r = lnx::write_id_maps(st.pid, spec->linux_->uid_mappings, spec->linux_->gid_mappings); !r)
+      return fail(std::move(r).error());
   }
   std::string state_json = oci_state_json(st, state::Status::kCreating, false);
   if (auto r = lnx::sync_send(out.sync.get(), lnx::SyncType::kGo, 0, state_json); !r)
@@ -457,7 +465,7 @@ Result<Created> create(const state::Store& store, const CreateOptions& opts, lnx
     }
     return fail(std::move(e));
   };
-  if (!clone_into) {
+  if (!clone_into && cg) {
     if (auto r = cg->add(st.pid); !r) return init_error_or(std::move(r).error());
   }
   if (auto r = lnx::sync_send(out.sync.get(), lnx::SyncType::kCgroups); !r)

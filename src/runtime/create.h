@@ -23,6 +23,7 @@ struct CreateOptions {
   bool no_pivot = false;
   bool no_new_keyring = false;
   bool systemd_cgroup = false;  // cgroupsPath is slice:prefix:name
+  bool rootless = false;        // a cgroup berth may not make is skipped, not an error
   bool detach = true;  // false: `run` in the foreground, which owns the terminal
 };
 
