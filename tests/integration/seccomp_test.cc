@@ -100,6 +100,27 @@ TEST_F(Seccomp, DefaultErrnoWithAnAllowList) {
   EXPECT_NE(r.out.find("pid=1"), std::string::npos) << r.out;
 }
 
+TEST_F(Seccomp, TheDefaultProfileOfSpecAllowsOrdinaryWorkAndDeniesTheRest) {
+  std::string dir = tmp_ + "/specdir";
+  ::mkdir(dir.c_str(), 0755);
+  ASSERT_EQ(run_cmd({BERTH_BINARY, "spec", "--seccomp", "--bundle", dir}).code, 0);
+  auto spec = json::parse(read_text(dir + "/config.json"));
+  ASSERT_TRUE(spec["linux"].contains("seccomp"));
+  config_["linux"]["seccomp"] = spec["linux"]["seccomp"];
+  // With CAP_SYS_ADMIN, only the filter stands between the process and unshare.
+  for (const char* set : {"bounding", "effective", "permitted"})
+    config_["process"]["capabilities"][set].push_back("CAP_SYS_ADMIN");
+  set_args({"/bin/sh", "-c",
+            "ls / >/dev/null && mkdir /dev/shm/d && ps >/dev/null && echo ordinary-ok; "
+            "unshare -n true 2>/dev/null; echo unshare=$?; "
+            "grep -q 'Seccomp:.*2' /proc/self/status && echo filtered"});
+  RunResult r = berth({"run", "--bundle", bundle_, "dflt"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("ordinary-ok"), std::string::npos) << r.out << r.err;
+  EXPECT_NE(r.out.find("unshare=1"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("filtered"), std::string::npos) << r.out;
+}
+
 // A seccomp agent on a unix socket: it records each ContainerProcessState it
 // receives and answers every notified system call with success, without
 // performing it (so a notified mkdir "succeeds" and creates nothing).
