@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
+#include "linux/lsm.h"
 #include "seccomp/seccomp.h"
 
 namespace berth::cli {
@@ -57,8 +58,8 @@ int cmd_features(Context& ctx, CommandArgs args) {
            {"SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
             "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"}},
           {"supportedFlags", seccomp::supported_flags()}}},
-        {"apparmor", {{"enabled", false}}},
-        {"selinux", {{"enabled", false}}},
+        {"apparmor", {{"enabled", lnx::apparmor_enabled()}}},
+        {"selinux", {{"enabled", lnx::selinux_enabled()}}},
         {"intelRdt", {{"enabled", false}}},
         {"mountExtensions", {{"idmap", {{"enabled", true}}}}}}},
       {"annotations", {{"org.opencontainers.runc.version", "berth " BERTH_VERSION}}},

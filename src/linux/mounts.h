@@ -44,6 +44,7 @@ std::string fd_path(int fd);
 struct MountContext {
   std::string bundle;          // resolves relative bind sources
   bool new_cgroup_ns = false;  // cgroup mounts show the namespace's root
+  std::string mount_label;     // linux.mountLabel: SELinux context of new file systems
   // Per spec mount, the user namespace of an idmapped mount (-1: none).
   std::vector<int> idmap_userns;
 };

@@ -12,6 +12,7 @@
 #include <climits>
 
 #include "base/file.h"
+#include "linux/lsm.h"
 #include "linux/process_attrs.h"
 
 namespace berth::lnx {
@@ -153,6 +154,9 @@ Result<PreparedProcess> prepare_process(const oci::Process& proc, const CapSets*
   BERTH_TRY(set_user(proc.user, caps));
   // After the user switch, so the cwd is checked with the user's permissions.
   BERTH_TRY(enter_cwd(proc.cwd));
+  // The LSM labels take effect at execve; written before no_new_privs and
+  // seccomp, which could forbid the change or the write.
+  BERTH_TRY(apply_exec_labels(proc));
   if (proc.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     return sys_error("prctl PR_SET_NO_NEW_PRIVS");
   if (filter && late && filter->needs_listener()) {

@@ -16,6 +16,7 @@
 #include "hooks/hooks.h"
 #include "linux/cgroup_join.h"
 #include "linux/console.h"
+#include "linux/lsm.h"
 #include "linux/sync.h"
 #include "linux/userns.h"
 #include "oci/names.h"
@@ -107,39 +108,14 @@ Status unsupported(const std::string& field) {
 
 namespace {
 
-bool apparmor_enabled() {
-  auto v = read_file("/sys/module/apparmor/parameters/enabled");
-  return v && !v->empty() && (*v)[0] == 'Y';
-}
-
-bool selinux_enabled() { return path_exists("/sys/fs/selinux/enforce"); }
-
-// A label for an LSM: refused when the LSM is off (as runc does), and while
-// berth does not apply labels yet.
-Status check_label(const std::string& field, bool enabled, const char* lsm) {
-  if (!enabled) return invalid(field + ": " + lsm + " is not enabled on this host");
-  return unsupported(field);
-}
-
-}  // namespace
-
-Status check_supported(const oci::Process& p, const std::string& base) {
-  if (!p.apparmor_profile.empty()) return check_label(base + "apparmorProfile", apparmor_enabled(), "AppArmor");
-  if (!p.selinux_label.empty()) return check_label(base + "selinuxLabel", selinux_enabled(), "SELinux");
-  return {};
-}
-
-namespace {
-
 // Fields berth parses but does not apply yet are refused, never ignored: a
 // container must not run with less isolation than its config asks for.
-Status check_spec_supported(const oci::Spec& spec, std::vector<std::string>& warnings) {
-  if (spec.process) BERTH_TRY(check_supported(*spec.process, "process."));
+Status check_spec_supported(oci::Spec& spec, std::vector<std::string>& warnings) {
+  if (spec.process) BERTH_TRY(lnx::resolve_process_labels(*spec.process, "process.", warnings));
   if (!spec.linux_) return {};
-  const auto& lx = *spec.linux_;
-  if (!lx.mount_label.empty()) return check_label("linux.mountLabel", selinux_enabled(), "SELinux");
+  auto& lx = *spec.linux_;
+  BERTH_TRY(lnx::resolve_mount_label(lx.mount_label, warnings));
   if (lx.intel_rdt) return unsupported("linux.intelRdt");
-  (void)warnings;
   return {};
 }
 
@@ -147,7 +123,6 @@ Result<Prepared> prepare(const oci::Spec& spec, const std::string& bundle, const
                          lnx::Park park) {
   Prepared p;
   if (!spec.process) return invalid("process: required to create a container");
-  BERTH_TRY(check_spec_supported(spec, p.warnings));
   if (spec.process->terminal && opts.console_socket.empty() && opts.detach)
     return invalid("process.terminal: a terminal needs --console-socket when berth detaches");
   std::string rootfs = spec.root.path[0] == '/' ? spec.root.path : path_join(bundle, spec.root.path);
@@ -177,6 +152,7 @@ Result<Prepared> prepare(const oci::Spec& spec, const std::string& bundle, const
   init.rootfs.rootfs = path_clean(rootfs);
   init.rootfs.mount.bundle = bundle;
   init.rootfs.mount.new_cgroup_ns = p.clone_flags & CLONE_NEWCGROUP;
+  if (spec.linux_) init.rootfs.mount.mount_label = spec.linux_->mount_label;
   init.rootfs.userns = (p.clone_flags & CLONE_NEWUSER) || p.join_user >= 0;
   init.rootfs.no_pivot = opts.no_pivot;
   init.new_mount_ns = p.clone_flags & CLONE_NEWNS;
@@ -327,8 +303,11 @@ Result<Created> create(const state::Store& store, const CreateOptions& opts, lnx
     env.push_back("LISTEN_FDS=" + std::to_string(opts.listen_fds));
     env.push_back("LISTEN_PID=1");
   }
+  std::vector<std::string> label_warnings;
+  if (auto r = check_spec_supported(*spec, label_warnings); !r) return std::move(r).error().wrap(ctx);
   auto prep = prepare(*spec, bundle, opts, park);
   if (!prep) return std::move(prep).error().wrap(ctx);
+  prep->warnings.insert(prep->warnings.begin(), label_warnings.begin(), label_warnings.end());
   lnx::InitConfig& init = prep->init;
   init.spec = spec;
   if (prep->seccomp) init.seccomp = &*prep->seccomp;

@@ -45,10 +45,6 @@ Result<Created> create(const state::Store& store, const CreateOptions& opts, lnx
 // after the poststart hooks (whose failures are only warnings).
 Status start_now(Created& created);
 
-// Refuses the process fields berth does not apply yet (kNotImplemented);
-// base prefixes the field names ("process." in a config, "" in process.json).
-Status check_supported(const oci::Process& p, const std::string& base);
-
 // The console socket for a process with a terminal: connected to
 // console_socket, or (empty path) one end of a pair whose other end berth
 // keeps to proxy the pty itself. child goes to the process, parent stays.

@@ -13,6 +13,7 @@
 #include "base/proc.h"
 #include "linux/cgroup_join.h"
 #include "linux/exec_child.h"
+#include "linux/lsm.h"
 #include "linux/sync.h"
 #include "oci/parse.h"
 #include "runtime/cgroup.h"
@@ -87,7 +88,9 @@ Result<Execed> exec(const state::Store& store, const ExecOptions& opts) {
     return make_error(ErrorKind::kConflict,
                       ctx + ": cannot exec in a " + state::status_name(c->status) + " container" +
                           (c->status == state::Status::kPaused ? " (use --ignore-paused)" : ""));
-  BERTH_TRY_CTX(check_supported(opts.process, ""), ctx);
+  Execed out;
+  oci::Process process = opts.process;  // labels an LSM-less host cannot apply are dropped
+  BERTH_TRY_CTX(lnx::resolve_process_labels(process, "", out.warnings), ctx);
   pid_t init = c->st.pid;
   int pidfd_raw = static_cast<int>(::syscall(SYS_pidfd_open, init, 0));
   if (pidfd_raw < 0) return sys_error("pidfd_open").wrap(ctx);
@@ -96,9 +99,8 @@ Result<Execed> exec(const state::Store& store, const ExecOptions& opts) {
   if (!process_alive(init, c->st.pid_start))
     return make_error(ErrorKind::kConflict, ctx + ": container is not running");
 
-  Execed out;
   lnx::ExecChildConfig cfg;
-  cfg.process = &opts.process;
+  cfg.process = &process;
   cfg.init_pidfd = pidfd.get();
   cfg.join_flags = namespaces_to_join(init);
   cfg.preserve_fds = opts.preserve_fds;
