@@ -82,7 +82,9 @@ Result<Execed> exec(const state::Store& store, const ExecOptions& opts) {
   std::string ctx = "exec " + opts.id;
   auto c = load(store, opts.id, false);
   if (!c) return std::move(c).error().wrap(ctx);
-  bool ok = c->status == state::Status::kRunning ||
+  // As runc: a created container's namespaces and root are complete (its
+  // init is parked before execve), so a process can join them.
+  bool ok = c->status == state::Status::kRunning || c->status == state::Status::kCreated ||
             (c->status == state::Status::kPaused && opts.ignore_paused);
   if (!ok)
     return make_error(ErrorKind::kConflict,
