@@ -5,6 +5,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "base/scm_rights.h"
+
 namespace berth::lnx {
 
 namespace {
@@ -40,52 +42,23 @@ Status sync_send(int fd, SyncType type, int32_t err, std::string_view text) {
 
 Status sync_send_fd(int sock, SyncType type, int fd) {
   Header h{static_cast<uint32_t>(type), 0};
-  iovec iov{&h, sizeof h};
-  char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
-  for (;;) {
-    if (::sendmsg(sock, &msg, MSG_NOSIGNAL) >= 0) return {};
-    if (errno != EINTR) return sys_error("sync send");
-  }
+  auto r = send_with_fd(sock, std::string_view(reinterpret_cast<const char*>(&h), sizeof h), fd);
+  if (!r) return std::move(r).error().wrap("sync send");
+  return {};
 }
 
 Result<SyncMessage> sync_recv(int fd, const char* peer) {
   char buf[sizeof(Header) + kMaxText];
-  iovec iov{buf, sizeof buf};
-  char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  ssize_t n;
-  do {
-    n = ::recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) return sys_error("sync receive");
   Fd passed;
-  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len >= CMSG_LEN(sizeof(int))) {
-      int received;
-      std::memcpy(&received, CMSG_DATA(c), sizeof received);
-      passed.reset(received);
-    }
-  }
+  auto got = recv_with_fd(fd, buf, sizeof buf, passed);
+  if (!got) return std::move(got).error().wrap("sync receive");
+  size_t n = *got;
   if (n == 0) return Error{EPIPE, std::string(peer) + " exited unexpectedly"};
-  if (static_cast<size_t>(n) < sizeof(Header)) return Error{EPROTO, "sync: short message"};
+  if (n < sizeof(Header)) return Error{EPROTO, "sync: short message"};
   Header h;
   std::memcpy(&h, buf, sizeof h);
-  return SyncMessage{static_cast<SyncType>(h.type), h.err,
-                     std::string(buf + sizeof h, static_cast<size_t>(n) - sizeof h), std::move(passed)};
+  return SyncMessage{static_cast<SyncType>(h.type), h.err, std::string(buf + sizeof h, n - sizeof h),
+                     std::move(passed)};
 }
 
 Status sync_expect(int fd, SyncType want, const char* peer) {

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/fd.h"
+#include "base/scm_rights.h"
 
 namespace berth::runtime {
 
@@ -28,25 +29,10 @@ Status send_seccomp_listener(const oci::Seccomp& s, const std::string& state_jso
   if (::connect(sock.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0)
     return sys_error("connect").wrap(what);
   std::string payload = container_process_state(state_json, pid, s.listener_metadata);
-  iovec iov{payload.data(), payload.size()};
-  char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
-  ssize_t n;
-  do {
-    n = ::sendmsg(sock.get(), &msg, MSG_NOSIGNAL);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) return sys_error("send the seccomp fd").wrap(what);
+  auto first = send_with_fd(sock.get(), payload, fd);
+  if (!first) return std::move(first).error().wrap(what + ": send the seccomp fd");
   // A stream may take less than the whole message: send the rest plainly.
-  for (size_t sent = static_cast<size_t>(n); sent < payload.size();) {
+  for (size_t sent = *first; sent < payload.size();) {
     ssize_t w = ::send(sock.get(), payload.data() + sent, payload.size() - sent, MSG_NOSIGNAL);
     if (w < 0 && errno == EINTR) continue;
     if (w < 0) return sys_error("send the container state").wrap(what);

@@ -14,6 +14,7 @@
 #include <mutex>
 #include <thread>
 
+#include "base/scm_rights.h"
 #include "harness.h"
 
 namespace berth::test {
@@ -169,22 +170,14 @@ class Agent {
     int conn = ::accept4(listen_, nullptr, nullptr, SOCK_CLOEXEC);
     if (conn < 0) return;
     char buf[65536];
-    iovec iov{buf, sizeof buf};
-    char control[CMSG_SPACE(sizeof(int))] = {};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    ssize_t n = ::recvmsg(conn, &msg, MSG_CMSG_CLOEXEC);
+    Fd passed;
+    auto n = recv_with_fd(conn, buf, sizeof buf, passed);
     ::close(conn);
-    cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    if (n <= 0 || c == nullptr || c->cmsg_type != SCM_RIGHTS) return;
-    int fd;
-    std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
+    if (!n || *n == 0 || !passed) return;
+    int fd = passed.release();
     listeners.push_back(fd);
     std::lock_guard<std::mutex> l(mu_);
-    states_.push_back(json::parse(std::string(buf, static_cast<size_t>(n)), nullptr, false));
+    states_.push_back(json::parse(std::string(buf, *n), nullptr, false));
   }
   void answer(int fd) {
     seccomp_notif req{};
