@@ -10,7 +10,8 @@
 // mount_setattr(MOUNT_ATTR_RDONLY), execveat. The mount is never attached
 // anywhere, so a crash leaves nothing to clean up, and any write through it
 // fails with EROFS. crun does the same with an attached temporary mount;
-// runc copies itself into a sealed memfd.
+// runc copies itself into a sealed memfd, which is berth's fallback on
+// kernels without mount_setattr.
 #pragma once
 
 #include "base/result.h"
