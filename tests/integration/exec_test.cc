@@ -15,7 +15,8 @@ class Exec : public BerthTest {
   void SetUp() override {
     BerthTest::SetUp();
     set_args({"/bin/probe", "sleep"});
-    ASSERT_EQ(berth({"run", "-d", "--bundle", bundle_, "box"}).code, 0);
+    RunResult r = berth({"run", "-d", "--bundle", bundle_, "box"});
+    ASSERT_EQ(r.code, 0) << r.err;
     init_pid_ = nlohmann::json::parse(berth({"state", "box"}).out)["pid"];
   }
   std::string host_ns(const char* ns) {
