@@ -50,12 +50,6 @@ bool copy_output(int from, int log) {
 
 [[noreturn]] void run(const state::Store& store, const Options& opts, int status_fd) {
   ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-  // SIGCHLD through a signalfd: the loop below sleeps in poll only.
-  sigset_t chld;
-  sigemptyset(&chld);
-  sigaddset(&chld, SIGCHLD);
-  ::sigprocmask(SIG_BLOCK, &chld, nullptr);
-  Fd sigfd(::signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK));
   Fd null(::open("/dev/null", O_RDWR | O_CLOEXEC));
 
   // The container's stdout and stderr: a pipe to us when logging.
@@ -93,38 +87,60 @@ bool copy_output(int from, int log) {
     for (const auto& w : created->warnings) report(status_fd, "warn " + w);
   }
   const pid_t init = created->init.pid;
-  const std::string id = opts.create.id;
   { runtime::Created done = std::move(*created); }  // unlocks; the init stays ours
   report(status_fd, "ok");
   ::close(status_fd);
   // Nothing of the caller's is held any more: it sees EOF on its pipes.
   for (int fd = 0; fd < 3; ++fd) ::dup2(null.get(), fd);
-
-  bool init_done = false;
-  while (!init_done || output) {
-    pollfd p[2] = {{sigfd.get(), POLLIN, 0}, {output ? output.get() : -1, POLLIN, 0}};
-    if (::poll(p, 2, -1) < 0 && errno != EINTR) break;
-    if (p[1].revents & (POLLIN | POLLHUP)) {
-      if (!copy_output(output.get(), log.get())) output.reset();
-    }
-    if (p[0].revents & POLLIN) {
-      signalfd_siginfo si;
-      while (::read(sigfd.get(), &si, sizeof si) == sizeof si) {
-      }
-      int status;
-      pid_t pid;
-      while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) {
-        if (pid != init) continue;  // an orphan of the container, reparented to us
-        record_exit(store, id, pid, status);
-        init_done = true;
-      }
-      if (pid < 0 && errno == ECHILD && !init_done) break;  // the init is not ours to wait for
-    }
-  }
-  ::_exit(0);
+  // The waiting half runs in a fresh image (see monitor()); the fds it needs
+  // survive execve, the subreaper flag too.
+  for (int fd : {output.get(), log.get()})
+    if (fd >= 0) ::fcntl(fd, F_SETFD, 0);
+  std::string init_s = std::to_string(init), out_s = std::to_string(output.get()), log_s = std::to_string(log.get());
+  const char* argv[] = {"berth-shim", "shim-monitor", store.root().c_str(), opts.create.id.c_str(), init_s.c_str(),
+                        out_s.c_str(), log_s.c_str(), nullptr};
+  ::execv("/proc/self/exe", const_cast<char**>(argv));
+  ::_exit(127);
 }
 
 }  // namespace
+
+int monitor(int argc, char** argv) {
+  if (argc != 7) return 2;
+  const state::Store store(argv[2]);
+  const std::string id = argv[3];
+  const pid_t init = std::atoi(argv[4]);
+  Fd output(std::atoi(argv[5])), log(std::atoi(argv[6]));
+  for (int fd : {output.get(), log.get()})
+    if (fd >= 0) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+  // SIGCHLD through a signalfd: the loop sleeps in poll only.
+  sigset_t chld;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  ::sigprocmask(SIG_BLOCK, &chld, nullptr);
+  Fd sigfd(::signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK));
+  bool init_done = false;
+  for (;;) {
+    // The init may have exited before the signalfd existed: reap first.
+    int status;
+    pid_t pid;
+    while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) {
+      if (pid != init) continue;  // an orphan of the container, reparented to us
+      record_exit(store, id, pid, status);
+      init_done = true;
+    }
+    if (pid < 0 && errno == ECHILD && !init_done) return 1;  // the init is not ours to wait for
+    if (init_done && !output) return 0;
+    pollfd p[2] = {{sigfd.get(), POLLIN, 0}, {output ? output.get() : -1, POLLIN, 0}};
+    if (::poll(p, 2, -1) < 0 && errno != EINTR) return 1;
+    if (p[1].revents & (POLLIN | POLLHUP)) {
+      if (!copy_output(output.get(), log.get())) output.reset();
+    }
+    signalfd_siginfo si;
+    while (::read(sigfd.get(), &si, sizeof si) == sizeof si) {
+    }
+  }
+}
 
 Result<pid_t> launch(const state::Store& store, const Options& opts, std::vector<std::string>& warnings) {
   int p[2];
@@ -156,25 +172,23 @@ Result<pid_t> launch(const state::Store& store, const Options& opts, std::vector
   if (::read(pid_r.get(), &shim, sizeof shim) != sizeof shim) return Error{EPIPE, "shim: fork failed"};
   // Line by line up to "ok" or "error": a parked init holds the pipe's write
   // end (inherited through clone) until it execs, so EOF may be far off.
-  std::string pending;
+  std::string line;
   char c;
   ssize_t n;
   while ((n = ::read(report_r.get(), &c, 1)) == 1 || (n < 0 && errno == EINTR)) {
     if (n < 0) continue;
     if (c != '\n') {
-      pending += c;
+      line += c;
       continue;
     }
-    std::string line = std::move(pending);
-    pending.clear();
     if (line.rfind("warn ", 0) == 0) warnings.push_back(line.substr(5));
     if (line == "ok") return shim;
     if (line.rfind("error ", 0) == 0) {
-      std::string rest = line.substr(6);
-      size_t sp = rest.find(' ');
-      int code = std::atoi(rest.substr(0, sp).c_str());
-      return Error{code, sp == std::string::npos ? rest : rest.substr(sp + 1)};
+      size_t sp = line.find(' ', 6);
+      int code = std::atoi(line.c_str() + 6);
+      return Error{code, sp == std::string::npos ? line.substr(6) : line.substr(sp + 1)};
     }
+    line.clear();
   }
   return Error{EPIPE, "shim: exited before the container was created"};
 }

@@ -33,6 +33,12 @@ struct Options {
 // nothing left behind. Returns the shim's pid; warnings get the create's.
 Result<pid_t> launch(const state::Store& store, const Options& opts, std::vector<std::string>& warnings);
 
+// The shim's second half, in a fresh image of berth (`berth shim-monitor`,
+// hidden): after create, the shim re-executes itself so that none of the
+// pages the create touched stay resident while it waits, for months maybe.
+// argv: root id init-pid output-fd log-fd (-1 for none). Returns the exit code.
+int monitor(int argc, char** argv);
+
 // What the shim recorded when the init exited.
 struct ExitRecord {
   pid_t pid = 0;
