@@ -1,0 +1,124 @@
+# Shared by the client suites (podman.sh, containerd.sh, docker.sh); sourced,
+# not run. The suite gets the runtime as $1, a private scratch directory $work
+# and a busybox rootfs tarball; it registers scenarios with `scenario` and
+# ends with `finish`. Its own cleanup goes in a function named cleanup_client,
+# which runs on every exit (also on failure or ^C) before $work is removed.
+#
+# CLIENTS_TRACE=FILE puts a wrapper in front of the runtime that appends each
+# argv it is called with to FILE: the way to see what a client sends.
+set -eu
+
+suite=$(basename "$0" .sh)
+here=$(cd "$(dirname "$0")" && pwd)
+[ $# -ge 1 ] || { echo "usage: $0 /path/to/runtime (berth, runc or crun)" >&2; exit 2; }
+runtime=$(readlink -f "$1")
+[ -x "$runtime" ] || { echo "$suite: $1: not an executable" >&2; exit 2; }
+rtname=$(basename "$runtime")
+
+# ctest treats 77 as "skipped" (SKIP_RETURN_CODE).
+skip() { echo "$suite: SKIPPED: $*"; exit 77; }
+[ "$(id -u)" = 0 ] || skip "needs root"
+command -v unshare >/dev/null || skip "unshare (util-linux) is not installed"
+
+# The suite runs in a private mount namespace with empty tmpfs over /run and
+# /var/lib (and whatever $private_dirs adds): paths the clients hard-code
+# (containerd's shim sockets in /run/containerd/s, its fifos, podman's blob
+# cache in /var/lib/containers) land there, never in the host's.
+if [ -z "${CLIENTS_PRIVATE_NS:-}" ]; then
+  CLIENTS_PRIVATE_NS=1 exec unshare --mount --propagation private -- "$0" "$@"
+fi
+for d in /run /var/lib ${private_dirs:-}; do
+  mount -t tmpfs -o mode=755 tmpfs "$d"
+done
+echo "$suite: runtime $runtime"
+
+# Short path: unix socket paths must stay under 108 bytes.
+work=$(mktemp -d /tmp/bc.XXXXXX)
+cleanup_client() { :; }
+# Every container's cgroup goes under this parent, removed at the end.
+cgparent=berth-clients-$suite-$$
+on_exit() {
+  rc=$?
+  trap - EXIT INT TERM
+  set +e
+  cleanup_client
+  # The cgroup directories left empty under the suite's own parent.
+  for d in /sys/fs/cgroup/"$cgparent" /sys/fs/cgroup/*/"$cgparent"; do
+    [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
+  done
+  # Anything a daemon mounted under $work (overlay, shm, netns) goes first.
+  grep -o " $work[^ ]*" /proc/self/mounts | sort -r | while read -r m; do umount -l "$m"; done
+  rm -rf "$work"
+  exit "$rc"
+}
+trap on_exit EXIT
+trap 'exit 130' INT TERM
+
+# The runtime the clients are given: the binary itself, or a tracing wrapper
+# with the same basename (podman picks features by the runtime's name).
+mkdir -p "$work/bin"
+if [ -n "${CLIENTS_TRACE:-}" ]; then
+  rt="$work/bin/$rtname"
+  printf '#!/bin/sh\necho "$*" >> %s\nexec %s "$@"\n' "$CLIENTS_TRACE" "$runtime" > "$rt"
+  chmod +x "$rt"
+else
+  rt=$runtime
+fi
+
+# A busybox rootfs as a tarball, for the clients' image import.
+rootfs_tar="$work/rootfs.tar"
+"$here/../make-rootfs.sh" "$work/rootfs"
+tar -C "$work/rootfs" -cf "$rootfs_tar" .
+rm -rf "$work/rootfs"
+
+passed=0
+failed=0
+failures=""
+# scenario NAME FUNCTION: runs FUNCTION in a subshell with errexit; its output
+# is shown only when it fails.
+scenario() {
+  name=$1
+  shift
+  start=$(date +%s)
+  # Not in an if or && list: errexit would be ignored inside the subshell.
+  set +e
+  (set -e; "$@") > "$work/scenario.log" 2>&1
+  rc=$?
+  set -e
+  if [ "$rc" = 0 ]; then
+    passed=$((passed + 1))
+    echo "ok   $suite/$name ($(( $(date +%s) - start ))s)"
+  else
+    failed=$((failed + 1))
+    failures="$failures $name"
+    echo "FAIL $suite/$name"
+    sed 's/^/    | /' "$work/scenario.log"
+  fi
+}
+
+# Assertions for scenarios; each says what it expected on failure.
+expect_eq() {  # expect_eq WHAT EXPECTED ACTUAL
+  [ "$2" = "$3" ] || { echo "$1: expected [$2], got [$3]"; return 1; }
+}
+expect_contains() {  # expect_contains WHAT NEEDLE HAYSTACK
+  case $3 in *"$2"*) ;; *) echo "$1: [$2] not in [$3]"; return 1 ;; esac
+}
+# wait_for SECONDS CMD...: retries CMD until it succeeds.
+wait_for() {
+  n=$(( $1 * 10 ))
+  shift
+  while ! "$@" >/dev/null 2>&1; do
+    n=$((n - 1))
+    [ $n -gt 0 ] || { echo "timed out waiting for: $*"; return 1; }
+    sleep 0.1
+  done
+}
+# run_tty CMD...: runs CMD with a pseudo-terminal as its stdio (script(1)).
+run_tty() {
+  script -qec "$*" /dev/null < /dev/null
+}
+
+finish() {
+  echo "$suite: $passed passed, $failed failed"
+  [ "$failed" = 0 ]
+}
