@@ -4,6 +4,7 @@
 # ends with `finish`. Its own cleanup goes in a function named cleanup_client,
 # which runs on every exit (also on failure or ^C) before $work is removed.
 #
+# CLIENTS_VERBOSE=1 shows every scenario's output and the daemon's log.
 # CLIENTS_TRACE=FILE puts a wrapper in front of the runtime that appends each
 # argv it is called with to FILE: the way to see what a client sends.
 set -eu
@@ -88,6 +89,7 @@ scenario() {
   if [ "$rc" = 0 ]; then
     passed=$((passed + 1))
     echo "ok   $suite/$name ($(( $(date +%s) - start ))s)"
+    if [ -n "${CLIENTS_VERBOSE:-}" ]; then sed 's/^/    | /' "$work/scenario.log"; fi
   else
     failed=$((failed + 1))
     failures="$failures $name"

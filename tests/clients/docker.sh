@@ -131,8 +131,13 @@ t_missing_exec() {
   rc=0
   out=$(run --rm "$img" /no-such-binary 2>&1) || rc=$?
   echo "docker said: $out (exit $rc)"
-  [ "$rc" -ne 0 ]
   expect_contains message no-such-binary "$out"
+  expect_eq "exit code (not found)" 127 "$rc"
+  # A file that is not executable: docker exits 126.
+  rc=0
+  out=$(run --rm "$img" /etc/passwd 2>&1) || rc=$?
+  echo "docker said: $out (exit $rc)"
+  expect_eq "exit code (not executable)" 126 "$rc"
 }
 
 scenario echo t_echo
