@@ -99,8 +99,12 @@ t_detached() {
 
 t_tty() {
   out=$(run_tty c run --snapshotter native --runc-binary "$rt" --cgroup "/$cgparent/tty" --rm -t \
-    "$img" tty sh -c "'test -t 0 && test -t 1 && echo is-a-tty'")
+    "$img" tty sh -c "'$tty_check'")
   expect_contains output is-a-tty "$out"
+  run ttyd -d -- sleep 1000
+  out=$(run_tty c task exec -t --exec-id et ttyd sh -c "'$tty_check'")
+  expect_contains "exec output" is-a-tty "$out"
+  remove ttyd
 }
 
 t_limits() {
@@ -119,7 +123,11 @@ t_pause() {
   c task resume pau
   expect_eq status RUNNING "$(status pau)"
   expect_eq "exec after resume" in "$(c task exec --exec-id e1 pau echo in)"
-  remove pau
+  # A paused task is removed by force.
+  c task pause pau
+  c task rm -f pau >/dev/null
+  c container rm pau
+  expect_eq "containers left" "" "$(c container ls -q)"
 }
 
 t_ps() {

@@ -72,8 +72,12 @@ t_detached() {
 
 t_tty() {
   out=$(run_tty d run --runtime "$rtalias" --network none --rm -t "$img" \
-    sh -c "'test -t 0 && test -t 1 && echo is-a-tty'")
+    sh -c "'$tty_check'")
   expect_contains output is-a-tty "$out"
+  run -d --name tty "$img" sleep 1000 >/dev/null
+  out=$(run_tty d exec -t tty sh -c "'$tty_check'")
+  expect_contains "exec output" is-a-tty "$out"
+  d rm -f tty >/dev/null
 }
 
 t_limits() {
@@ -95,7 +99,10 @@ t_pause() {
   d unpause pau >/dev/null
   expect_eq status running "$(d inspect -f '{{.State.Status}}' pau)"
   expect_eq "exec after unpause" in "$(d exec pau echo in)"
+  # A paused container is removed by force.
+  d pause pau >/dev/null
   d rm -f pau >/dev/null
+  if d inspect pau >/dev/null 2>&1; then echo "pau still exists"; return 1; fi
 }
 
 t_top() {

@@ -79,8 +79,12 @@ t_detached() {
 
 t_tty() {
   out=$(run_tty pm run --rm -t --network none --cgroup-parent "/$cgparent" "$img" \
-    sh -c "'test -t 0 && test -t 1 && echo is-a-tty'")
+    sh -c "'$tty_check'")
   expect_contains output is-a-tty "$out"
+  run -d --name tty "$img" sleep 1000 >/dev/null
+  out=$(run_tty pm exec -t tty sh -c "'$tty_check'")
+  expect_contains "exec output" is-a-tty "$out"
+  pm rm -f -t 0 tty >/dev/null
 }
 
 t_limits() {
@@ -98,7 +102,10 @@ t_pause() {
   pm unpause pau >/dev/null
   expect_eq status running "$(pm inspect -f '{{.State.Status}}' pau)"
   expect_eq "exec after unpause" in "$(pm exec pau echo in)"
+  # A paused container is removed by force.
+  pm pause pau >/dev/null
   pm rm -f -t 0 pau >/dev/null
+  if pm inspect pau >/dev/null 2>&1; then echo "pau still exists"; return 1; fi
 }
 
 t_top() {
