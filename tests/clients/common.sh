@@ -1,8 +1,9 @@
 # Shared by the client suites (podman.sh, containerd.sh, docker.sh); sourced,
-# not run. The suite gets the runtime as $1, a private scratch directory $work
-# and a busybox rootfs tarball; it registers scenarios with `scenario` and
-# ends with `finish`. Its own cleanup goes in a function named cleanup_client,
-# which runs on every exit (also on failure or ^C) before $work is removed.
+# not run, after the suite set $needs (its client's programs). The suite gets
+# the runtime as $1, a private scratch directory $work and a busybox rootfs
+# tarball; it registers scenarios with `scenario` and ends with `finish`. Its
+# own cleanup goes in a function named cleanup_client, which runs on every
+# exit (also on failure or ^C) before $work is removed.
 #
 # CLIENTS_ONLY="NAME..." runs only the scenarios named.
 # CLIENTS_VERBOSE=1 shows every scenario's output and the daemon's log.
@@ -20,7 +21,10 @@ rtname=$(basename "$runtime")
 # ctest treats 77 as "skipped" (SKIP_RETURN_CODE).
 skip() { echo "$suite: SKIPPED: $*"; exit 77; }
 [ "$(id -u)" = 0 ] || skip "needs root"
-command -v unshare >/dev/null || skip "unshare (util-linux) is not installed"
+# $needs: the suite's programs; without them it is skipped, not failed.
+for b in unshare script ${needs:-}; do
+  command -v "$b" >/dev/null || skip "$b is not installed (make deps)"
+done
 
 # The suite runs in a private mount namespace with empty tmpfs over /run and
 # /var/lib (and whatever $private_dirs adds): paths the clients hard-code

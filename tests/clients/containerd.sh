@@ -4,10 +4,8 @@
 # A private containerd (own config, root, state and socket under a scratch
 # directory) runs for the suite; ctr imports an OCI archive of busybox-static
 # and runs containers with --runc-binary.
+needs="containerd ctr containerd-shim-runc-v2"
 . "$(dirname "$0")/common.sh"
-for b in containerd ctr containerd-shim-runc-v2; do
-  command -v $b >/dev/null || skip "$b is not installed (make deps)"
-done
 
 # No CRI (it wants CNI and more), no snapshotters but native and overlayfs,
 # no /opt/containerd.
@@ -144,6 +142,12 @@ t_stats() {
   out=$(c task metrics sta)
   echo "$out"
   expect_contains metrics memory "$out"
+  # What newer shims also call, with their global flags: events --stats, features.
+  out=$("$rt" --root /run/containerd/runc/berth-clients --log "$work/direct.json" --log-format json \
+    events --stats sta)
+  echo "$out"
+  expect_contains "events --stats" '"type":"stats"' "$out"
+  expect_contains features ociVersionMax "$("$rt" --log "$work/direct.json" --log-format json features)"
   remove sta
 }
 

@@ -6,8 +6,8 @@
 # `docker import` of busybox-static.
 # dockerd 20.10 writes /etc/docker/key.json, its containerd makes /opt/containerd.
 private_dirs="/etc/docker /opt"
+needs="dockerd containerd containerd-shim-runc-v2"
 . "$(dirname "$0")/common.sh"
-command -v dockerd >/dev/null || skip "dockerd is not installed (make deps)"
 # The client of the same package as dockerd (another may come first in PATH).
 docker=/usr/bin/docker
 [ -x "$docker" ] || docker=$(command -v docker) || skip "the docker client is not installed"

@@ -3,8 +3,8 @@
 # (or /usr/sbin/runc, to check the scenarios themselves). podman runs with its
 # own root, runroot, tmpdir and config under a scratch directory, cgroupfs,
 # no network, and an image imported from busybox-static.
+needs="podman conmon"
 . "$(dirname "$0")/common.sh"
-command -v podman >/dev/null && command -v conmon >/dev/null || skip "podman is not installed (make deps)"
 
 # podman picks the runtime's features (JSON errors from --log) by its
 # basename, so it is listed in runtime_supports_json; root would get
