@@ -62,7 +62,11 @@ trap 'exit 130' INT TERM
 
 # The runtime the clients are given: the binary itself, or a tracing wrapper
 # with the same basename (podman picks features by the runtime's name).
-mkdir -p "$work/bin"
+mkdir -p "$work/bin" "$work/tmp"
+# Temporary files of the clients and daemons stay in the scratch directory,
+# e.g. containerd's stack dump on SIGUSR1, which dockerd sends before it kills
+# a containerd that is slow to stop.
+export TMPDIR="$work/tmp"
 if [ -n "${CLIENTS_TRACE:-}" ]; then
   rt="$work/bin/$rtname"
   printf '#!/bin/sh\necho "$*" >> %s\nexec %s "$@"\n' "$CLIENTS_TRACE" "$runtime" > "$rt"

@@ -9,7 +9,7 @@ needs="podman conmon"
 # podman picks the runtime's features (JSON errors from --log) by its
 # basename, so it is listed in runtime_supports_json; root would get
 # nofile=1048576 and nproc=4194304 by default, above the hard limits here.
-mkdir -p "$work/net" "$work/tmp"
+mkdir -p "$work/net"
 cat > "$work/containers.conf" <<CONF
 [containers]
 default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]
@@ -31,7 +31,7 @@ graphroot = "$work/root"
 runroot = "$work/run"
 CONF
 export CONTAINERS_CONF="$work/containers.conf" CONTAINERS_STORAGE_CONF="$work/storage.conf"
-export CONTAINERS_REGISTRIES_CONF=/dev/null TMPDIR="$work/tmp"
+export CONTAINERS_REGISTRIES_CONF=/dev/null
 
 # pm: podman with every private setting (a script, so run_tty can call it).
 cat > "$work/bin/pm" <<PM
