@@ -25,6 +25,9 @@ struct InitConfig {
   bool new_mount_ns = false;
   bool new_uts_ns = false;
   bool new_user_ns = false;   // the parent writes its uid/gid maps
+  // A new cgroup namespace is unshared once the init is in its cgroups, as
+  // runc does: made at clone, its root would be berth's own cgroup.
+  bool new_cgroup_ns = false;
   bool become_root = false;   // in a new or joined user namespace: setresuid(0)
   std::vector<std::pair<int, int>> join_ns;  // (fd, CLONE_NEW* type) to setns, opened by the parent
   bool has_caps = false;
