@@ -125,6 +125,9 @@ wait_for() {
     sleep 0.1
   done
 }
+# A container command that prints the memory limit it sees in its own
+# /sys/fs/cgroup (v1 or hybrid layout, then cgroup2).
+mem_inside='cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max'
 # A container command that prints is-a-tty when its stdio is a terminal.
 # containerd's shim may drop what a process printed on a terminal right before
 # it exited: it shuts the console down when it reaps the process, racing the

@@ -84,6 +84,7 @@ t_limits() {
   run -d --name lim --memory 64m --pids-limit 50 "$img" sleep 1000 >/dev/null
   expect_eq memory.limit_in_bytes 67108864 "$(cgroup_file lim memory memory.limit_in_bytes)"
   expect_eq pids.max 50 "$(cgroup_file lim pids pids.max)"
+  expect_eq "memory limit inside" 67108864 "$(d exec lim sh -c "$mem_inside")"
   # docker update goes to the runtime as `update --resources -`.
   d update --memory 128m --memory-swap 256m --pids-limit 60 lim >/dev/null
   expect_eq "memory after update" 134217728 "$(cgroup_file lim memory memory.limit_in_bytes)"
