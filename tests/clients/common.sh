@@ -85,7 +85,7 @@ passed=0
 failed=0
 failures=""
 # scenario NAME FUNCTION: runs FUNCTION in a subshell with errexit; its output
-# is shown only when it fails.
+# is shown when it fails (or with CLIENTS_VERBOSE).
 scenario() {
   name=$1
   shift
@@ -140,6 +140,7 @@ run_tty() {
 }
 
 finish() {
+  if [ -n "$failures" ]; then echo "$suite: failed:$failures"; fi
   echo "$suite: $passed passed, $failed failed"
   [ "$failed" = 0 ]
 }
