@@ -8,7 +8,7 @@ needs="podman conmon"
 
 # podman picks the runtime's features (JSON errors from --log) by its
 # basename, so it is listed in runtime_supports_json; root would get
-# nofile=1048576 and nproc=4194304 by default, above the hard limits here.
+# nofile=1048576 and nproc=1048576 by default, above the hard limits here.
 mkdir -p "$work/net"
 cat > "$work/containers.conf" <<CONF
 [containers]
