@@ -125,6 +125,31 @@ wait_for() {
     sleep 0.1
   done
 }
+# cg PID WHAT: what the host's cgroup files say of PID's cgroup, in v1 terms
+# on either layout. WHAT: memory (limit, bytes), pids (max), cpu-quota (us),
+# freezer (FROZEN or THAWED).
+cg() {
+  if [ -f /sys/fs/cgroup/cgroup.controllers ]; then  # cgroup v2 alone
+    dir=/sys/fs/cgroup$(awk -F: '$1 == "0" { print $3 }' "/proc/$1/cgroup")
+    case $2 in
+      memory) cat "$dir/memory.max" ;;
+      pids) cat "$dir/pids.max" ;;
+      cpu-quota) cut -d' ' -f1 "$dir/cpu.max" ;;
+      freezer) if [ "$(cat "$dir/cgroup.freeze")" = 1 ]; then echo FROZEN; else echo THAWED; fi ;;
+    esac
+    return
+  fi
+  case $2 in
+    memory) set -- "$1" memory memory.limit_in_bytes ;;
+    pids) set -- "$1" pids pids.max ;;
+    cpu-quota) set -- "$1" cpu cpu.cfs_quota_us ;;
+    freezer) set -- "$1" freezer freezer.state ;;
+  esac
+  # The v1 hierarchy holding the controller ("cpu" in "cpu,cpuacct").
+  dir=$(awk -F: -v c="$2" '{ n = split($2, cs, ","); for (i = 1; i <= n; i++) if (cs[i] == c) print $3 }' \
+    "/proc/$1/cgroup")
+  cat "/sys/fs/cgroup/$2$dir/$3"
+}
 # A container command that prints the memory limit it sees in its own
 # /sys/fs/cgroup (v1 or hybrid layout, then cgroup2).
 mem_inside='cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max'

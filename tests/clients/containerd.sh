@@ -65,9 +65,8 @@ remove() {  # remove ID: the task (killed) and the container
   c container rm "$1"
 }
 status() { c task ls | awk -v id="$1" '$1 == id { print $3 }'; }
-cgroup_file() {  # cgroup_file ID CONTROLLER FILE
-  cat "/sys/fs/cgroup/$2/$cgparent/$1/$3"
-}
+# The host's view of a task's cgroup (see cg in common.sh).
+cgroup_of() { cg "$(c task ls | awk -v id="$1" '$1 == id { print $2 }')" "$2"; }
 
 t_echo() { expect_eq output hi "$(run echo1 --rm -- echo hi)"; }
 
@@ -108,8 +107,8 @@ t_tty() {
 t_limits() {
   # ctr has no pids flag; cpu quota stands in for the second limit.
   run lim -d --memory-limit 67108864 --cpus 0.5 -- sleep 1000
-  expect_eq memory.limit_in_bytes 67108864 "$(cgroup_file lim memory memory.limit_in_bytes)"
-  expect_eq cpu.cfs_quota_us 50000 "$(cgroup_file lim cpu cpu.cfs_quota_us)"
+  expect_eq "memory limit" 67108864 "$(cgroup_of lim memory)"
+  expect_eq "cpu quota" 50000 "$(cgroup_of lim cpu-quota)"
   # (ctr's default spec mounts no cgroupfs, so the limit is not read inside.)
   remove lim
 }
@@ -118,7 +117,7 @@ t_pause() {
   run pau -d -- sleep 1000
   c task pause pau
   expect_eq status PAUSED "$(status pau)"
-  expect_eq freezer FROZEN "$(cgroup_file pau freezer freezer.state)"
+  expect_eq freezer FROZEN "$(cgroup_of pau freezer)"
   c task resume pau
   expect_eq status RUNNING "$(status pau)"
   expect_eq "exec after resume" in "$(c task exec --exec-id e1 pau echo in)"

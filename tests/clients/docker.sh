@@ -46,9 +46,8 @@ wait_for 30 d version
 img=localhost/berth-busybox
 d import "$rootfs_tar" "$img" >/dev/null
 run() { d run --runtime "$rtalias" --network none "$@"; }
-cgroup_file() {  # cgroup_file CONTAINER CONTROLLER FILE
-  cat "/sys/fs/cgroup/$2/$cgparent/$(d inspect -f '{{.Id}}' "$1")/$3"
-}
+# The host's view of a container's cgroup (see cg in common.sh).
+cgroup_of() { cg "$(d inspect -f '{{.State.Pid}}' "$1")" "$2"; }
 
 t_echo() { expect_eq output hi "$(run --rm "$img" echo hi)"; }
 
@@ -82,13 +81,13 @@ t_tty() {
 
 t_limits() {
   run -d --name lim --memory 64m --pids-limit 50 "$img" sleep 1000 >/dev/null
-  expect_eq memory.limit_in_bytes 67108864 "$(cgroup_file lim memory memory.limit_in_bytes)"
-  expect_eq pids.max 50 "$(cgroup_file lim pids pids.max)"
+  expect_eq "memory limit" 67108864 "$(cgroup_of lim memory)"
+  expect_eq "pids limit" 50 "$(cgroup_of lim pids)"
   expect_eq "memory limit inside" 67108864 "$(d exec lim sh -c "$mem_inside")"
   # docker update goes to the runtime as `update --resources -`.
   d update --memory 128m --memory-swap 256m --pids-limit 60 lim >/dev/null
-  expect_eq "memory after update" 134217728 "$(cgroup_file lim memory memory.limit_in_bytes)"
-  expect_eq "pids after update" 60 "$(cgroup_file lim pids pids.max)"
+  expect_eq "memory after update" 134217728 "$(cgroup_of lim memory)"
+  expect_eq "pids after update" 60 "$(cgroup_of lim pids)"
   d rm -f lim >/dev/null
 }
 
@@ -96,7 +95,7 @@ t_pause() {
   run -d --name pau "$img" sleep 1000 >/dev/null
   d pause pau >/dev/null
   expect_eq status paused "$(d inspect -f '{{.State.Status}}' pau)"
-  expect_eq freezer FROZEN "$(cgroup_file pau freezer freezer.state)"
+  expect_eq freezer FROZEN "$(cgroup_of pau freezer)"
   d unpause pau >/dev/null
   expect_eq status running "$(d inspect -f '{{.State.Status}}' pau)"
   expect_eq "exec after unpause" in "$(d exec pau echo in)"

@@ -50,12 +50,8 @@ img=localhost/berth-busybox
 pm import -q "$rootfs_tar" "$img" >/dev/null
 run() { pm run --network none --cgroup-parent "/$cgparent" "$@"; }
 
-# The host cgroup file of a controller for a container's init.
-cgroup_file() {  # cgroup_file CONTAINER CONTROLLER FILE
-  pid=$(pm inspect -f '{{.State.Pid}}' "$1")
-  dir=$(awk -F: -v c="$2" '$2 == c { print $3 }' "/proc/$pid/cgroup")
-  cat "/sys/fs/cgroup/$2$dir/$3"
-}
+# The host's view of a container's cgroup (see cg in common.sh).
+cgroup_of() { cg "$(pm inspect -f '{{.State.Pid}}' "$1")" "$2"; }
 
 t_echo() { expect_eq output hi "$(run --rm "$img" echo hi)"; }
 
@@ -89,8 +85,8 @@ t_tty() {
 
 t_limits() {
   run -d --name lim --memory 64m --pids-limit 50 "$img" sleep 1000 >/dev/null
-  expect_eq memory.limit_in_bytes 67108864 "$(cgroup_file lim memory memory.limit_in_bytes)"
-  expect_eq pids.max 50 "$(cgroup_file lim pids pids.max)"
+  expect_eq "memory limit" 67108864 "$(cgroup_of lim memory)"
+  expect_eq "pids limit" 50 "$(cgroup_of lim pids)"
   expect_eq "memory limit inside" 67108864 "$(pm exec lim sh -c "$mem_inside")"
   pm rm -f -t 0 lim >/dev/null
 }
@@ -99,7 +95,7 @@ t_pause() {
   run -d --name pau "$img" sleep 1000 >/dev/null
   pm pause pau >/dev/null
   expect_eq status paused "$(pm inspect -f '{{.State.Status}}' pau)"
-  expect_eq freezer FROZEN "$(cgroup_file pau freezer freezer.state)"
+  expect_eq freezer FROZEN "$(cgroup_of pau freezer)"
   pm unpause pau >/dev/null
   expect_eq status running "$(pm inspect -f '{{.State.Status}}' pau)"
   expect_eq "exec after unpause" in "$(pm exec pau echo in)"
