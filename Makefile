@@ -6,7 +6,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?= -DBERTH_WERROR=ON
 
-.PHONY: all deps build run test test-asan unit integration clients bench clean
+.PHONY: all deps build run test test-asan test-v2 unit integration clients bench clean
 
 all: build
 
@@ -32,6 +32,11 @@ test-asan: deps
 	  -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" >/dev/null
 	$(MAKE) -C build-asan -j$(JOBS) --no-print-directory berth_unit_tests
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -L unit
+
+# The cgroup v2 tests on a pure cgroup v2 host: a QEMU microvm (see scripts/test-v2.sh).
+test-v2: deps build
+	@scripts/deps.sh qemu-system-x86
+	scripts/test-v2.sh $(BUILD)
 
 unit: build
 	cd $(BUILD) && ctest --output-on-failure -L unit

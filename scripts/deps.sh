@@ -4,7 +4,7 @@
 set -eu
 # Extra packages may be named on the command line (make bench: runc crun python3).
 # podman, containerd and docker.io are the clients tests/clients/ drives.
-pkgs="g++ make cmake pkg-config file nlohmann-json3-dev libgtest-dev libseccomp-dev busybox-static
+pkgs="g++ make cmake pkg-config file nlohmann-json3-dev libgtest-dev libseccomp-dev busybox-static uidmap
   podman containerd docker.io $*"
 missing=""
 for p in $pkgs; do

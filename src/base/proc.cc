@@ -1,10 +1,14 @@
 #include "base/proc.h"
 
 #include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstring>
+
+extern char** environ;
 
 namespace berth {
 
@@ -101,6 +105,20 @@ Status wait_exited(pid_t pid, int timeout_ms) {
   if (r < 0) return sys_error("poll pidfd");
   if (r == 0) return Error{ETIMEDOUT, "process " + std::to_string(pid) + " did not exit"};
   return {};
+}
+
+Result<int> run_program(const std::vector<std::string>& argv) {
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid;
+  if (int rc = ::posix_spawnp(&pid, args[0], nullptr, nullptr, args.data(), environ); rc != 0)
+    return sys_error("run " + argv[0], rc);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) return sys_error("wait for " + argv[0]);
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 }  // namespace berth

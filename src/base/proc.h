@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "base/result.h"
 
@@ -33,5 +34,10 @@ Status signal_process(pid_t pid, uint64_t start, int sig);
 // Waits up to timeout_ms for pid to exit (a zombie counts as exited).
 // ETIMEDOUT when it does not.
 Status wait_exited(pid_t pid, int timeout_ms);
+
+// Runs argv (argv[0] looked up in PATH) with our stdio and waits for it.
+// Returns its exit code (128+signal if killed); an error with ENOENT when
+// the program does not exist.
+Result<int> run_program(const std::vector<std::string>& argv);
 
 }  // namespace berth

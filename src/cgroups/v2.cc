@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include "base/file.h"
+#include "cgroups/device_filter.h"
+#include "cgroups/devices.h"
 #include "cgroups/files.h"
 
 namespace berth::cgroups {
@@ -96,6 +98,8 @@ class V2Manager : public Manager {
         return invalid(kRes + "unified." + file + ": not a cgroup file name");
       BERTH_TRY(write_value(dir_, file, value, kRes + "unified." + file));
     }
+    if (!r.devices.empty())
+      BERTH_TRY(attach_device_filter(dir_, device_filter_program(effective_device_rules(r.devices))));
     return {};
   }
 

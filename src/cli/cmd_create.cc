@@ -6,6 +6,7 @@
 #include "base/file.h"
 #include "cli/command.h"
 #include "cli/create_options.h"
+#include "shim/shim.h"
 
 namespace berth::cli {
 
@@ -18,6 +19,8 @@ const Option kCreateOptions[] = {
     {{"no-pivot"}, false, "do not use pivot_root (rootfs on ramfs)"},
     {{"no-new-keyring"}, false, "do not create a new session keyring"},
     {{"preserve-fds"}, true, "pass N more fds (3..3+N-1) to the container"},
+    {{"shim"}, false, "leave a shim behind as the container's parent, recording its exit (shim/shim.h)"},
+    {{"shim-log"}, true, "with --shim: append the container's stdout and stderr to this file"},
     // run only; create accepts and ignores them as runc does not, but
     // parsing one table keeps the two commands' syntax identical.
     {{"detach", "d"}, false, "run: detach from the container's process"},
@@ -49,6 +52,7 @@ bool to_create_options(const Context& ctx, const Args& a, runtime::CreateOptions
   if (lf && lp && parse_int64(lf, listen) && parse_int64(lp, listen_pid) && listen_pid == ::getpid() &&
       listen > 0 && listen < 65536)
     opts.listen_fds = static_cast<int>(listen);
+  opts.rootless = ctx.rootless;
   if (ctx.systemd_cgroup) {
     // Without systemd, slice:prefix:name maps onto cgroupfs directories (see
     // cgroups/manager.h). With systemd running, units would have to be made
@@ -71,6 +75,13 @@ int cmd_create(Context& ctx, CommandArgs args) {
   if (!check_positional(ctx, a, "create", 1, 1, "<container-id>")) return 1;
   runtime::CreateOptions opts;
   if (!to_create_options(ctx, a, opts)) return 1;
+  if (a.flag("shim") || a.has("shim-log")) {
+    std::vector<std::string> warnings;
+    auto shim = shim::launch(ctx.store, {opts, a.get("shim-log"), false}, warnings);
+    for (const auto& w : warnings) ctx.log.warn(w);
+    if (!shim) return fail(ctx, shim.error());
+    return 0;
+  }
   auto created = runtime::create(ctx.store, opts, lnx::Park::kExecFifo);
   if (!created) return fail(ctx, created.error());
   for (const auto& w : created->warnings) ctx.log.warn(w);

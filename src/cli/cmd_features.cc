@@ -3,6 +3,8 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
+#include "linux/lsm.h"
+#include "seccomp/seccomp.h"
 
 namespace berth::cli {
 
@@ -42,7 +44,7 @@ int cmd_features(Context& ctx, CommandArgs args) {
          {{"enabled", true},
           {"actions",
            {"SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS",
-            "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG", "SCMP_ACT_TRACE", "SCMP_ACT_TRAP"}},
+            "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG", "SCMP_ACT_NOTIFY", "SCMP_ACT_TRACE", "SCMP_ACT_TRAP"}},
           {"operators",
            {"SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_LE", "SCMP_CMP_LT",
             "SCMP_CMP_MASKED_EQ", "SCMP_CMP_NE"}},
@@ -55,10 +57,9 @@ int cmd_features(Context& ctx, CommandArgs args) {
           {"knownFlags",
            {"SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
             "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"}},
-          {"supportedFlags",
-           {"SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW"}}}},
-        {"apparmor", {{"enabled", false}}},
-        {"selinux", {{"enabled", false}}},
+          {"supportedFlags", seccomp::supported_flags()}}},
+        {"apparmor", {{"enabled", lnx::apparmor_enabled()}}},
+        {"selinux", {{"enabled", lnx::selinux_enabled()}}},
         {"intelRdt", {{"enabled", false}}},
         {"mountExtensions", {{"idmap", {{"enabled", true}}}}}}},
       {"annotations", {{"org.opencontainers.runc.version", "berth " BERTH_VERSION}}},

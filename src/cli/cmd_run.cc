@@ -5,6 +5,7 @@
 #include "linux/console.h"
 #include "linux/spawn.h"
 #include "runtime/commands.h"
+#include "shim/shim.h"
 
 namespace berth::cli {
 
@@ -15,6 +16,14 @@ int cmd_run(Context& ctx, CommandArgs args) {
   runtime::CreateOptions opts;
   if (!to_create_options(ctx, a, opts)) return 1;
   opts.detach = a.flag("detach");
+  if (a.flag("shim") || a.has("shim-log")) {
+    if (!opts.detach) return fail(ctx, invalid("run: --shim needs --detach (in the foreground, berth is the parent)"));
+    std::vector<std::string> warnings;
+    auto shim = shim::launch(ctx.store, {opts, a.get("shim-log"), true}, warnings);
+    for (const auto& w : warnings) ctx.log.warn(w);
+    if (!shim) return fail(ctx, shim.error());
+    return 0;
+  }
 
   if (!opts.detach) {
     lnx::block_signals();

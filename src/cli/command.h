@@ -14,7 +14,7 @@ struct Context {
   state::Store store{"/run/berth"};
   Logger log;
   bool systemd_cgroup = false;
-  std::string rootless = "auto";
+  bool rootless = false;  // --rootless, with auto resolved (true for a non-root user)
 };
 
 using CommandArgs = std::span<const std::string>;

@@ -7,6 +7,7 @@
 
 #include "base/file.h"
 #include "cli/command.h"
+#include "linux/self_exe.h"
 
 namespace berth::cli {
 
@@ -84,19 +85,30 @@ int run_main(int argc, char** argv) {
     print_help();
     return global->positional.empty() && !global->flag("help") ? 1 : 0;
   }
+  // Everything after the command name belongs to it.
+  size_t cmd_index = args.size() - global->positional.size();
+  const std::string& name = args[cmd_index];
+  // Commands that put berth's code inside a container run it from a
+  // read-only mount of itself (linux/self_exe.h); first, before anything
+  // with an effect, since the re-exec starts over.
+  if (name == "create" || name == "run" || name == "exec")
+    if (auto r = lnx::reexec_from_read_only_self(argv); !r) return fail(ctx, r.error());
   if (auto r = ctx.log.open(global->get("log"), global->get("log-format", "text"), global->flag("debug")); !r)
     return fail(ctx, r.error());
   if (global->has("root")) {
     std::string root = global->get("root");
     if (root.empty()) return fail(ctx, invalid("--root: must not be empty"));
     ctx.store = state::Store(root);
+  } else if (const char* xdg = ::getenv("XDG_RUNTIME_DIR"); xdg && *xdg && ::geteuid() != 0) {
+    // An ordinary user's containers live in their runtime directory, as runc's do.
+    ctx.store = state::Store(std::string(xdg) + "/berth");
   }
   ctx.systemd_cgroup = global->flag("systemd-cgroup");
-  ctx.rootless = global->get("rootless", "auto");
+  std::string rootless = global->get("rootless", "auto");
+  if (rootless != "auto" && rootless != "true" && rootless != "false")
+    return fail(ctx, invalid("--rootless: want true, false or auto, got \"" + rootless + "\""));
+  ctx.rootless = rootless == "true" || (rootless == "auto" && ::geteuid() != 0);
 
-  // Everything after the command name belongs to it.
-  size_t cmd_index = args.size() - global->positional.size();
-  const std::string& name = args[cmd_index];
   CommandArgs rest(args.data() + cmd_index + 1, args.size() - cmd_index - 1);
   for (const auto& c : kCommands)
     if (name == c.name) return c.run(ctx, rest);

@@ -16,6 +16,7 @@
 #include <cstring>
 
 #include "base/file.h"
+#include "base/scm_rights.h"
 #include "linux/mounts.h"
 
 namespace berth::lnx {
@@ -36,20 +37,24 @@ Result<Fd> connect_console_socket(const std::string& path) {
 namespace {
 
 Status send_fd(int sock, int fd, const std::string& name) {
-  char control[CMSG_SPACE(sizeof(int))] = {};
-  struct iovec iov = {const_cast<char*>(name.data()), name.size()};
-  struct msghdr msg = {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
-  if (::sendmsg(sock, &msg, MSG_NOSIGNAL) < 0) return sys_error("send pty master to console socket");
+  if (auto r = send_with_fd(sock, name, fd); !r) return std::move(r).error().wrap("send pty master to console socket");
   return {};
+}
+
+// A fresh, empty /dev/console to bind the pty on. Whatever the image has
+// there is removed first: a symlink would lead the bind mount onto its
+// target (into /proc, say, before masked and read-only paths are applied:
+// the CVE-2025-52565 class), so the file is created with O_EXCL|O_NOFOLLOW.
+Result<Fd> make_console_file(int root) {
+  auto dev = make_in_root(root, "/dev", false, 0755);
+  if (!dev) return std::move(dev).error().wrap("create /dev/console");
+  Fd dir(::openat(dev->get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dir) return sys_error("open /dev").wrap("create /dev/console");
+  if (::unlinkat(dir.get(), "console", 0) < 0 && errno != ENOENT)
+    return sys_error("remove the image's /dev/console").wrap("create /dev/console");
+  Fd file(::openat(dir.get(), "console", O_CREAT | O_EXCL | O_NOFOLLOW | O_RDONLY | O_CLOEXEC, 0600));
+  if (!file) return sys_error("create /dev/console");
+  return file;
 }
 
 }  // namespace
@@ -71,8 +76,8 @@ Status setup_terminal(int console_sock, const std::optional<oci::ConsoleSize>& s
   if (console) {
     auto root = open_file("/", O_PATH | O_DIRECTORY);
     if (!root) return std::move(root).error();
-    auto target = make_in_root(root->get(), "/dev/console", true, 0600);
-    if (!target) return std::move(target).error().wrap("create /dev/console");
+    auto target = make_console_file(root->get());
+    if (!target) return std::move(target).error();
     if (::mount(fd_path(slave.get()).c_str(), fd_path(target->get()).c_str(), nullptr, MS_BIND, nullptr) < 0)
       return sys_error("bind pty on /dev/console");
   }
@@ -87,23 +92,11 @@ Status setup_terminal(int console_sock, const std::optional<oci::ConsoleSize>& s
 
 Result<Fd> recv_pty_master(int console_sock) {
   char name[256];
-  char control[CMSG_SPACE(sizeof(int))] = {};
-  struct iovec iov = {name, sizeof name};
-  struct msghdr msg = {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  ssize_t n;
-  do {
-    n = ::recvmsg(console_sock, &msg, MSG_CMSG_CLOEXEC);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) return sys_error("receive pty master");
-  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  if (c == nullptr || c->cmsg_type != SCM_RIGHTS) return Error{EPROTO, "no pty master received"};
-  int fd;
-  std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
-  return Fd(fd);
+  Fd master;
+  auto n = recv_with_fd(console_sock, name, sizeof name, master);
+  if (!n) return std::move(n).error().wrap("receive pty master");
+  if (!master) return Error{EPROTO, "no pty master received"};
+  return master;
 }
 
 namespace {

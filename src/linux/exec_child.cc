@@ -32,11 +32,15 @@ Status exec_steps(const ExecChildConfig& cfg) {
     BERTH_TRY(setup_terminal(cfg.console_fd, cfg.process->console_size, false));
     ::close(cfg.console_fd);
   }
-  auto path = prepare_process(*cfg.process, cfg.has_caps ? &cfg.caps : nullptr, cfg.seccomp);
-  if (!path) return std::move(path).error();
-  const CapSets* caps = cfg.has_caps ? &cfg.caps : nullptr;
-  return exec_process(*cfg.process, *path, cfg.preserve_fds,
-                      seccomp_loads_late(*cfg.process, caps) ? cfg.seccomp : nullptr);
+  auto prepared = prepare_process(*cfg.process, cfg.has_caps ? &cfg.caps : nullptr, cfg.seccomp);
+  if (!prepared) return std::move(prepared).error();
+  // The parent passes the notify fd to listenerPath; execve closes our end
+  // of the sync socket, which tells it the process runs.
+  if (prepared->seccomp_listener) {
+    BERTH_TRY(sync_send_fd(cfg.sync_fd, SyncType::kSeccompListener, prepared->seccomp_listener.get()));
+    prepared->seccomp_listener.reset();
+  }
+  return exec_process(*cfg.process, prepared->path, cfg.preserve_fds, prepared->late_filter);
 }
 
 }  // namespace

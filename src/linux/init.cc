@@ -40,6 +40,7 @@ Status init_steps(const InitConfig& cfg, bool& parent_gone) {
   auto go = sync_recv(cfg.sync_fd, "berth");
   if (!go) return std::move(go).error();
   if (go->type != SyncType::kGo) return Error{EPROTO, "sync: expected go"};
+  if (cfg.dumpable_until_go) ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   const std::string& state = go->text;
   const oci::Hooks no_hooks;
   const oci::Hooks& hooks = spec.hooks ? *spec.hooks : no_hooks;
@@ -95,8 +96,13 @@ Status init_steps(const InitConfig& cfg, bool& parent_gone) {
 
   if (spec.linux_ && spec.linux_->personality) BERTH_TRY(set_personality(*spec.linux_->personality));
   // The program is resolved here, so a missing one fails create, not start.
-  auto path = prepare_process(proc, cfg.has_caps ? &cfg.caps : nullptr, cfg.seccomp);
-  if (!path) return std::move(path).error();
+  auto prepared = prepare_process(proc, cfg.has_caps ? &cfg.caps : nullptr, cfg.seccomp);
+  if (!prepared) return std::move(prepared).error();
+  // The parent passes the notify fd to listenerPath before create returns.
+  if (prepared->seccomp_listener) {
+    BERTH_TRY(sync_send_fd(cfg.sync_fd, SyncType::kSeccompListener, prepared->seccomp_listener.get()));
+    prepared->seccomp_listener.reset();
+  }
 
   BERTH_TRY(sync_send(cfg.sync_fd, SyncType::kReady));
   BERTH_TRY(wait_for_start(cfg, parent_gone));
@@ -106,8 +112,7 @@ Status init_steps(const InitConfig& cfg, bool& parent_gone) {
   if (auto at = started.find(creating); at != std::string::npos)
     started.replace(at, creating.size(), "\"status\":\"created\"");
   BERTH_TRY(hooks::run(hooks.start_container, "startContainer", started));
-  const CapSets* caps = cfg.has_caps ? &cfg.caps : nullptr;
-  return exec_process(proc, *path, cfg.preserve_fds, seccomp_loads_late(proc, caps) ? cfg.seccomp : nullptr);
+  return exec_process(proc, prepared->path, cfg.preserve_fds, prepared->late_filter);
 }
 
 }  // namespace
@@ -116,7 +121,7 @@ void run_init(const InitConfig& cfg) {
   // Until execve this process is a copy of berth: non-dumpable, so nothing in
   // the container can open its /proc/PID/exe (the berth binary) or its
   // memory, even as root (CVE-2019-5736). execve resets it.
-  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  if (!cfg.dumpable_until_go) ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   for (int fd : cfg.close_fds) ::close(fd);
   bool parent_gone = false;
   Status st = init_steps(cfg, parent_gone);

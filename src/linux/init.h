@@ -29,6 +29,9 @@ struct InitConfig {
   // runc does: made at clone, its root would be berth's own cgroup.
   bool new_cgroup_ns = false;
   bool become_root = false;   // in a new or joined user namespace: setresuid(0)
+  // An unprivileged parent writes our id maps through /proc/PID, which it
+  // can only open while we are dumpable: stay so until kGo (maps written).
+  bool dumpable_until_go = false;
   std::vector<std::pair<int, int>> join_ns;  // (fd, CLONE_NEW* type) to setns, opened by the parent
   bool has_caps = false;
   CapSets caps;

@@ -15,6 +15,7 @@
 
 #include "base/file.h"
 #include "linux/cgroup_mount.h"
+#include "linux/lsm.h"
 
 namespace berth::lnx {
 
@@ -293,6 +294,8 @@ Status mount_entry(int root, const oci::Mount& m, const MountContext& ctx, int u
   }
   auto target = make_in_root(root, m.destination, false, 0755);
   if (!target) return std::move(target).error().wrap(what);
+  // File systems berth makes for the container carry its SELinux context.
+  if (m.type == "tmpfs" || m.type == "devpts" || m.type == "mqueue") o.data = with_mount_label(o.data, ctx.mount_label);
   if (m.type == "proc" || m.type == "sysfs") {
     // Never mount procfs or sysfs over a symlink or a file the image planted.
     struct stat sb;

@@ -49,6 +49,7 @@ struct MountContext {
   // process is in (and its cgroup namespace's root), so it must be in the
   // container's first.
   std::function<Status()> before_cgroup;
+  std::string mount_label;     // linux.mountLabel: SELinux context of new file systems
   // Per spec mount, the user namespace of an idmapped mount (-1: none).
   std::vector<int> idmap_userns;
 };

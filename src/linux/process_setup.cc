@@ -12,6 +12,7 @@
 #include <climits>
 
 #include "base/file.h"
+#include "linux/lsm.h"
 #include "linux/process_attrs.h"
 
 namespace berth::lnx {
@@ -136,8 +137,10 @@ bool seccomp_loads_late(const oci::Process& proc, const CapSets* caps) {
   return proc.user.uid == 0;  // root without a capabilities list keeps them all
 }
 
-Result<std::string> prepare_process(const oci::Process& proc, const CapSets* caps,
-                                    const seccomp::Filter* filter) {
+Result<PreparedProcess> prepare_process(const oci::Process& proc, const CapSets* caps,
+                                        const seccomp::Filter* filter) {
+  PreparedProcess out;
+  const bool late = seccomp_loads_late(proc, caps);
   // Limits, the OOM score and scheduling need privileges the user switch drops.
   BERTH_TRY(set_rlimits(proc.rlimits));
   if (proc.oom_score_adj) BERTH_TRY(set_oom_score_adj(*proc.oom_score_adj));
@@ -146,13 +149,30 @@ Result<std::string> prepare_process(const oci::Process& proc, const CapSets* cap
   // "final": the affinity once in the container's cgroups (a cpuset there may narrow it).
   if (proc.exec_cpu_affinity && !proc.exec_cpu_affinity->final.empty())
     BERTH_TRY(set_cpu_affinity(proc.exec_cpu_affinity->final, "process.execCPUAffinity.final"));
-  if (filter && !seccomp_loads_late(proc, caps)) BERTH_TRY(filter->load());
+  if (filter && !late) {
+    auto listener = filter->load();
+    if (!listener) return std::move(listener).error();
+    out.seccomp_listener = std::move(*listener);
+  }
   BERTH_TRY(set_user(proc.user, caps));
   // After the user switch, so the cwd is checked with the user's permissions.
   BERTH_TRY(enter_cwd(proc.cwd));
+  // The LSM labels take effect at execve; written before no_new_privs and
+  // seccomp, which could forbid the change or the write.
+  BERTH_TRY(apply_exec_labels(proc));
   if (proc.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     return sys_error("prctl PR_SET_NO_NEW_PRIVS");
-  return find_executable(proc.args[0], proc.env);
+  if (filter && late && filter->needs_listener()) {
+    auto listener = filter->load();
+    if (!listener) return std::move(listener).error();
+    out.seccomp_listener = std::move(*listener);
+  } else if (filter && late) {
+    out.late_filter = filter;
+  }
+  auto path = find_executable(proc.args[0], proc.env);
+  if (!path) return std::move(path).error();
+  out.path = std::move(*path);
+  return out;
 }
 
 Error exec_process(const oci::Process& proc, const std::string& path, int preserve_fds,

@@ -40,13 +40,22 @@ void reset_signals();
 // CAP_SYS_ADMIN, and the user switch may drop the latter.
 bool seccomp_loads_late(const oci::Process& proc, const CapSets* caps);
 
+struct PreparedProcess {
+  std::string path;                              // args[0], resolved
+  Fd seccomp_listener;                           // the filter's notify fd, for listenerPath
+  const seccomp::Filter* late_filter = nullptr;  // to load right before execve
+};
+
 // The common tail of init and exec, once in the container's namespaces and
 // root: rlimits, OOM score, user and capabilities, cwd, no_new_privs, in that
-// order; the seccomp filter here only when it cannot load late (before the
-// user switch, runc's order). Then args[0] is resolved, so a missing program
-// fails before the caller reports success. Returns the program's path.
-Result<std::string> prepare_process(const oci::Process& proc, const CapSets* caps,
-                                    const seccomp::Filter* filter);
+// order. The seccomp filter is loaded here before the user switch when it
+// cannot load late (runc's order); a filter with SCMP_ACT_NOTIFY rules is
+// loaded here at the latest, so the caller can hand its listener fd to the
+// parent before reporting ready; any other is left for exec_process. Then
+// args[0] is resolved, so a missing program fails before the caller reports
+// success.
+Result<PreparedProcess> prepare_process(const oci::Process& proc, const CapSets* caps,
+                                        const seccomp::Filter* filter);
 
 // execve(path, args, env) with default signals and only stdio and the
 // preserved fds (3 .. 3+preserve_fds-1) left open; late_filter, if any, is

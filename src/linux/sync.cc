@@ -5,6 +5,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "base/scm_rights.h"
+
 namespace berth::lnx {
 
 namespace {
@@ -38,19 +40,25 @@ Status sync_send(int fd, SyncType type, int32_t err, std::string_view text) {
   }
 }
 
+Status sync_send_fd(int sock, SyncType type, int fd) {
+  Header h{static_cast<uint32_t>(type), 0};
+  auto r = send_with_fd(sock, std::string_view(reinterpret_cast<const char*>(&h), sizeof h), fd);
+  if (!r) return std::move(r).error().wrap("sync send");
+  return {};
+}
+
 Result<SyncMessage> sync_recv(int fd, const char* peer) {
   char buf[sizeof(Header) + kMaxText];
-  ssize_t n;
-  do {
-    n = ::recv(fd, buf, sizeof buf, 0);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) return sys_error("sync receive");
+  Fd passed;
+  auto got = recv_with_fd(fd, buf, sizeof buf, passed);
+  if (!got) return std::move(got).error().wrap("sync receive");
+  size_t n = *got;
   if (n == 0) return Error{EPIPE, std::string(peer) + " exited unexpectedly"};
-  if (static_cast<size_t>(n) < sizeof(Header)) return Error{EPROTO, "sync: short message"};
+  if (n < sizeof(Header)) return Error{EPROTO, "sync: short message"};
   Header h;
   std::memcpy(&h, buf, sizeof h);
-  return SyncMessage{static_cast<SyncType>(h.type), h.err,
-                     std::string(buf + sizeof h, static_cast<size_t>(n) - sizeof h)};
+  return SyncMessage{static_cast<SyncType>(h.type), h.err, std::string(buf + sizeof h, n - sizeof h),
+                     std::move(passed)};
 }
 
 Status sync_expect(int fd, SyncType want, const char* peer) {

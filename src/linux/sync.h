@@ -37,12 +37,15 @@ enum class SyncType : uint32_t {
                    // createRuntime hooks now (before pivot_root)
   kHooksDone = 6,  // parent -> init: they succeeded, go on
   kCgroups = 7,    // parent -> init: the init is in its cgroups
+  kSeccompListener = 8,  // child -> parent: the seccomp notify fd (SCM_RIGHTS), for
+                         // the spec's listenerPath; sent before kReady
 };
 
 struct SyncMessage {
   SyncType type = SyncType::kError;
   int32_t err = 0;
   std::string text;
+  Fd fd;  // a descriptor passed with the message, if any
 };
 
 struct SyncPair {
@@ -53,6 +56,9 @@ struct SyncPair {
 Result<SyncPair> make_sync_pair();
 
 Status sync_send(int fd, SyncType type, int32_t err = 0, std::string_view text = {});
+
+// Sends a message carrying fd (SCM_RIGHTS).
+Status sync_send_fd(int sock, SyncType type, int fd);
 
 // Receives one message. EOF (the peer exited) is an error naming `peer`.
 Result<SyncMessage> sync_recv(int fd, const char* peer);

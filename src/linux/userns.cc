@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "base/file.h"
+#include "base/proc.h"
 #include "linux/spawn.h"
 
 namespace berth::lnx {
@@ -15,6 +16,53 @@ std::string id_map_text(const std::vector<oci::IdMapping>& maps) {
   for (const auto& m : maps)
     out += std::to_string(m.container_id) + " " + std::to_string(m.host_id) + " " + std::to_string(m.size) + "\n";
   return out;
+}
+
+namespace {
+
+bool own_id_only(const std::vector<oci::IdMapping>& maps, uint32_t id) {
+  return maps.size() == 1 && maps[0].host_id == id && maps[0].size == 1;
+}
+
+// newuidmap PID c h s [c h s ...], found in the PATH.
+Status run_id_helper(const char* helper, pid_t pid, const std::vector<oci::IdMapping>& maps,
+                     const std::string& field) {
+  std::vector<std::string> args = {helper, std::to_string(pid)};
+  for (const auto& m : maps)
+    for (uint32_t v : {m.container_id, m.host_id, m.size}) args.push_back(std::to_string(v));
+  auto r = run_program(args);
+  if (!r) {
+    if (r.error().code == ENOENT || r.error().code == EACCES)
+      return invalid(field + ": mapping more than your own id needs " + helper +
+                     " (Debian's uidmap package) and entries in /etc/subuid and /etc/subgid");
+    return std::move(r).error().wrap(field);
+  }
+  if (*r != 0) return invalid(field + ": " + helper + " failed (exit " + std::to_string(*r) +
+                              "; are the ids in /etc/subuid and /etc/subgid?)");
+  return {};
+}
+
+}  // namespace
+
+Status write_id_maps(pid_t pid, const std::vector<oci::IdMapping>& uid_maps,
+                     const std::vector<oci::IdMapping>& gid_maps) {
+  std::string proc = "/proc/" + std::to_string(pid);
+  if (::geteuid() == 0) {
+    BERTH_TRY_CTX(write_file(proc + "/uid_map", id_map_text(uid_maps)), "linux.uidMappings: write uid_map");
+    BERTH_TRY_CTX(write_file(proc + "/gid_map", id_map_text(gid_maps)), "linux.gidMappings: write gid_map");
+    return {};
+  }
+  if (own_id_only(uid_maps, ::geteuid()))
+    BERTH_TRY_CTX(write_file(proc + "/uid_map", id_map_text(uid_maps)), "linux.uidMappings: write uid_map");
+  else
+    BERTH_TRY(run_id_helper("newuidmap", pid, uid_maps, "linux.uidMappings"));
+  if (own_id_only(gid_maps, ::getegid())) {
+    BERTH_TRY_CTX(write_file(proc + "/setgroups", "deny"), "linux.gidMappings: write setgroups");
+    BERTH_TRY_CTX(write_file(proc + "/gid_map", id_map_text(gid_maps)), "linux.gidMappings: write gid_map");
+  } else {
+    BERTH_TRY(run_id_helper("newgidmap", pid, gid_maps, "linux.gidMappings"));
+  }
+  return {};
 }
 
 Result<Fd> make_userns(const std::vector<oci::IdMapping>& uid_maps, const std::vector<oci::IdMapping>& gid_maps) {
@@ -36,8 +84,7 @@ Result<Fd> make_userns(const std::vector<oci::IdMapping>& uid_maps, const std::v
     hold_w.reset();
     (void)wait_child(child->pid);
   };
-  Status st = write_file(proc + "/uid_map", id_map_text(uid_maps));
-  if (st) st = write_file(proc + "/gid_map", id_map_text(gid_maps));
+  Status st = write_id_maps(child->pid, uid_maps, gid_maps);
   if (!st) {
     finish();
     return std::move(st).error().wrap("idmapped mount: write id map");

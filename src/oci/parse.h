@@ -32,4 +32,8 @@ Result<Seccomp> parse_seccomp(std::string_view json_text);
 // the given host uid/gid. Pretty-printed with tabs like runc.
 std::string default_spec_json(bool rootless, uint32_t uid, uint32_t gid);
 
+// linux.seccomp as container engines set it by default (an allow-list;
+// everything else fails with EPERM), as JSON.
+std::string default_seccomp_json();
+
 }  // namespace berth::oci

@@ -16,10 +16,12 @@
 #include "hooks/hooks.h"
 #include "linux/cgroup_join.h"
 #include "linux/console.h"
+#include "linux/lsm.h"
 #include "linux/sync.h"
 #include "linux/userns.h"
 #include "oci/names.h"
 #include "oci/parse.h"
+#include "runtime/seccomp_notify.h"
 #include "seccomp/seccomp.h"
 
 #include <nlohmann/json.hpp>
@@ -106,39 +108,14 @@ Status unsupported(const std::string& field) {
 
 namespace {
 
-bool apparmor_enabled() {
-  auto v = read_file("/sys/module/apparmor/parameters/enabled");
-  return v && !v->empty() && (*v)[0] == 'Y';
-}
-
-bool selinux_enabled() { return path_exists("/sys/fs/selinux/enforce"); }
-
-// A label for an LSM: refused when the LSM is off (as runc does), and while
-// berth does not apply labels yet.
-Status check_label(const std::string& field, bool enabled, const char* lsm) {
-  if (!enabled) return invalid(field + ": " + lsm + " is not enabled on this host");
-  return unsupported(field);
-}
-
-}  // namespace
-
-Status check_supported(const oci::Process& p, const std::string& base) {
-  if (!p.apparmor_profile.empty()) return check_label(base + "apparmorProfile", apparmor_enabled(), "AppArmor");
-  if (!p.selinux_label.empty()) return check_label(base + "selinuxLabel", selinux_enabled(), "SELinux");
-  return {};
-}
-
-namespace {
-
 // Fields berth parses but does not apply yet are refused, never ignored: a
 // container must not run with less isolation than its config asks for.
-Status check_spec_supported(const oci::Spec& spec, std::vector<std::string>& warnings) {
-  if (spec.process) BERTH_TRY(check_supported(*spec.process, "process."));
+Status check_spec_supported(oci::Spec& spec, std::vector<std::string>& warnings) {
+  if (spec.process) BERTH_TRY(lnx::resolve_process_labels(*spec.process, "process.", warnings));
   if (!spec.linux_) return {};
-  const auto& lx = *spec.linux_;
-  if (!lx.mount_label.empty()) return check_label("linux.mountLabel", selinux_enabled(), "SELinux");
+  auto& lx = *spec.linux_;
+  BERTH_TRY(lnx::resolve_mount_label(lx.mount_label, warnings));
   if (lx.intel_rdt) return unsupported("linux.intelRdt");
-  (void)warnings;
   return {};
 }
 
@@ -146,7 +123,6 @@ Result<Prepared> prepare(const oci::Spec& spec, const std::string& bundle, const
                          lnx::Park park) {
   Prepared p;
   if (!spec.process) return invalid("process: required to create a container");
-  BERTH_TRY(check_spec_supported(spec, p.warnings));
   if (spec.process->terminal && opts.console_socket.empty() && opts.detach)
     return invalid("process.terminal: a terminal needs --console-socket when berth detaches");
   std::string rootfs = spec.root.path[0] == '/' ? spec.root.path : path_join(bundle, spec.root.path);
@@ -176,12 +152,14 @@ Result<Prepared> prepare(const oci::Spec& spec, const std::string& bundle, const
   init.rootfs.rootfs = path_clean(rootfs);
   init.rootfs.mount.bundle = bundle;
   init.rootfs.mount.new_cgroup_ns = p.clone_flags & CLONE_NEWCGROUP;
+  if (spec.linux_) init.rootfs.mount.mount_label = spec.linux_->mount_label;
   init.rootfs.userns = (p.clone_flags & CLONE_NEWUSER) || p.join_user >= 0;
   init.rootfs.no_pivot = opts.no_pivot;
   init.new_mount_ns = p.clone_flags & CLONE_NEWNS;
   init.new_uts_ns = p.clone_flags & CLONE_NEWUTS;
   init.new_user_ns = p.clone_flags & CLONE_NEWUSER;
   init.new_cgroup_ns = p.clone_flags & CLONE_NEWCGROUP;
+  init.dumpable_until_go = init.new_user_ns && ::geteuid() != 0;
   init.become_root = (p.clone_flags & CLONE_NEWUSER) || p.join_user >= 0;
   init.park = park;
   init.preserve_fds = opts.listen_fds + opts.preserve_fds;
@@ -201,13 +179,6 @@ Result<Prepared> prepare(const oci::Spec& spec, const std::string& bundle, const
     p.seccomp.emplace(std::move(*filter));
   }
   return p;
-}
-
-Status write_id_maps(pid_t pid, const oci::Linux& lx) {
-  std::string proc = "/proc/" + std::to_string(pid);
-  BERTH_TRY_CTX(write_file(proc + "/uid_map", lnx::id_map_text(lx.uid_mappings)), "write uid_map");
-  BERTH_TRY_CTX(write_file(proc + "/gid_map", lnx::id_map_text(lx.gid_mappings)), "write gid_map");
-  return {};
 }
 
 // Sets the namespaces berth's next child is born in (pid and time apply to
@@ -277,17 +248,13 @@ void rollback(Created& c, cgroups::Manager* cg) {
   (void)hooks::run(c.c.st.poststop, "poststop", oci_state_json(c.c.st, state::Status::kStopped, false));
 }
 
+bool permission_error(int code) { return code == EACCES || code == EPERM || code == EROFS; }
+
 // Decides the container's cgroup directories from cgroupsPath.
 Result<std::unique_ptr<cgroups::Manager>> plan_cgroups(const oci::Spec& spec, const CreateOptions& opts,
-                                                       state::ContainerState& st,
-                                                       std::vector<std::string>& warnings) {
+                                                       state::ContainerState& st) {
   auto layout = cgroups::host_layout();
   if (!layout) return std::move(layout).error();
-  // Every engine sends device rules (the default spec denies all), so on
-  // cgroup v2, until berth builds the eBPF program, say so instead of
-  // refusing every container.
-  if (layout->unified() && spec.linux_ && spec.linux_->resources && !spec.linux_->resources->devices.empty())
-    warnings.push_back("linux.resources.devices: not enforced on this cgroup v2 host yet (no eBPF device program)");
   auto own = lnx::proc_cgroups("self");
   if (!own) return std::move(own).error();
   std::string path = spec.linux_ ? spec.linux_->cgroups_path : "";
@@ -337,8 +304,11 @@ Result<Created> create(const state::Store& store, const CreateOptions& opts, lnx
     env.push_back("LISTEN_FDS=" + std::to_string(opts.listen_fds));
     env.push_back("LISTEN_PID=1");
   }
+  std::vector<std::string> label_warnings;
+  if (auto r = check_spec_supported(*spec, label_warnings); !r) return std::move(r).error().wrap(ctx);
   auto prep = prepare(*spec, bundle, opts, park);
   if (!prep) return std::move(prep).error().wrap(ctx);
+  prep->warnings.insert(prep->warnings.begin(), label_warnings.begin(), label_warnings.end());
   lnx::InitConfig& init = prep->init;
   init.spec = spec;
   if (prep->seccomp) init.seccomp = &*prep->seccomp;
@@ -365,7 +335,7 @@ Result<Created> create(const state::Store& store, const CreateOptions& opts, lnx
     st.poststop = spec->hooks->poststop;
     init.parent_hooks = !spec->hooks->prestart.empty() || !spec->hooks->create_runtime.empty();
   }
-  auto planned = plan_cgroups(*spec, opts, st, out.warnings);
+  auto planned = plan_cgroups(*spec, opts, st);
   if (!planned) return fail(std::move(planned).error());
   // An existing cgroup is joined only while empty: delete (and a failed
   // create) kills what is in the container's cgroup, which must never be
@@ -380,13 +350,24 @@ Result<Created> create(const state::Store& store, const CreateOptions& opts, lnx
   // Recorded before they are made: from here on delete --force finds them.
   if (auto r = out.c.dir.save(st); !r) return fail(std::move(r).error());
   cg = std::move(*planned);
-  if (auto r = cg->create(); !r) return fail(std::move(r).error());
-  if (spec->linux_ && spec->linux_->resources) {
+  if (auto r = cg->create(); !r) {
+    // Rootless, as runc's --rootless auto: a user who may not make cgroups
+    // runs the container in its own cgroup, with no limits of its own.
+    if (!opts.rootless || !permission_error(r.error().code)) return fail(std::move(r).error());
+    if (spec->linux_ && spec->linux_->resources)
+      out.warnings.push_back("rootless: linux.resources not applied, no cgroup for the container (" +
+                             r.error().message + ")");
+    (void)cg->destroy();
+    cg.reset();
+    st.cgroups.clear();
+    if (auto s = out.c.dir.save(st); !s) return fail(std::move(s).error());
+  }
+  if (cg && spec->linux_ && spec->linux_->resources) {
     if (auto r = cg->set(*spec->linux_->resources); !r) return fail(std::move(r).error());
   }
   // cgroup v2: the init is born in its cgroup, so nothing it does escapes.
   Fd clone_into;
-  if (std::string cg_dir = cg->clone_dir(); !cg_dir.empty()) {
+  if (std::string cg_dir = cg ? cg->clone_dir() : ""; !cg_dir.empty()) {
     auto fd = open_file(cg_dir, O_RDONLY | O_DIRECTORY);
     if (!fd) return fail(std::move(fd).error());
     clone_into = std::move(*fd);
@@ -446,7 +427,8 @@ Result<Created> create(const state::Store& store, const CreateOptions& opts, lnx
   st.pid_start = process_start_time(st.pid);
   if (auto r = out.c.dir.save(st); !r) return fail(std::move(r).error());
   if (init.new_user_ns) {
-    if (auto r = write_id_maps(st.pid, *spec->linux_); !r) return fail(std::move(r).error());
+    if (auto r = lnx::write_id_maps(st.pid, spec->linux_->uid_mappings, spec->linux_->gid_mappings); !r)
+      return fail(std::move(r).error());
   }
   std::string state_json = oci_state_json(st, state::Status::kCreating, false);
   if (auto r = lnx::sync_send(out.sync.get(), lnx::SyncType::kGo, 0, state_json); !r)
@@ -464,7 +446,7 @@ Result<Created> create(const state::Store& store, const CreateOptions& opts, lnx
     }
     return fail(std::move(e));
   };
-  if (!clone_into) {
+  if (!clone_into && cg) {
     if (auto r = cg->add(st.pid); !r) return init_error_or(std::move(r).error());
   }
   if (auto r = lnx::sync_send(out.sync.get(), lnx::SyncType::kCgroups); !r)
@@ -478,8 +460,11 @@ Result<Created> create(const state::Store& store, const CreateOptions& opts, lnx
       return fail(std::move(r).error());
     if (auto r = lnx::sync_send(out.sync.get(), lnx::SyncType::kHooksDone); !r) return fail(std::move(r).error());
   }
-  if (auto r = lnx::sync_expect(out.sync.get(), lnx::SyncType::kReady, "container init"); !r)
-    return fail(std::move(r).error());
+  const oci::Seccomp* profile = spec->linux_ && spec->linux_->seccomp ? &*spec->linux_->seccomp : nullptr;
+  auto ready = sync_recv_passing_listener(out.sync.get(), "container init", profile, state_json, st.pid);
+  if (!ready) return fail(std::move(ready).error());
+  if (ready->type == lnx::SyncType::kError) return fail(Error{ready->err, std::move(ready->text)});
+  if (ready->type != lnx::SyncType::kReady) return fail(Error{EPROTO, "sync: expected ready"});
   if (!opts.pid_file.empty()) {
     if (auto r = write_pid_file(opts.pid_file, st.pid); !r) return fail(std::move(r).error());
   }

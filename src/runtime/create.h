@@ -23,6 +23,7 @@ struct CreateOptions {
   bool no_pivot = false;
   bool no_new_keyring = false;
   bool systemd_cgroup = false;  // cgroupsPath is slice:prefix:name
+  bool rootless = false;        // a cgroup berth may not make is skipped, not an error
   bool detach = true;  // false: `run` in the foreground, which owns the terminal
 };
 
@@ -43,10 +44,6 @@ Result<Created> create(const state::Store& store, const CreateOptions& opts, lnx
 // Lets a kSync-parked init exec the user's process; returns once it has,
 // after the poststart hooks (whose failures are only warnings).
 Status start_now(Created& created);
-
-// Refuses the process fields berth does not apply yet (kNotImplemented);
-// base prefixes the field names ("process." in a config, "" in process.json).
-Status check_supported(const oci::Process& p, const std::string& base);
 
 // The console socket for a process with a terminal: connected to
 // console_socket, or (empty path) one end of a pair whose other end berth

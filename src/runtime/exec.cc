@@ -13,12 +13,14 @@
 #include "base/proc.h"
 #include "linux/cgroup_join.h"
 #include "linux/exec_child.h"
+#include "linux/lsm.h"
 #include "linux/sync.h"
 #include "oci/parse.h"
 #include "runtime/cgroup.h"
 #include "seccomp/seccomp.h"
 #include "runtime/container.h"
 #include "runtime/create.h"
+#include "runtime/seccomp_notify.h"
 
 namespace berth::runtime {
 
@@ -80,13 +82,17 @@ Result<Execed> exec(const state::Store& store, const ExecOptions& opts) {
   std::string ctx = "exec " + opts.id;
   auto c = load(store, opts.id, false);
   if (!c) return std::move(c).error().wrap(ctx);
-  bool ok = c->status == state::Status::kRunning ||
+  // As runc: a created container's namespaces and root are complete (its
+  // init is parked before execve), so a process can join them.
+  bool ok = c->status == state::Status::kRunning || c->status == state::Status::kCreated ||
             (c->status == state::Status::kPaused && opts.ignore_paused);
   if (!ok)
     return make_error(ErrorKind::kConflict,
                       ctx + ": cannot exec in a " + state::status_name(c->status) + " container" +
                           (c->status == state::Status::kPaused ? " (use --ignore-paused)" : ""));
-  BERTH_TRY_CTX(check_supported(opts.process, ""), ctx);
+  Execed out;
+  oci::Process process = opts.process;  // labels an LSM-less host cannot apply are dropped
+  BERTH_TRY_CTX(lnx::resolve_process_labels(process, "", out.warnings), ctx);
   pid_t init = c->st.pid;
   int pidfd_raw = static_cast<int>(::syscall(SYS_pidfd_open, init, 0));
   if (pidfd_raw < 0) return sys_error("pidfd_open").wrap(ctx);
@@ -95,9 +101,8 @@ Result<Execed> exec(const state::Store& store, const ExecOptions& opts) {
   if (!process_alive(init, c->st.pid_start))
     return make_error(ErrorKind::kConflict, ctx + ": container is not running");
 
-  Execed out;
   lnx::ExecChildConfig cfg;
-  cfg.process = &opts.process;
+  cfg.process = &process;
   cfg.init_pidfd = pidfd.get();
   cfg.join_flags = namespaces_to_join(init);
   cfg.preserve_fds = opts.preserve_fds;
@@ -151,7 +156,11 @@ Result<Execed> exec(const state::Store& store, const ExecOptions& opts) {
   if (auto r = join_container_cgroups(c->st, opts, out.child.pid); !r) return fail(std::move(r).error());
   if (auto r = lnx::sync_send(sync->parent.get(), lnx::SyncType::kGo); !r) return fail(std::move(r).error());
   // EOF: the child's end closed on execve. Anything else is its error.
-  auto m = lnx::sync_recv(sync->parent.get(), "exec child");
+  std::optional<oci::Seccomp> listener;  // the profile, when its fd goes to listenerPath
+  if (filter && filter->needs_listener()) listener = oci::parse_seccomp(c->st.seccomp).value();
+  auto m = sync_recv_passing_listener(sync->parent.get(), "exec child", listener ? &*listener : nullptr,
+                                      listener ? oci_state_json(c->st, state::Status::kRunning, false) : "",
+                                      out.child.pid);
   if (m) {
     Error e = m->type == lnx::SyncType::kError ? Error{m->err, m->text}
                                                : Error{EPROTO, "sync: unexpected message"};

@@ -1,9 +1,14 @@
 #include "seccomp/seccomp.h"
 
+#include <linux/seccomp.h>
 #include <seccomp.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <memory>
 #include <utility>
 
 namespace berth::seccomp {
@@ -22,8 +27,7 @@ Result<uint32_t> action_of(const std::string& name, std::optional<uint32_t> errn
   if (name == "SCMP_ACT_TRACE") return SCMP_ACT_TRACE(err);
   if (name == "SCMP_ACT_ALLOW") return SCMP_ACT_ALLOW;
   if (name == "SCMP_ACT_LOG") return SCMP_ACT_LOG;
-  if (name == "SCMP_ACT_NOTIFY")
-    return make_error(ErrorKind::kNotImplemented, field + ": SCMP_ACT_NOTIFY is not supported yet");
+  if (name == "SCMP_ACT_NOTIFY") return SCMP_ACT_NOTIFY;
   return invalid(field + ": unknown seccomp action \"" + name + "\"");
 }
 
@@ -49,33 +53,52 @@ Error lib_error(const std::string& field, int rc) {
   return Error{-rc, field + ": " + std::strerror(-rc)};
 }
 
+// The BPF program libseccomp generates for ctx, read back through a memfd
+// (libseccomp 2.5 exports only to an fd).
+Result<std::vector<sock_filter>> export_program(scmp_filter_ctx ctx) {
+  Fd mem(static_cast<int>(::syscall(SYS_memfd_create, "berth-seccomp", MFD_CLOEXEC)));
+  if (!mem) return sys_error(kBase + ": memfd_create");
+  if (int rc = seccomp_export_bpf(ctx, mem.get()); rc < 0) return lib_error(kBase + ": export the filter", rc);
+  off_t size = ::lseek(mem.get(), 0, SEEK_END);
+  if (size <= 0 || size % sizeof(sock_filter) != 0) return Error{EINVAL, kBase + ": libseccomp exported no program"};
+  std::vector<sock_filter> program(static_cast<size_t>(size) / sizeof(sock_filter));
+  if (::pread(mem.get(), program.data(), static_cast<size_t>(size), 0) != size)
+    return sys_error(kBase + ": read the exported filter");
+  return program;
+}
+
 }  // namespace
 
-Filter::Filter(Filter&& o) noexcept : ctx_(std::exchange(o.ctx_, nullptr)) {}
-Filter& Filter::operator=(Filter&& o) noexcept {
-  if (this != &o) {
-    if (ctx_) seccomp_release(ctx_);
-    ctx_ = std::exchange(o.ctx_, nullptr);
-  }
-  return *this;
-}
-Filter::~Filter() {
-  if (ctx_) seccomp_release(ctx_);
+Result<Fd> Filter::load() const {
+  sock_fprog prog{static_cast<unsigned short>(program_.size()), const_cast<sock_filter*>(program_.data())};
+  long fd = ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags_, &prog);
+  if (fd < 0) return sys_error("load seccomp filter");
+  return listener_ ? Fd(static_cast<int>(fd)) : Fd();
 }
 
-Status Filter::load() const {
-  if (int rc = seccomp_load(ctx_); rc < 0) return lib_error("load seccomp filter", rc);
-  return {};
+std::vector<std::string> supported_flags() {
+  const std::pair<const char*, unsigned> flags[] = {
+      {"SECCOMP_FILTER_FLAG_TSYNC", SECCOMP_FILTER_FLAG_TSYNC},
+      {"SECCOMP_FILTER_FLAG_LOG", SECCOMP_FILTER_FLAG_LOG},
+      {"SECCOMP_FILTER_FLAG_SPEC_ALLOW", SECCOMP_FILTER_FLAG_SPEC_ALLOW},
+      {"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV",
+       SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV | SECCOMP_FILTER_FLAG_NEW_LISTENER},
+  };
+  std::vector<std::string> out;
+  for (const auto& [name, bits] : flags)
+    if (::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, bits, nullptr) < 0 && errno == EFAULT) out.push_back(name);
+  return out;
 }
 
 Result<Filter> compile(const oci::Seccomp& s, std::vector<std::string>& warnings) {
   auto def = action_of(s.default_action, std::nullopt, s.default_errno_ret, kBase + ".defaultAction");
   if (!def) return std::move(def).error();
-  scmp_filter_ctx raw = seccomp_init(*def);
+  if (s.default_action == "SCMP_ACT_NOTIFY")
+    return invalid(kBase + ".defaultAction: SCMP_ACT_NOTIFY cannot be the default action");
+  std::unique_ptr<void, void (*)(void*)> ctx(seccomp_init(*def), seccomp_release);
+  scmp_filter_ctx raw = ctx.get();
   if (raw == nullptr) return Error{EINVAL, kBase + ": seccomp_init failed"};
-  Filter filter(raw);
-  // berth sets no_new_privs itself, from process.noNewPrivileges.
-  if (int rc = seccomp_attr_set(raw, SCMP_FLTATR_CTL_NNP, 0); rc < 0) return lib_error(kBase, rc);
+  Filter filter;
 
   for (size_t i = 0; i < s.architectures.size(); ++i) {
     uint32_t arch = arch_of(s.architectures[i]);
@@ -90,12 +113,11 @@ Result<Filter> compile(const oci::Seccomp& s, std::vector<std::string>& warnings
   for (size_t i = 0; i < s.flags.size(); ++i) {
     const std::string& f = s.flags[i];
     std::string field = kBase + ".flags[" + std::to_string(i) + "]";
-    int rc = 0;
-    if (f == "SECCOMP_FILTER_FLAG_TSYNC") rc = seccomp_attr_set(raw, SCMP_FLTATR_CTL_TSYNC, 1);
-    else if (f == "SECCOMP_FILTER_FLAG_LOG") rc = seccomp_attr_set(raw, SCMP_FLTATR_CTL_LOG, 1);
-    else if (f == "SECCOMP_FILTER_FLAG_SPEC_ALLOW") rc = seccomp_attr_set(raw, SCMP_FLTATR_CTL_SSB, 1);
-    else return make_error(ErrorKind::kNotImplemented, field + ": " + f + " needs a newer libseccomp");
-    if (rc < 0) return lib_error(field, rc);
+    if (f == "SECCOMP_FILTER_FLAG_TSYNC") filter.flags_ |= SECCOMP_FILTER_FLAG_TSYNC;
+    else if (f == "SECCOMP_FILTER_FLAG_LOG") filter.flags_ |= SECCOMP_FILTER_FLAG_LOG;
+    else if (f == "SECCOMP_FILTER_FLAG_SPEC_ALLOW") filter.flags_ |= SECCOMP_FILTER_FLAG_SPEC_ALLOW;
+    else if (f == "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV") filter.flags_ |= SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
+    else return invalid(field + ": unknown seccomp flag \"" + f + "\"");
   }
 
   for (size_t i = 0; i < s.syscalls.size(); ++i) {
@@ -104,6 +126,7 @@ Result<Filter> compile(const oci::Seccomp& s, std::vector<std::string>& warnings
     auto action = action_of(rule.action, rule.errno_ret, s.default_errno_ret, field + ".action");
     if (!action) return std::move(action).error();
     if (*action == *def) continue;  // libseccomp refuses a rule that changes nothing
+    if (*action == SCMP_ACT_NOTIFY) filter.listener_ = true;
     std::vector<scmp_arg_cmp> conds;
     bool repeated_index = false;
     for (size_t a = 0; a < rule.args.size(); ++a) {
@@ -129,6 +152,21 @@ Result<Filter> compile(const oci::Seccomp& s, std::vector<std::string>& warnings
       }
       if (rc < 0) return lib_error(field + " (" + name + ")", rc);
     }
+  }
+  auto program = export_program(raw);
+  if (!program) return std::move(program).error();
+  filter.program_ = std::move(*program);
+  if (filter.listener_) {
+    filter.flags_ |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
+    // The kernel takes TSYNC with a listener only when told to fail with
+    // ESRCH rather than return a thread id.
+    if (filter.flags_ & SECCOMP_FILTER_FLAG_TSYNC) filter.flags_ |= SECCOMP_FILTER_FLAG_TSYNC_ESRCH;
+  } else if (filter.flags_ & SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV) {
+    // The flag only changes how a listener waits; without one the kernel
+    // refuses it, and there is nothing for it to do.
+    filter.flags_ &= ~SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
+    warnings.push_back(kBase + ".flags: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV has no effect without an "
+                               "SCMP_ACT_NOTIFY rule, not used");
   }
   return filter;
 }

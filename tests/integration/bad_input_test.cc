@@ -96,7 +96,7 @@ const BadCase kCases[] = {
      },
      "linux.seccomp.syscalls[0].args[0].index"},
     {"HookMissingPath", [](json& c) { c["hooks"]["prestart"] = {{{"args", {"x"}}}}; }, "hooks.prestart[0].path"},
-    {"AppArmorNotYetApplied", [](json& c) { c["process"]["apparmorProfile"] = "unconfined"; },
+    {"AppArmorOnAHostWithoutIt", [](json& c) { c["process"]["apparmorProfile"] = "unconfined"; },
      "process.apparmorProfile"},
     {"IntelRdtNotSupported", [](json& c) { c["linux"]["intelRdt"] = {{"closID", "x"}}; }, "linux.intelRdt"},
     {"UserNamespacePathNotAUserNamespace",

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -55,6 +56,14 @@ TEST_F(Cgroups, LimitsLandInTheirFilesAndDeleteRemovesEveryDirectory) {
       {"pids", {{"limit", 32}}},
       {"devices", {{{"allow", false}, {"access", "rwm"}}}},
   };
+  // A read throttle on the first disk, when the host has one.
+  std::string disk = read_text("/sys/block/vda/dev");
+  if (disk.empty()) disk = read_text("/sys/block/sda/dev");
+  int major = 0, minor = 0;
+  bool throttle = std::sscanf(disk.c_str(), "%d:%d", &major, &minor) == 2;
+  if (throttle)
+    config_["linux"]["resources"]["blockIO"] = {
+        {"throttleReadBpsDevice", {{{"major", major}, {"minor", minor}, {"rate", 1 << 20}}}}};
   config_["linux"]["cgroupsPath"] = "/berth-test-" + std::to_string(::getpid()) + "/limits";
   write_config();
   ASSERT_EQ(berth({"run", "-d", "--bundle", bundle_, "lim"}).code, 0);
@@ -70,6 +79,10 @@ TEST_F(Cgroups, LimitsLandInTheirFilesAndDeleteRemovesEveryDirectory) {
   EXPECT_EQ(value(cpu, "cpu.cfs_period_us"), "100000");
   EXPECT_EQ(value(cgroup_dir(pid, "pids"), "pids.max"), "32");
   EXPECT_EQ(value(cgroup_dir(pid, "cpuset"), "cpuset.cpus"), "0");
+  if (throttle) {
+    EXPECT_EQ(value(cgroup_dir(pid, "blkio"), "blkio.throttle.read_bps_device"),
+              std::to_string(major) + ":" + std::to_string(minor) + " " + std::to_string(1 << 20));
+  }
   // The devices list is deny-all plus the defaults (runc's list).
   std::string list = value(cgroup_dir(pid, "devices"), "devices.list");
   EXPECT_NE(list.find("c 1:3 rwm"), std::string::npos) << list;

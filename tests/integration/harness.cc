@@ -137,6 +137,13 @@ nlohmann::json default_config() {
   };
 }
 
+std::string BerthTest::own_rootfs() {
+  std::string dir = tmp_ + "/rootfs";
+  EXPECT_EQ(run_cmd({"/bin/cp", "-a", BERTH_TEST_ROOTFS, dir}).code, 0);
+  config_["root"]["path"] = dir;
+  return dir;
+}
+
 void BerthTest::SetUp() {
   char tmpl[] = "/tmp/berth-it-XXXXXX";
   ASSERT_NE(::mkdtemp(tmpl), nullptr);

@@ -51,6 +51,9 @@ class BerthTest : public ::testing::Test {
   void set_args(std::vector<std::string> args);
   // The container's status from `berth state`, or "" if state fails.
   std::string status_of(const std::string& id);
+  // A private copy of the test rootfs, for tests that change the image; the
+  // config points at it.
+  std::string own_rootfs();
   // Polls until the container reaches status or timeout; returns the last status.
   std::string wait_status(const std::string& id, const std::string& status, int timeout_ms = 5000);
 

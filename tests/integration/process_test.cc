@@ -87,5 +87,33 @@ TEST_F(Process, PreservedAndSocketActivationFdsPassThrough) {
   EXPECT_EQ(p["env.LISTEN_PID"], "1");
 }
 
+// LSM labels, as runc treats them on a host without the LSM: an AppArmor
+// profile is refused (the process would run unconfined), SELinux labels are
+// dropped with a warning. Where the LSM is on, they are applied.
+TEST_F(Process, LsmLabelsFollowWhatTheHostHas) {
+  bool apparmor = read_text("/sys/module/apparmor/parameters/enabled").rfind("Y", 0) == 0;
+  bool selinux = exists("/sys/fs/selinux/enforce");
+  config_["process"]["apparmorProfile"] = "berth-test-profile";
+  write_config();
+  RunResult a = berth({"run", "--bundle", bundle_, "aa"});
+  if (!apparmor) {
+    EXPECT_EQ(a.code, 1);
+    EXPECT_NE(a.err.find("process.apparmorProfile"), std::string::npos) << a.err;
+  }
+  config_["process"].erase("apparmorProfile");
+  config_["process"]["selinuxLabel"] = "system_u:system_r:container_t:s0:c1,c2";
+  config_["linux"]["mountLabel"] = "system_u:object_r:container_file_t:s0:c1,c2";
+  set_args({"/bin/sh", "-c", "cat /proc/self/attr/current 2>/dev/null; echo ran"});
+  RunResult s = berth({"run", "--bundle", bundle_, "se"});
+  ASSERT_EQ(s.code, 0) << s.err;
+  if (!selinux) {
+    EXPECT_NE(s.err.find("selinuxLabel"), std::string::npos) << s.err;  // the warning
+    EXPECT_NE(s.err.find("mountLabel"), std::string::npos) << s.err;
+  } else {
+    EXPECT_NE(s.out.find("container_t"), std::string::npos) << s.out;
+  }
+  EXPECT_NE(s.out.find("ran"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace berth::test

@@ -13,13 +13,6 @@ namespace {
 
 class Rootfs : public BerthTest {
  protected:
-  // A private copy of the test rootfs, for tests that change the image.
-  std::string own_rootfs() {
-    std::string dir = tmp_ + "/rootfs";
-    EXPECT_EQ(run_cmd({"/bin/cp", "-a", BERTH_TEST_ROOTFS, dir}).code, 0);
-    config_["root"]["path"] = dir;
-    return dir;
-  }
   // mountinfo lines of the container whose mount point is mp.
   std::string mount_line(const std::string& mountinfo, const std::string& mp) {
     std::istringstream in(mountinfo);

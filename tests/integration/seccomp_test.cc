@@ -1,6 +1,20 @@
 // seccomp: the profile's actions, errno values and argument filters take
 // effect inside the container, for its init and for exec'd processes, with
 // or without no_new_privs.
+#include <linux/seccomp.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <mutex>
+#include <thread>
+
+#include "base/scm_rights.h"
 #include "harness.h"
 
 namespace berth::test {
@@ -87,15 +101,150 @@ TEST_F(Seccomp, DefaultErrnoWithAnAllowList) {
   EXPECT_NE(r.out.find("pid=1"), std::string::npos) << r.out;
 }
 
-TEST_F(Seccomp, NotifyIsRefusedClearlyForNow) {
-  config_["linux"]["seccomp"] = {{"defaultAction", "SCMP_ACT_ALLOW"},
-                                 {"listenerPath", "/run/agent.sock"},
-                                 {"syscalls", {{{"names", {"mkdir"}}, {"action", "SCMP_ACT_NOTIFY"}}}}};
+TEST_F(Seccomp, TheDefaultProfileOfSpecAllowsOrdinaryWorkAndDeniesTheRest) {
+  std::string dir = tmp_ + "/specdir";
+  ::mkdir(dir.c_str(), 0755);
+  ASSERT_EQ(run_cmd({BERTH_BINARY, "spec", "--seccomp", "--bundle", dir}).code, 0);
+  auto spec = json::parse(read_text(dir + "/config.json"));
+  ASSERT_TRUE(spec["linux"].contains("seccomp"));
+  config_["linux"]["seccomp"] = spec["linux"]["seccomp"];
+  // With CAP_SYS_ADMIN, only the filter stands between the process and unshare.
+  for (const char* set : {"bounding", "effective", "permitted"})
+    config_["process"]["capabilities"][set].push_back("CAP_SYS_ADMIN");
+  set_args({"/bin/sh", "-c",
+            "ls / >/dev/null && mkdir /dev/shm/d && ps >/dev/null && echo ordinary-ok; "
+            "unshare -n true 2>/dev/null; echo unshare=$?; "
+            "grep -q 'Seccomp:.*2' /proc/self/status && echo filtered"});
+  RunResult r = berth({"run", "--bundle", bundle_, "dflt"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("ordinary-ok"), std::string::npos) << r.out << r.err;
+  EXPECT_NE(r.out.find("unshare=1"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("filtered"), std::string::npos) << r.out;
+}
+
+// A seccomp agent on a unix socket: it records each ContainerProcessState it
+// receives and answers every notified system call with success, without
+// performing it (so a notified mkdir "succeeds" and creates nothing).
+class Agent {
+ public:
+  explicit Agent(const std::string& path) : path_(path) {
+    listen_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+    EXPECT_EQ(::bind(listen_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    EXPECT_EQ(::listen(listen_, 8), 0);
+    thread_ = std::thread([this] { loop(); });
+  }
+  ~Agent() {
+    stop_ = true;
+    thread_.join();
+    ::close(listen_);
+    ::unlink(path_.c_str());
+  }
+  std::vector<json> states() {
+    std::lock_guard<std::mutex> l(mu_);
+    return states_;
+  }
+  int answered() const { return answered_; }
+
+ private:
+  void loop() {
+    std::vector<int> listeners;
+    while (!stop_) {
+      std::vector<pollfd> p = {{listen_, POLLIN, 0}};
+      for (int fd : listeners) p.push_back({fd, POLLIN, 0});
+      if (::poll(p.data(), p.size(), 50) <= 0) continue;
+      if (p[0].revents & POLLIN) receive(listeners);
+      for (size_t i = 1; i < p.size(); ++i) {
+        if (p[i].revents & POLLIN) answer(p[i].fd);
+        else if (p[i].revents & (POLLHUP | POLLERR)) {
+          ::close(p[i].fd);
+          listeners.erase(std::find(listeners.begin(), listeners.end(), p[i].fd));
+        }
+      }
+    }
+    for (int fd : listeners) ::close(fd);
+  }
+  void receive(std::vector<int>& listeners) {
+    int conn = ::accept4(listen_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (conn < 0) return;
+    char buf[65536];
+    Fd passed;
+    auto n = recv_with_fd(conn, buf, sizeof buf, passed);
+    ::close(conn);
+    if (!n || *n == 0 || !passed) return;
+    int fd = passed.release();
+    listeners.push_back(fd);
+    std::lock_guard<std::mutex> l(mu_);
+    states_.push_back(json::parse(std::string(buf, *n), nullptr, false));
+  }
+  void answer(int fd) {
+    seccomp_notif req{};
+    if (::ioctl(fd, SECCOMP_IOCTL_NOTIF_RECV, &req) != 0) return;
+    seccomp_notif_resp resp{};
+    resp.id = req.id;
+    if (::ioctl(fd, SECCOMP_IOCTL_NOTIF_SEND, &resp) == 0) ++answered_;
+  }
+
+  std::string path_;
+  int listen_ = -1;
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> answered_{0};
+  std::mutex mu_;
+  std::vector<json> states_;
+};
+
+TEST_F(Seccomp, NotifyHandsTheListenerFdAndStateToTheAgentWhichAnswers) {
+  Agent agent(tmp_ + "/agent.sock");
+  config_["linux"]["seccomp"] = {
+      {"defaultAction", "SCMP_ACT_ALLOW"},
+      {"listenerPath", tmp_ + "/agent.sock"},
+      {"listenerMetadata", "hello-agent"},
+      {"flags", {"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"}},
+      {"syscalls", {{{"names", {"mkdir", "mkdirat"}}, {"action", "SCMP_ACT_NOTIFY"}}}}};
+  set_args({"/bin/sh", "-c", "mkdir /dev/shm/x; echo mkdir=$?; [ -d /dev/shm/x ] && echo made || echo absent"});
+  RunResult r = berth({"run", "--bundle", bundle_, "notify"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("mkdir=0\nabsent"), std::string::npos) << r.out;  // the agent answered
+  EXPECT_GE(agent.answered(), 1);
+  auto states = agent.states();
+  ASSERT_EQ(states.size(), 1u);
+  EXPECT_EQ(states[0]["fds"], json::array({"seccompFd"}));
+  EXPECT_EQ(states[0]["metadata"], "hello-agent");
+  EXPECT_GT(states[0]["pid"].get<int>(), 0);
+  EXPECT_EQ(states[0]["state"]["id"], "notify");
+  EXPECT_EQ(states[0]["state"]["status"], "creating");
+
+  // exec'd processes get the container's filter, and the agent their fd.
+  set_args({"/bin/probe", "sleep"});
+  ASSERT_EQ(berth({"run", "-d", "--bundle", bundle_, "notify2"}).code, 0);
+  RunResult e = berth({"exec", "notify2", "/bin/sh", "-c", "mkdir /dev/shm/y; [ -d /dev/shm/y ] || echo absent"});
+  EXPECT_EQ(e.out, "absent\n") << e.err;
+  states = agent.states();
+  ASSERT_EQ(states.size(), 3u);
+  EXPECT_EQ(states[2]["state"]["status"], "running");
+}
+
+TEST_F(Seccomp, NotifyWithoutAListeningAgentFailsCleanly) {
+  config_["linux"]["seccomp"] = {
+      {"defaultAction", "SCMP_ACT_ALLOW"},
+      {"listenerPath", tmp_ + "/nobody.sock"},
+      {"syscalls", {{{"names", {"mkdir"}}, {"action", "SCMP_ACT_NOTIFY"}}}}};
   write_config();
+  auto mounts = mount_points();
   RunResult r = berth({"run", "--bundle", bundle_, "snot"});
   EXPECT_EQ(r.code, 1);
-  EXPECT_NE(r.err.find("linux.seccomp.syscalls[0].action"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("linux.seccomp.listenerPath"), std::string::npos) << r.err;
   EXPECT_FALSE(exists(root_ + "/snot"));
+  EXPECT_EQ(mount_points(), mounts);
+  // A profile with SCMP_ACT_NOTIFY as the default is refused.
+  config_["linux"]["seccomp"]["defaultAction"] = "SCMP_ACT_NOTIFY";
+  write_config();
+  RunResult d = berth({"run", "--bundle", bundle_, "snot"});
+  EXPECT_EQ(d.code, 1);
+  EXPECT_NE(d.err.find("linux.seccomp.defaultAction"), std::string::npos) << d.err;
 }
 
 }  // namespace
