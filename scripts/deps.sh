@@ -3,7 +3,9 @@
 # they are all present (so `make test` stays fast and works offline then).
 set -eu
 # Extra packages may be named on the command line (make bench: runc crun python3).
-pkgs="g++ make cmake pkg-config file nlohmann-json3-dev libgtest-dev libseccomp-dev busybox-static uidmap $*"
+# podman, containerd and docker.io are the clients tests/clients/ drives.
+pkgs="g++ make cmake pkg-config file nlohmann-json3-dev libgtest-dev libseccomp-dev busybox-static uidmap
+  podman containerd docker.io $*"
 missing=""
 for p in $pkgs; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
@@ -17,6 +19,14 @@ if [ "$(id -u)" != 0 ]; then
 fi
 echo "deps: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
+# The docker.io and containerd packages would start their system services:
+# the tests never use them, so a policy-rc.d refuses every start during the
+# install (only when the machine has none of its own; it goes afterwards).
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+  chmod +x /usr/sbin/policy-rc.d
+  trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+fi
 apt-get update -qq
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing

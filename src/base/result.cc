@@ -1,11 +1,17 @@
 #include "base/result.h"
 
+#include <cctype>
 #include <cstring>
 
 namespace berth {
 
 Error sys_error(std::string_view what, int err) {
-  return Error{err, std::string(what) + ": " + std::strerror(err), ErrorKind::kInternal};
+  // Go's errno texts are glibc's with a lowercase first letter, and clients
+  // match runc's messages by them: docker's CLI exits 127 only on "no such
+  // file or directory" and 126 on "permission denied", case-sensitively.
+  std::string text = std::strerror(err);
+  if (!text.empty()) text[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(text[0])));
+  return Error{err, std::string(what) + ": " + text, ErrorKind::kInternal};
 }
 
 Error invalid(std::string message) {

@@ -4,7 +4,7 @@
 // switch to C++23 is mechanical. No exceptions cross module boundaries.
 //
 // Contract: an Error's message already carries its context, outermost first:
-//   "create web1: mount /proc on /proc: Operation not permitted".
+//   "create web1: mount /proc on /proc: operation not permitted".
 // Functions add context on the way up with Error::wrap(); the edge (the CLI or
 // the library's caller) reports it once.
 #pragma once

@@ -69,8 +69,11 @@ Status init_steps(const InitConfig& cfg, bool& parent_gone) {
   auto wait_cgroups = [&]() -> Status {
     if (in_cgroups) return {};
     in_cgroups = true;
-    return sync_expect(cfg.sync_fd, SyncType::kCgroups, "berth");
+    BERTH_TRY(sync_expect(cfg.sync_fd, SyncType::kCgroups, "berth"));
+    if (cfg.new_cgroup_ns && ::unshare(CLONE_NEWCGROUP) < 0) return sys_error("unshare cgroup namespace");
+    return {};
   };
+  rootfs.mount.before_cgroup = wait_cgroups;
   rootfs.before_pivot = [&]() -> Status {
     // Hooks and everything after run inside the container's cgroups.
     BERTH_TRY(wait_cgroups());

@@ -25,6 +25,9 @@ struct InitConfig {
   bool new_mount_ns = false;
   bool new_uts_ns = false;
   bool new_user_ns = false;   // the parent writes its uid/gid maps
+  // A new cgroup namespace is unshared once the init is in its cgroups, as
+  // runc does: made at clone, its root would be berth's own cgroup.
+  bool new_cgroup_ns = false;
   bool become_root = false;   // in a new or joined user namespace: setresuid(0)
   // An unprivileged parent writes our id maps through /proc/PID, which it
   // can only open while we are dumpable: stay so until kGo (maps written).

@@ -285,6 +285,9 @@ Status mount_entry(int root, const oci::Mount& m, const MountContext& ctx, int u
   }
   if (userns_fd >= 0) return invalid(what + ": uidMappings/gidMappings need a bind mount");
   if (m.type == "cgroup") {
+    if (ctx.before_cgroup) {
+      if (auto r = ctx.before_cgroup(); !r) return std::move(r).error().wrap(what);
+    }
     if (auto r = mount_cgroup(root, m.destination, o.flags, ctx.new_cgroup_ns); !r)
       return std::move(r).error().wrap(what);
     return {};

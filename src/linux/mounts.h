@@ -4,6 +4,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,10 @@ std::string fd_path(int fd);
 struct MountContext {
   std::string bundle;          // resolves relative bind sources
   bool new_cgroup_ns = false;  // cgroup mounts show the namespace's root
+  // Called before each cgroup mount: a cgroup mount shows the cgroups the
+  // process is in (and its cgroup namespace's root), so it must be in the
+  // container's first.
+  std::function<Status()> before_cgroup;
   std::string mount_label;     // linux.mountLabel: SELinux context of new file systems
   // Per spec mount, the user namespace of an idmapped mount (-1: none).
   std::vector<int> idmap_userns;

@@ -96,6 +96,9 @@ Result<std::string> find_executable(const std::string& name, const std::vector<s
     if (::stat(name.c_str(), &sb) < 0) return sys_error("exec: \"" + name + "\": stat " + name);
     if (S_ISDIR(sb.st_mode))
       return Error{EISDIR, "exec: \"" + name + "\": is a directory"};
+    // As Go's exec.LookPath in runc's init: refused at create, not at start,
+    // so the client gets it from create (docker exits 126 on it).
+    if ((sb.st_mode & 0111) == 0) return Error{EACCES, "exec: \"" + name + "\": permission denied"};
     return name;
   }
   std::string path;

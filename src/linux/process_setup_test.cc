@@ -84,10 +84,17 @@ TEST_F(FindExecutableTest, SkipsNonExecutablesAndDirectories) {
 }
 
 TEST_F(FindExecutableTest, NameWithSlashIsUsedAsIs) {
-  make_file("d1/plain", 0644);
+  make_file("d1/plain", 0755);
   auto r = find_executable(at("d1/plain"), {"PATH=" + at("empty")});
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_EQ(*r, at("d1/plain"));
+
+  // Without an exec bit: runc's words, at create.
+  make_file("d1/data", 0644);
+  auto data = find_executable(at("d1/data"), {"PATH=" + at("d1")});
+  ASSERT_FALSE(data);
+  EXPECT_EQ(data.error().code, EACCES);
+  EXPECT_EQ(data.error().message, "exec: \"" + at("d1/data") + "\": permission denied");
 
   auto missing = find_executable(at("d1/missing"), {"PATH=" + at("d1")});
   ASSERT_FALSE(missing);

@@ -29,7 +29,9 @@ Result<Loaded> load(const state::Store& store, const std::string& id, bool lock)
 }
 
 std::string oci_state_json(const state::ContainerState& st, state::Status status, bool pretty) {
-  bool alive = status != state::Status::kStopped && status != state::Status::kCreating;
+  // While creating, the init's pid is known once it was cloned: the hooks of
+  // that phase need it (docker's prestart hook opens /proc/<pid>/ns/net).
+  bool alive = status != state::Status::kStopped;
   nlohmann::ordered_json j = {
       {"ociVersion", st.oci_version.empty() ? "1.2.0" : st.oci_version},
       {"id", st.id},

@@ -158,6 +158,7 @@ Result<Prepared> prepare(const oci::Spec& spec, const std::string& bundle, const
   init.new_mount_ns = p.clone_flags & CLONE_NEWNS;
   init.new_uts_ns = p.clone_flags & CLONE_NEWUTS;
   init.new_user_ns = p.clone_flags & CLONE_NEWUSER;
+  init.new_cgroup_ns = p.clone_flags & CLONE_NEWCGROUP;
   init.dumpable_until_go = init.new_user_ns && ::geteuid() != 0;
   init.become_root = (p.clone_flags & CLONE_NEWUSER) || p.join_user >= 0;
   init.park = park;
@@ -403,9 +404,10 @@ Result<Created> create(const state::Store& store, const CreateOptions& opts, lnx
   bool via = prep->join_user >= 0 || ((prep->clone_flags & CLONE_NEWUSER) && !init.join_ns.empty());
   std::vector<std::pair<int, int>> joins;
   if (via) joins.swap(init.join_ns);
-  auto child = via ? lnx::clone_child_via(prep->clone_flags, clone_into.get(), prep->join_user, joins,
-                                          prep->for_children)
-                   : lnx::clone_child(prep->clone_flags, clone_into.get());
+  // The init unshares a new cgroup namespace itself, once in its cgroups.
+  unsigned long flags = prep->clone_flags & ~static_cast<unsigned long>(CLONE_NEWCGROUP);
+  auto child = via ? lnx::clone_child_via(flags, clone_into.get(), prep->join_user, joins, prep->for_children)
+                   : lnx::clone_child(flags, clone_into.get());
   if (!child) {
     child_ns.restore();
     return fail(std::move(child).error());

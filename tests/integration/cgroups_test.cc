@@ -101,6 +101,29 @@ TEST_F(Cgroups, LimitsLandInTheirFilesAndDeleteRemovesEveryDirectory) {
     ::rmdir(("/sys/fs/cgroup/" + std::string(c) + "/berth-test-" + std::to_string(::getpid())).c_str());
 }
 
+// The cgroup mount shows the container's own cgroup, and a new cgroup
+// namespace has it as its root (runc's order: the init joins its cgroups
+// first); berth once showed its caller's cgroup in both.
+TEST_F(Cgroups, CgroupMountAndNamespaceShowTheContainersOwnCgroup) {
+  config_["linux"]["resources"] = {{"memory", {{"limit", 64 << 20}}}};
+  for (bool new_ns : {false, true}) {
+    auto& nss = config_["linux"]["namespaces"];
+    for (size_t i = nss.size(); i-- > 0;)
+      if (nss[i]["type"] == "cgroup") nss.erase(i);
+    if (new_ns) nss.push_back({{"type", "cgroup"}});
+    set_args({"/bin/sh", "-c", "cat /sys/fs/cgroup/memory/memory.limit_in_bytes; grep :memory: /proc/self/cgroup"});
+    std::string id = new_ns ? "cgns" : "cghost";
+    RunResult r = berth({"run", "--bundle", bundle_, id});
+    ASSERT_EQ(r.code, 0) << r.err;
+    auto nl = r.out.find('\n');
+    ASSERT_NE(nl, std::string::npos) << r.out;
+    EXPECT_EQ(r.out.substr(0, nl), "67108864") << "new cgroup ns: " << new_ns;
+    std::string path = r.out.substr(r.out.find(":memory:") + 8);
+    EXPECT_EQ(path, new_ns ? "/\n" : path.substr(0, path.rfind('/')) + "/" + id + "\n") << r.out;
+    EXPECT_EQ(path.find(".."), std::string::npos) << r.out;
+  }
+}
+
 TEST_F(Cgroups, MemoryHogIsOomKilledAndEventsReportIt) {
   config_["linux"]["resources"] = {{"memory", {{"limit", 32 << 20}, {"swap", 32 << 20}}}};
   write_config();

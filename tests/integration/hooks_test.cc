@@ -86,6 +86,21 @@ TEST_F(Hooks, EachKindRunsWhenAndWhereTheSpecSays) {
   }
 }
 
+// docker's prestart hook (libnetwork-setkey) opens /proc/<state.pid>/ns/net.
+TEST_F(Hooks, CreatingStateCarriesTheInitPid) {
+  std::string script = "s=$(cat); p=${s#*\\\"pid\\\":}; readlink /proc/${p%%,*}/ns/net > " + markers_ + "/";
+  config_["hooks"] = {{"prestart", {{{"path", "/bin/sh"}, {"args", {"sh", "-c", script + "prestart"}}}}},
+                      {"createRuntime", {{{"path", "/bin/sh"}, {"args", {"sh", "-c", script + "createRuntime"}}}}}};
+  set_args({"/bin/probe", "sleep"});
+  ASSERT_EQ(berth({"create", "--bundle", bundle_, "hp"}).code, 0);
+  int pid = nlohmann::json::parse(berth({"state", "hp"}).out)["pid"];
+  std::string net = ns_of(pid, "net");
+  ASSERT_NE(net, ns_of(::getpid(), "net"));
+  EXPECT_EQ(read_text(markers_ + "/prestart"), net + "\n");
+  EXPECT_EQ(read_text(markers_ + "/createRuntime"), net + "\n");
+  EXPECT_EQ(berth({"delete", "--force", "hp"}).code, 0);
+}
+
 TEST_F(Hooks, AFailingPrestartHookFailsCreateAndLeavesNothing) {
   config_["hooks"] = {{"prestart", {{{"path", "/bin/sh"}, {"args", {"sh", "-c", "echo no way >&2; exit 3"}}}}},
                       {"poststop", {marker("poststop")}}};

@@ -1,0 +1,186 @@
+#!/bin/sh
+# containerd drives the runtime given as $1 through its runc v2 shim:
+#   tests/clients/containerd.sh build/berth   (or /usr/sbin/runc)
+# A private containerd (own config, root, state and socket under a scratch
+# directory) runs for the suite; ctr imports an OCI archive of busybox-static
+# and runs containers with --runc-binary.
+needs="containerd ctr containerd-shim-runc-v2"
+. "$(dirname "$0")/common.sh"
+
+# No CRI (it wants CNI and more), no snapshotters but native and overlayfs,
+# no /opt/containerd.
+cat > "$work/containerd.toml" <<CONF
+version = 2
+root = "$work/root"
+state = "$work/state"
+disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.internal.v1.opt",
+  "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs",
+  "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs"]
+[grpc]
+  address = "$work/containerd.sock"
+[ttrpc]
+  address = "$work/containerd.sock.ttrpc"
+CONF
+containerd --config "$work/containerd.toml" --log-level warn > "$work/containerd.log" 2>&1 &
+containerd_pid=$!
+
+# c: ctr against the private containerd, in a namespace of the suite's own.
+cat > "$work/bin/c" <<C
+#!/bin/sh
+exec ctr --address "$work/containerd.sock" --namespace berth-clients "\$@"
+C
+chmod +x "$work/bin/c"
+PATH="$work/bin:$PATH"
+
+cleanup_client() {
+  for t in $(c task ls -q 2>/dev/null); do c task rm -f "$t" >/dev/null 2>&1; done
+  for t in $(c container ls -q 2>/dev/null); do c container rm "$t" >/dev/null 2>&1; done
+  kill "$containerd_pid" 2>/dev/null
+  wait "$containerd_pid" 2>/dev/null
+  # Shims left behind by a failure: they are named by the private socket.
+  for p in $(grep -l "$work/containerd.sock" /proc/[0-9]*/cmdline 2>/dev/null | cut -d/ -f3); do
+    kill -9 "$p" 2>/dev/null
+  done
+  if [ -n "${CLIENTS_VERBOSE:-}" ]; then cat "$work/containerd.log"; fi
+}
+wait_for 20 c version
+
+img=localhost/berth-busybox:latest
+"$here/oci-archive.sh" "$rootfs_tar" "$img" "$work/image.tar"
+c images import --snapshotter native "$work/image.tar" >/dev/null
+# run ID [ctr run flags] -- ARGS...: a container of the image with the runtime.
+run() {
+  id=$1
+  shift
+  flags=""
+  while [ "$1" != -- ]; do flags="$flags $1"; shift; done
+  shift
+  # shellcheck disable=SC2086
+  c run --snapshotter native --runc-binary "$rt" --cgroup "/$cgparent/$id" $flags "$img" "$id" "$@"
+}
+remove() {  # remove ID: the task (killed) and the container
+  c task kill -s KILL "$1" >/dev/null 2>&1 || true
+  wait_for 10 sh -c "! c task ls | grep -q '^$1 .*RUNNING'"
+  c task rm "$1" >/dev/null 2>&1 || true
+  c container rm "$1"
+}
+status() { c task ls | awk -v id="$1" '$1 == id { print $3 }'; }
+# The host's view of a task's cgroup (see cg in common.sh).
+cgroup_of() { cg "$(c task ls | awk -v id="$1" '$1 == id { print $2 }')" "$2"; }
+
+t_echo() { expect_eq output hi "$(run echo1 --rm -- echo hi)"; }
+
+t_exit_code() {
+  rc=0
+  run exit3 --rm -- sh -c 'exit 3' || rc=$?
+  expect_eq "exit code" 3 "$rc"
+}
+
+t_detached() {
+  run det -d -- sleep 1000
+  expect_eq status RUNNING "$(status det)"
+  expect_eq "exec output" in "$(c task exec --exec-id e1 det echo in)"
+  rc=0
+  c task exec --exec-id e2 det sh -c 'exit 5' || rc=$?
+  expect_eq "exec exit code" 5 "$rc"
+  # sleep as pid 1 ignores SIGTERM: stopping takes a SIGKILL.
+  c task kill -s TERM det
+  sleep 0.5
+  expect_eq "status after SIGTERM" RUNNING "$(status det)"
+  c task kill -s KILL det
+  wait_for 10 sh -c "c task ls | grep -q '^det .*STOPPED'"
+  c task rm det >/dev/null
+  c container rm det
+  expect_eq "containers left" "" "$(c container ls -q)"
+}
+
+t_tty() {
+  out=$(run_tty c run --snapshotter native --runc-binary "$rt" --cgroup "/$cgparent/tty" --rm -t \
+    "$img" tty sh -c "'$tty_check'")
+  expect_contains output is-a-tty "$out"
+  run ttyd -d -- sleep 1000
+  out=$(run_tty c task exec -t --exec-id et ttyd sh -c "'$tty_check'")
+  expect_contains "exec output" is-a-tty "$out"
+  remove ttyd
+}
+
+t_limits() {
+  # ctr has no pids flag; cpu quota stands in for the second limit.
+  run lim -d --memory-limit 67108864 --cpus 0.5 -- sleep 1000
+  expect_eq "memory limit" 67108864 "$(cgroup_of lim memory)"
+  expect_eq "cpu quota" 50000 "$(cgroup_of lim cpu-quota)"
+  # (ctr's default spec mounts no cgroupfs, so the limit is not read inside.)
+  remove lim
+}
+
+t_pause() {
+  run pau -d -- sleep 1000
+  c task pause pau
+  expect_eq status PAUSED "$(status pau)"
+  expect_eq freezer FROZEN "$(cgroup_of pau freezer)"
+  c task resume pau
+  expect_eq status RUNNING "$(status pau)"
+  expect_eq "exec after resume" in "$(c task exec --exec-id e1 pau echo in)"
+  # A paused task is removed by force.
+  c task pause pau
+  c task rm -f pau >/dev/null
+  c container rm pau
+  expect_eq "containers left" "" "$(c container ls -q)"
+}
+
+t_ps() {
+  run psc -d -- sleep 1000
+  pid=$(c task ls | awk '$1 == "psc" { print $2 }')
+  out=$(c task ps psc)
+  echo "$out"
+  expect_contains "task ps" "$pid" "$out"
+  remove psc
+}
+
+t_stats() {
+  run sta -d -- sleep 1000
+  out=$(c task metrics sta)
+  echo "$out"
+  expect_contains metrics memory "$out"
+  # What newer shims also call, with their global flags: events --stats, features.
+  out=$("$rt" --root /run/containerd/runc/berth-clients --log "$work/direct.json" --log-format json \
+    events --stats sta)
+  echo "$out"
+  expect_contains "events --stats" '"type":"stats"' "$out"
+  expect_contains features ociVersionMax "$("$rt" --log "$work/direct.json" --log-format json features)"
+  remove sta
+}
+
+t_kill() {
+  # The init traps USR1 and exits 7: the signal arrived.
+  run sig --rm -- sh -c 'trap "echo got-usr1; exit 7" USR1; echo ready; while :; do sleep 0.1; done' \
+    > "$work/sig.out" 2>&1 &
+  ctr_pid=$!
+  wait_for 10 grep -q ready "$work/sig.out"
+  c task kill -s USR1 sig
+  rc=0
+  wait "$ctr_pid" || rc=$?
+  expect_eq "exit code" 7 "$rc"
+  expect_contains output got-usr1 "$(cat "$work/sig.out")"
+}
+
+t_missing_exec() {
+  rc=0
+  out=$(run miss --rm -- /no-such-binary 2>&1) || rc=$?
+  echo "ctr said: $out (exit $rc)"
+  [ "$rc" -ne 0 ]
+  expect_contains message no-such-binary "$out"
+  c container rm miss >/dev/null 2>&1 || true
+}
+
+scenario echo t_echo
+scenario exit-code t_exit_code
+scenario detached-exec-stop-rm t_detached
+scenario tty t_tty
+scenario limits t_limits
+scenario pause-resume t_pause
+scenario ps t_ps
+scenario stats t_stats
+scenario kill-signal t_kill
+scenario missing-executable t_missing_exec
+finish

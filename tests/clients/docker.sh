@@ -1,0 +1,160 @@
+#!/bin/sh
+# docker drives the runtime given as $1: tests/clients/docker.sh build/berth
+# (or /usr/sbin/runc). A private dockerd (own data-root, exec-root, socket,
+# pidfile and config, no bridge, no iptables) runs with the containerd it
+# manages itself, the runtime added with --add-runtime, and an image from
+# `docker import` of busybox-static.
+# dockerd 20.10 writes /etc/docker/key.json, its containerd makes /opt/containerd.
+private_dirs="/etc/docker /opt"
+needs="dockerd containerd containerd-shim-runc-v2"
+. "$(dirname "$0")/common.sh"
+# The client of the same package as dockerd (another may come first in PATH).
+docker=/usr/bin/docker
+[ -x "$docker" ] || docker=$(command -v docker) || skip "the docker client is not installed"
+
+# "runc" is a name dockerd reserves for its own runc.
+rtalias=$rtname
+[ "$rtalias" != runc ] || rtalias=runc-checked
+echo '{}' > "$work/daemon.json"
+dockerd --config-file "$work/daemon.json" --data-root "$work/data" --exec-root "$work/exec" \
+  -H "unix://$work/docker.sock" --pidfile "$work/docker.pid" \
+  --iptables=false --ip-masq=false --ip-forward=false --bridge=none --userland-proxy=false \
+  --storage-driver vfs --exec-opt native.cgroupdriver=cgroupfs --cgroup-parent "/$cgparent" \
+  --add-runtime "$rtalias=$rt" --log-level warn > "$work/dockerd.log" 2>&1 &
+dockerd_pid=$!
+
+# d: the docker client against the private dockerd.
+cat > "$work/bin/d" <<D
+#!/bin/sh
+DOCKER_CONFIG="$work/client" exec $docker -H "unix://$work/docker.sock" "\$@"
+D
+chmod +x "$work/bin/d"
+PATH="$work/bin:$PATH"
+
+cleanup_client() {
+  d rm -f $(d ps -aq 2>/dev/null) >/dev/null 2>&1
+  kill "$dockerd_pid" 2>/dev/null
+  wait "$dockerd_pid" 2>/dev/null
+  # A containerd or shims left behind by a failure: named by the exec-root.
+  for p in $(grep -l "$work/" /proc/[0-9]*/cmdline 2>/dev/null | cut -d/ -f3); do
+    kill -9 "$p" 2>/dev/null
+  done
+  if [ -n "${CLIENTS_VERBOSE:-}" ]; then cat "$work/dockerd.log"; fi
+}
+wait_for 30 d version
+
+img=localhost/berth-busybox
+d import "$rootfs_tar" "$img" >/dev/null
+run() { d run --runtime "$rtalias" --network none "$@"; }
+# The host's view of a container's cgroup (see cg in common.sh).
+cgroup_of() { cg "$(d inspect -f '{{.State.Pid}}' "$1")" "$2"; }
+
+t_echo() { expect_eq output hi "$(run --rm "$img" echo hi)"; }
+
+t_exit_code() {
+  rc=0
+  run --rm "$img" sh -c 'exit 3' || rc=$?
+  expect_eq "exit code" 3 "$rc"
+}
+
+t_detached() {
+  run -d --name det "$img" sleep 1000 >/dev/null
+  expect_eq "exec output" in "$(d exec det echo in)"
+  rc=0
+  d exec det sh -c 'exit 5' || rc=$?
+  expect_eq "exec exit code" 5 "$rc"
+  d stop -t 1 det >/dev/null
+  expect_eq status exited "$(d inspect -f '{{.State.Status}}' det)"
+  d rm det >/dev/null
+  if d inspect det >/dev/null 2>&1; then echo "det still exists"; return 1; fi
+}
+
+t_tty() {
+  out=$(run_tty d run --runtime "$rtalias" --network none --rm -t "$img" \
+    sh -c "'$tty_check'")
+  expect_contains output is-a-tty "$out"
+  run -d --name tty "$img" sleep 1000 >/dev/null
+  out=$(run_tty d exec -t tty sh -c "'$tty_check'")
+  expect_contains "exec output" is-a-tty "$out"
+  d rm -f tty >/dev/null
+}
+
+t_limits() {
+  run -d --name lim --memory 64m --pids-limit 50 "$img" sleep 1000 >/dev/null
+  expect_eq "memory limit" 67108864 "$(cgroup_of lim memory)"
+  expect_eq "pids limit" 50 "$(cgroup_of lim pids)"
+  expect_eq "memory limit inside" 67108864 "$(d exec lim sh -c "$mem_inside")"
+  # docker update goes to the runtime as `update --resources -`.
+  d update --memory 128m --memory-swap 256m --pids-limit 60 lim >/dev/null
+  expect_eq "memory after update" 134217728 "$(cgroup_of lim memory)"
+  expect_eq "pids after update" 60 "$(cgroup_of lim pids)"
+  d rm -f lim >/dev/null
+}
+
+t_pause() {
+  run -d --name pau "$img" sleep 1000 >/dev/null
+  d pause pau >/dev/null
+  expect_eq status paused "$(d inspect -f '{{.State.Status}}' pau)"
+  expect_eq freezer FROZEN "$(cgroup_of pau freezer)"
+  d unpause pau >/dev/null
+  expect_eq status running "$(d inspect -f '{{.State.Status}}' pau)"
+  expect_eq "exec after unpause" in "$(d exec pau echo in)"
+  # A paused container is removed by force.
+  d pause pau >/dev/null
+  d rm -f pau >/dev/null
+  if d inspect pau >/dev/null 2>&1; then echo "pau still exists"; return 1; fi
+}
+
+t_top() {
+  run -d --name top "$img" sleep 1000 >/dev/null
+  expect_contains top "sleep 1000" "$(d top top)"
+  d rm -f top >/dev/null
+}
+
+t_stats() {
+  run -d --name sta "$img" sleep 1000 >/dev/null
+  out=$(d stats --no-stream --format '{{.Name}} {{.MemUsage}} {{.PIDs}}' sta)
+  echo "stats: $out"
+  expect_contains pids " 1" "$out"
+  d rm -f sta >/dev/null
+}
+
+t_kill() {
+  # The init traps USR1 and exits 7: the signal arrived.
+  run -d --name sig "$img" \
+    sh -c 'trap "echo got-usr1; exit 7" USR1; echo ready; while :; do sleep 0.1; done' >/dev/null
+  wait_for 10 sh -c "d logs sig | grep -q ready"
+  d kill -s USR1 sig >/dev/null
+  expect_eq "exit code" 7 "$(d wait sig)"
+  expect_contains logs got-usr1 "$(d logs sig)"
+  d rm sig >/dev/null
+  run -d --name sig9 "$img" sleep 1000 >/dev/null
+  d kill -s KILL sig9 >/dev/null
+  expect_eq "exit code after SIGKILL" 137 "$(d wait sig9)"
+  d rm sig9 >/dev/null
+}
+
+t_missing_exec() {
+  rc=0
+  out=$(run --rm "$img" /no-such-binary 2>&1) || rc=$?
+  echo "docker said: $out (exit $rc)"
+  expect_contains message no-such-binary "$out"
+  expect_eq "exit code (not found)" 127 "$rc"
+  # A file that is not executable: docker exits 126.
+  rc=0
+  out=$(run --rm "$img" /etc/passwd 2>&1) || rc=$?
+  echo "docker said: $out (exit $rc)"
+  expect_eq "exit code (not executable)" 126 "$rc"
+}
+
+scenario echo t_echo
+scenario exit-code t_exit_code
+scenario detached-exec-stop-rm t_detached
+scenario tty t_tty
+scenario limits-and-update t_limits
+scenario pause-unpause t_pause
+scenario top t_top
+scenario stats t_stats
+scenario kill-signal t_kill
+scenario missing-executable t_missing_exec
+finish

@@ -1,0 +1,160 @@
+#!/bin/sh
+# podman drives the runtime given as $1: tests/clients/podman.sh build/berth
+# (or /usr/sbin/runc, to check the scenarios themselves). podman runs with its
+# own root, runroot, tmpdir and config under a scratch directory, cgroupfs,
+# no network, and an image imported from busybox-static.
+needs="podman conmon"
+. "$(dirname "$0")/common.sh"
+
+# podman picks the runtime's features (JSON errors from --log) by its
+# basename, so it is listed in runtime_supports_json; root would get
+# nofile=1048576 and nproc=1048576 by default, above the hard limits here.
+mkdir -p "$work/net"
+cat > "$work/containers.conf" <<CONF
+[containers]
+default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]
+[network]
+network_backend = "cni"
+network_config_dir = "$work/net"
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+events_logfile_path = "$work/events.log"
+runtime_supports_json = ["crun", "runc", "kata", "runsc", "krun", "$rtname"]
+[engine.runtimes]
+$rtname = ["$rt"]
+CONF
+cat > "$work/storage.conf" <<CONF
+[storage]
+driver = "vfs"
+graphroot = "$work/root"
+runroot = "$work/run"
+CONF
+export CONTAINERS_CONF="$work/containers.conf" CONTAINERS_STORAGE_CONF="$work/storage.conf"
+export CONTAINERS_REGISTRIES_CONF=/dev/null
+
+# pm: podman with every private setting (a script, so run_tty can call it).
+cat > "$work/bin/pm" <<PM
+#!/bin/sh
+exec podman --root "$work/root" --runroot "$work/run" --tmpdir "$work/tmp" --storage-driver vfs \\
+  --cgroup-manager cgroupfs --events-backend file --runtime "$rt" "\$@"
+PM
+chmod +x "$work/bin/pm"
+PATH="$work/bin:$PATH"
+cleanup_client() {
+  pm rm -af -t 0 >/dev/null 2>&1
+  pm system prune -af >/dev/null 2>&1
+}
+
+img=localhost/berth-busybox
+pm import -q "$rootfs_tar" "$img" >/dev/null
+run() { pm run --network none --cgroup-parent "/$cgparent" "$@"; }
+
+# The host's view of a container's cgroup (see cg in common.sh).
+cgroup_of() { cg "$(pm inspect -f '{{.State.Pid}}' "$1")" "$2"; }
+
+t_echo() { expect_eq output hi "$(run --rm "$img" echo hi)"; }
+
+t_exit_code() {
+  rc=0
+  run --rm "$img" sh -c 'exit 3' || rc=$?
+  expect_eq "exit code" 3 "$rc"
+}
+
+t_detached() {
+  run -d --name det "$img" sleep 1000 >/dev/null
+  expect_eq "exec output" in "$(pm exec det echo in)"
+  rc=0
+  pm exec det sh -c 'exit 5' || rc=$?
+  expect_eq "exec exit code" 5 "$rc"
+  pm stop -t 1 det >/dev/null
+  expect_eq status exited "$(pm inspect -f '{{.State.Status}}' det)"
+  pm rm det >/dev/null
+  if pm inspect det >/dev/null 2>&1; then echo "det still exists"; return 1; fi
+}
+
+t_tty() {
+  out=$(run_tty pm run --rm -t --network none --cgroup-parent "/$cgparent" "$img" \
+    sh -c "'$tty_check'")
+  expect_contains output is-a-tty "$out"
+  run -d --name tty "$img" sleep 1000 >/dev/null
+  out=$(run_tty pm exec -t tty sh -c "'$tty_check'")
+  expect_contains "exec output" is-a-tty "$out"
+  pm rm -f -t 0 tty >/dev/null
+}
+
+t_limits() {
+  run -d --name lim --memory 64m --pids-limit 50 "$img" sleep 1000 >/dev/null
+  expect_eq "memory limit" 67108864 "$(cgroup_of lim memory)"
+  expect_eq "pids limit" 50 "$(cgroup_of lim pids)"
+  expect_eq "memory limit inside" 67108864 "$(pm exec lim sh -c "$mem_inside")"
+  pm rm -f -t 0 lim >/dev/null
+}
+
+t_pause() {
+  run -d --name pau "$img" sleep 1000 >/dev/null
+  pm pause pau >/dev/null
+  expect_eq status paused "$(pm inspect -f '{{.State.Status}}' pau)"
+  expect_eq freezer FROZEN "$(cgroup_of pau freezer)"
+  pm unpause pau >/dev/null
+  expect_eq status running "$(pm inspect -f '{{.State.Status}}' pau)"
+  expect_eq "exec after unpause" in "$(pm exec pau echo in)"
+  # A paused container is removed by force.
+  pm pause pau >/dev/null
+  pm rm -f -t 0 pau >/dev/null
+  if pm inspect pau >/dev/null 2>&1; then echo "pau still exists"; return 1; fi
+}
+
+t_top() {
+  run -d --name top "$img" sleep 1000 >/dev/null
+  expect_contains top "sleep 1000" "$(pm top top)"
+  pm rm -f -t 0 top >/dev/null
+}
+
+t_stats() {
+  run -d --name sta "$img" sleep 1000 >/dev/null
+  out=$(pm stats --no-stream --format '{{.ID}} {{.MemUsage}} {{.PIDs}}' sta)
+  echo "stats: $out"
+  expect_contains pids " 1" "$out"
+  pm rm -f -t 0 sta >/dev/null
+}
+
+t_kill() {
+  # The init traps USR1 and exits 7: the signal arrived.
+  run -d --name sig "$img" \
+    sh -c 'trap "echo got-usr1; exit 7" USR1; echo ready; while :; do sleep 0.1; done' >/dev/null
+  wait_for 10 sh -c "pm logs sig | grep -q ready"
+  pm kill -s USR1 sig >/dev/null
+  expect_eq "exit code" 7 "$(pm wait sig)"
+  expect_contains logs got-usr1 "$(pm logs sig)"
+  pm rm sig >/dev/null
+  run -d --name sig9 "$img" sleep 1000 >/dev/null
+  pm kill -s KILL sig9 >/dev/null
+  expect_eq "exit code after SIGKILL" 137 "$(pm wait sig9)"
+  pm rm sig9 >/dev/null
+}
+
+t_missing_exec() {
+  rc=0
+  out=$(run --rm "$img" /no-such-binary 2>&1) || rc=$?
+  echo "podman said: $out (exit $rc)"
+  expect_contains message no-such-binary "$out"
+  expect_eq "exit code (not found)" 127 "$rc"
+  # A file that is not executable: podman exits 126.
+  rc=0
+  out=$(run --rm "$img" /etc/passwd 2>&1) || rc=$?
+  echo "podman said: $out (exit $rc)"
+  expect_eq "exit code (not executable)" 126 "$rc"
+}
+
+scenario echo t_echo
+scenario exit-code t_exit_code
+scenario detached-exec-stop-rm t_detached
+scenario tty t_tty
+scenario limits t_limits
+scenario pause-unpause t_pause
+scenario top t_top
+scenario stats t_stats
+scenario kill-signal t_kill
+scenario missing-executable t_missing_exec
+finish
