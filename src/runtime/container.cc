@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/crash.h"
 #include "base/proc.h"
 #include "hooks/hooks.h"
 #include "runtime/cgroup.h"
@@ -52,12 +53,15 @@ Status destroy(Loaded& c, std::vector<std::string>* warnings) {
   if (c.st.pid > 0 && process_alive(c.st.pid, c.st.pid_start)) {
     if (auto r = signal_process(c.st.pid, c.st.pid_start, SIGKILL); !r && r.error().code != ESRCH)
       return std::move(r).error();
+    crash_point("delete:kill");
     BERTH_TRY(wait_exited(c.st.pid, 10000));
   }
   // The cgroup holds whatever else the container started (without a pid
   // namespace, or exec'd processes reparented away).
   if (*cg) BERTH_TRY((*cg)->destroy());
+  crash_point("delete:cgroups");
   BERTH_TRY(c.dir.remove());
+  crash_point("delete:state-dir");
   if (auto r = hooks::run(c.st.poststop, "poststop", oci_state_json(c.st, state::Status::kStopped, false)); !r)
     if (warnings) warnings->push_back(r.error().message);
   return {};

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/crash.h"
 #include "base/file.h"
 #include "base/proc.h"
 #include "cgroups/manager.h"
@@ -344,6 +345,7 @@ Result<Created> create(const state::Store& store, const CreateOptions& opts, lnx
 
   auto dir = store.create(opts.id);
   if (!dir) return std::move(dir).error().wrap(ctx);
+  crash_point("create:state-dir");
   Created out{Loaded{std::move(*dir), {}, state::Status::kCreating}, {}, {}, {}, std::move(prep->warnings)};
   std::unique_ptr<cgroups::Manager> cg;
   auto fail = [&](Error e) -> Error {
@@ -377,12 +379,15 @@ Result<Created> create(const state::Store& store, const CreateOptions& opts, lnx
                                                        " already has processes; a container needs its own"));
   }
   // Recorded before they are made: from here on delete --force finds them.
+  crash_point("create:state-write-before");
   if (auto r = out.c.dir.save(st); !r) return fail(std::move(r).error());
+  crash_point("create:state-write-after");
   cg = std::move(*planned);
   if (auto r = cg->create(); !r) return fail(std::move(r).error());
   if (spec->linux_ && spec->linux_->resources) {
     if (auto r = cg->set(*spec->linux_->resources); !r) return fail(std::move(r).error());
   }
+  crash_point("create:cgroup-limits");
   // cgroup v2: the init is born in its cgroup, so nothing it does escapes.
   Fd clone_into;
   if (std::string cg_dir = cg->clone_dir(); !cg_dir.empty()) {
@@ -399,6 +404,7 @@ Result<Created> create(const state::Store& store, const CreateOptions& opts, lnx
     if (!f) return fail(std::move(f).error());
     fifo = std::move(*f);
     init.exec_fifo = fifo.get();
+    crash_point("create:exec-fifo");
   }
   auto sync = lnx::make_sync_pair();
   if (!sync) return fail(std::move(sync).error());
@@ -430,6 +436,7 @@ Result<Created> create(const state::Store& store, const CreateOptions& opts, lnx
     return fail(std::move(child).error());
   }
   if (child->pid == 0) lnx::run_init(init);
+  crash_point("create:clone");
   child_ns.restore();
   out.init = std::move(*child);
   sync->child.reset();
@@ -442,7 +449,9 @@ Result<Created> create(const state::Store& store, const CreateOptions& opts, lnx
   // leaves a container that delete --force can find and kill.
   st.pid = out.init.pid;
   st.pid_start = process_start_time(st.pid);
+  crash_point("create:pid-write-before");
   if (auto r = out.c.dir.save(st); !r) return fail(std::move(r).error());
+  crash_point("create:pid-write-after");
   if (init.new_user_ns) {
     if (auto r = write_id_maps(st.pid, *spec->linux_); !r) return fail(std::move(r).error());
   }
@@ -462,15 +471,18 @@ Result<Created> create(const state::Store& store, const CreateOptions& opts, lnx
     }
     return fail(std::move(e));
   };
+  crash_point("create:go");
   if (!clone_into) {
     if (auto r = cg->add(st.pid); !r) return init_error_or(std::move(r).error());
   }
+  crash_point("create:cgroup-join");
   if (auto r = lnx::sync_send(out.sync.get(), lnx::SyncType::kCgroups); !r)
     return init_error_or(std::move(r).error());
   if (init.parent_hooks) {
     // The init stops before pivot_root for the hooks that run in our namespaces.
     if (auto r = lnx::sync_expect(out.sync.get(), lnx::SyncType::kHooks, "container init"); !r)
       return fail(std::move(r).error());
+    crash_point("create:hooks");
     if (auto r = hooks::run(spec->hooks->prestart, "prestart", state_json); !r) return fail(std::move(r).error());
     if (auto r = hooks::run(spec->hooks->create_runtime, "createRuntime", state_json); !r)
       return fail(std::move(r).error());
@@ -478,9 +490,11 @@ Result<Created> create(const state::Store& store, const CreateOptions& opts, lnx
   }
   if (auto r = lnx::sync_expect(out.sync.get(), lnx::SyncType::kReady, "container init"); !r)
     return fail(std::move(r).error());
+  crash_point("create:ready");
   if (!opts.pid_file.empty()) {
     if (auto r = write_pid_file(opts.pid_file, st.pid); !r) return fail(std::move(r).error());
   }
+  crash_point("create:pid-file");
   out.c.status = park == lnx::Park::kExecFifo ? state::Status::kCreated : state::Status::kRunning;
   return out;
 }

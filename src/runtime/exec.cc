@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/crash.h"
 #include "base/file.h"
 #include "base/proc.h"
 #include "linux/cgroup_join.h"
@@ -139,6 +140,7 @@ Result<Execed> exec(const state::Store& store, const ExecOptions& opts) {
   auto child = lnx::clone_child(0);
   if (!child) return std::move(child).error().wrap(ctx);
   if (child->pid == 0) lnx::run_exec_child(cfg);
+  crash_point("exec:clone");
   out.child = std::move(*child);
   sync->child.reset();
   console.child.reset();
@@ -149,6 +151,7 @@ Result<Execed> exec(const state::Store& store, const ExecOptions& opts) {
     return std::move(e).wrap(ctx);
   };
   if (auto r = join_container_cgroups(c->st, opts, out.child.pid); !r) return fail(std::move(r).error());
+  crash_point("exec:cgroup-join");
   if (auto r = lnx::sync_send(sync->parent.get(), lnx::SyncType::kGo); !r) return fail(std::move(r).error());
   // EOF: the child's end closed on execve. Anything else is its error.
   auto m = lnx::sync_recv(sync->parent.get(), "exec child");
