@@ -295,13 +295,15 @@ Result<T> parse_object(std::string_view text, Read read) {
   json doc;
   try {
     doc = json::parse(text.begin(), text.end());
-  } catch (const json::parse_error& e) {
-    // what() is "[json.exception.parse_error.101] parse error at line 1, column 7: ...";
-    // the bracketed id means nothing to a user.
+  } catch (const json::exception& e) {
+    // parse_error, or out_of_range for a number too large for a double
+    // ("1e400"). what() is "[json.exception.parse_error.101] parse error at
+    // line 1, column 7: ..."; the bracketed id means nothing to a user.
     std::string what = e.what();
     if (size_t pos = what.find("] "); what.starts_with("[json.") && pos != std::string::npos)
       what.erase(0, pos + 2);
-    return invalid("invalid JSON: " + what + " (byte " + std::to_string(e.byte) + ")");
+    auto* pe = dynamic_cast<const json::parse_error*>(&e);
+    return invalid("invalid JSON: " + what + (pe ? " (byte " + std::to_string(pe->byte) + ")" : ""));
   }
   if (!doc.is_object())
     return invalid(std::string("expected a JSON object at the top level, got ") + doc.type_name());
