@@ -5,7 +5,11 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?= -DBERTH_WERROR=ON
 
-.PHONY: all deps build run test test-asan unit integration bench clean
+# make fuzz runs each libFuzzer harness this long; make test, briefly.
+FUZZ_SECONDS ?= 60
+FUZZ_SHORT_SECONDS ?= 5
+
+.PHONY: all deps build run test test-asan fuzz unit integration bench clean
 
 all: build
 
@@ -23,14 +27,20 @@ run: deps build
 
 test: deps build
 	cd $(BUILD) && ctest --output-on-failure -j1
+	JOBS=$(JOBS) scripts/fuzz.sh $(FUZZ_SHORT_SECONDS)
 
-# The unit tests under AddressSanitizer and UndefinedBehaviorSanitizer.
+# The unit and integration tests with berth and the tests built under
+# AddressSanitizer and UndefinedBehaviorSanitizer (see scripts/asan-env.sh).
 test-asan: deps
 	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DBERTH_WERROR=ON \
 	  -DCMAKE_CXX_FLAGS="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer" \
 	  -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" >/dev/null
-	$(MAKE) -C build-asan -j$(JOBS) --no-print-directory berth_unit_tests
-	cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -L unit
+	$(MAKE) -C build-asan -j$(JOBS) --no-print-directory
+	cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j1
+
+# Each libFuzzer harness (tests/fuzz) for FUZZ_SECONDS, built with clang.
+fuzz: deps
+	JOBS=$(JOBS) scripts/fuzz.sh $(FUZZ_SECONDS)
 
 unit: build
 	cd $(BUILD) && ctest --output-on-failure -L unit
@@ -47,4 +57,4 @@ bench:
 	python3 bench/bench.py --write $(BENCH_ARGS)
 
 clean:
-	rm -rf $(BUILD) build-release build-asan demo
+	rm -rf $(BUILD) build-release build-asan build-fuzz demo
