@@ -17,6 +17,7 @@
 #include <sstream>
 
 #include "harness.h"
+#include "leftovers.h"
 
 namespace berth::test {
 namespace {
@@ -84,73 +85,6 @@ std::vector<Point> all_points() {
   return p;
 }
 
-// Every cgroup directory of every hierarchy, below the mount points.
-void walk_dirs(const std::string& dir, int depth, std::set<std::string>& out) {
-  if (depth > 12) return;
-  DIR* d = ::opendir(dir.c_str());
-  if (d == nullptr) return;
-  while (struct dirent* e = ::readdir(d)) {
-    if (e->d_type != DT_DIR || e->d_name[0] == '.') continue;
-    std::string sub = dir + "/" + e->d_name;
-    out.insert(sub);
-    walk_dirs(sub, depth + 1, out);
-  }
-  ::closedir(d);
-}
-
-std::set<std::string> cgroup_dirs() {
-  std::set<std::string> out;
-  DIR* d = ::opendir("/sys/fs/cgroup");
-  while (struct dirent* e = d ? ::readdir(d) : nullptr) {
-    if (e->d_name[0] == '.') continue;
-    std::string top = std::string("/sys/fs/cgroup/") + e->d_name;
-    struct stat sb;
-    if (::lstat(top.c_str(), &sb) < 0 || !S_ISDIR(sb.st_mode)) continue;  // cpu -> cpu,cpuacct
-    walk_dirs(top, 0, out);
-  }
-  if (d) ::closedir(d);
-  return out;
-}
-
-// Live processes that are this test's: berth or an init carrying the tag in
-// its environment, or anything in a cgroup named after the container.
-std::set<int> test_processes(const std::string& tag, const std::string& id) {
-  std::set<int> out;
-  DIR* d = ::opendir("/proc");
-  while (struct dirent* e = d ? ::readdir(d) : nullptr) {
-    int pid = ::atoi(e->d_name);
-    if (pid <= 0 || pid == ::getpid() || !pid_alive(pid)) continue;
-    std::string p = "/proc/" + std::to_string(pid);
-    std::string env = read_text(p + "/environ");
-    std::string cg = read_text(p + "/cgroup");
-    if (env.find("BERTH_TEST_TAG=" + tag) != std::string::npos || cg.find("/" + id + "\n") != std::string::npos)
-      out.insert(pid);
-  }
-  if (d) ::closedir(d);
-  return out;
-}
-
-std::vector<std::string> entries(const std::string& dir) {
-  std::vector<std::string> out;
-  DIR* d = ::opendir(dir.c_str());
-  while (struct dirent* e = d ? ::readdir(d) : nullptr)
-    if (std::string(e->d_name) != "." && std::string(e->d_name) != "..") out.push_back(e->d_name);
-  if (d) ::closedir(d);
-  return out;
-}
-
-template <typename T>
-std::vector<T> added(const std::vector<T>& before, const std::vector<T>& after) {
-  std::multiset<T> b(before.begin(), before.end());
-  std::vector<T> out;
-  for (const auto& x : after) {
-    auto it = b.find(x);
-    if (it == b.end()) out.push_back(x);
-    else b.erase(it);
-  }
-  return out;
-}
-
 class CrashPoints : public BerthTest {
  protected:
   RunResult with_crash(const std::string& point, std::vector<std::string> args) {
@@ -159,13 +93,12 @@ class CrashPoints : public BerthTest {
     ::unsetenv("BERTH_CRASH_AT");
     return r;
   }
-  // Runs one point; returns the leftovers it found, "" for none.
+  // Runs one point and checks that nothing is left after delete --force.
   void walk(const Point& p, const std::string& id);
 };
 
 void CrashPoints::walk(const Point& p, const std::string& id) {
-  auto mounts = mount_points();
-  auto cgroups = cgroup_dirs();
+  HostSnapshot before = snapshot_host();
   std::string b = bundle_;
   RunResult crashed;
   if (p.phase == Phase::kCreate) {
@@ -209,20 +142,7 @@ void CrashPoints::walk(const Point& p, const std::string& id) {
   RunResult del = berth({"delete", "--force", id});
   EXPECT_EQ(del.code, 0) << p.name << ": delete --force: " << del.err;
 
-  // Nothing left: processes may take a moment to be reaped by pid 1.
-  std::set<int> procs;
-  for (int i = 0; i < 100; ++i) {
-    procs = test_processes(tmp_, id);
-    if (procs.empty()) break;
-    ::usleep(20000);
-  }
-  std::string left;
-  for (int pid : procs) left += " process " + std::to_string(pid);
-  for (const auto& m : added(mounts, mount_points())) left += " mount " + m;
-  auto now = cgroup_dirs();
-  for (const auto& dir : now)
-    if (!cgroups.contains(dir)) left += " cgroup " + dir;
-  for (const auto& e : entries(root_)) left += " state " + root_ + "/" + e;
+  std::string left = leftovers(before, root_, tmp_, id);
   EXPECT_EQ(left, "") << p.name << " left:" << left;
 }
 
