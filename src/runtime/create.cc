@@ -43,7 +43,7 @@ struct Config {
 
 Result<Config> load_config(const std::string& bundle) {
   std::string path = path_join(bundle, "config.json");
-  auto text = read_file(path);
+  auto text = read_input_file(path);
   if (!text) return std::move(text).error();
   auto spec = oci::parse_spec(*text);
   if (!spec) return std::move(spec).error().wrap(path);

@@ -69,7 +69,7 @@ Result<std::string> container_process_json(const state::Store& store, const std:
   auto c = load(store, id, false);
   if (!c) return std::move(c).error();
   std::string path = path_join(c->st.bundle, "config.json");
-  auto text = read_file(path);
+  auto text = read_input_file(path);
   if (!text) return std::move(text).error();
   auto j = nlohmann::json::parse(*text, nullptr, false);
   if (j.is_discarded() || !j.is_object() || !j.contains("process") || !j["process"].is_object())

@@ -13,6 +13,7 @@
 
 #include "base/crash.h"
 #include "base/file.h"
+#include "oci/validate.h"
 
 namespace berth::state {
 
@@ -83,6 +84,10 @@ Result<ContainerState> decode_state(std::string_view text) {
     if (j.contains("pidStart") && !j.at("pidStart").is_number_unsigned())
       return invalid("state.json: pidStart: not an unsigned integer");
     st.pid_start = j.value("pidStart", uint64_t{0});
+    // berth records the start time with the pid, and its children are never
+    // pid 1 in its namespace: without both, the pid is not the container's
+    // and nothing may be signalled (the cgroups are still worth keeping).
+    if (st.pid == 1 || st.pid_start == 0) st.pid = 0;
     st.bundle = j.value("bundle", "");
     st.rootfs = j.value("rootfs", "");
     st.created = j.value("created", "");
@@ -100,11 +105,11 @@ Result<ContainerState> decode_state(std::string_view text) {
 Status validate_id(const std::string& id) {
   if (id.empty()) return invalid("container id must not be empty");
   if (id.size() > 255) return invalid("invalid container id: longer than 255 characters");
-  if (id == "." || id == "..") return invalid("invalid container id \"" + id + "\"");
+  if (id == "." || id == "..") return invalid("invalid container id " + oci::quote(id));
   for (char c : id) {
     bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
               c == '_' || c == '+' || c == '-' || c == '.';
-    if (!ok) return invalid("invalid container id \"" + id + "\": only [A-Za-z0-9_+.-] allowed");
+    if (!ok) return invalid("invalid container id " + oci::quote(id) + ": only [A-Za-z0-9_+.-] allowed");
   }
   return {};
 }
@@ -114,8 +119,12 @@ Status ContainerDir::save(const ContainerState& st) const {
 }
 
 Result<ContainerState> ContainerDir::load() const {
-  auto fd = open_at(dir_.get(), kStateFile, O_RDONLY);
+  // A state.json replaced by hand with a fifo or a device must not hang us.
+  auto fd = open_at(dir_.get(), kStateFile, O_RDONLY | O_NONBLOCK | O_NOFOLLOW);
   if (!fd) return std::move(fd).error().wrap("container " + id_);
+  struct stat sb;
+  if (::fstat(fd->get(), &sb) < 0 || !S_ISREG(sb.st_mode) || sb.st_size > int64_t{kMaxInputFile})
+    return invalid(path_ + "/" + kStateFile + ": not a regular file of a sane size");
   auto text = read_fd(fd->get());
   if (!text) return std::move(text).error().wrap(path_ + "/" + kStateFile);
   auto st = decode_state(*text);
