@@ -47,7 +47,12 @@ std::string oci_state_json(const state::ContainerState& st, state::Status status
 
 Status destroy(Loaded& c, std::vector<std::string>* warnings) {
   auto cg = manager_for(c.st);
-  if (!cg) return std::move(cg).error();
+  if (!cg) {
+    // Recorded paths that are not a container's cgroups (a state file
+    // edited by hand) are never touched; the rest is still removed.
+    if (warnings) warnings->push_back(cg.error().message + "; cgroups left as they are");
+    cg = std::unique_ptr<cgroups::Manager>();
+  }
   // A frozen init cannot die: thaw before the kill.
   if (*cg && (*cg)->frozen()) BERTH_TRY((*cg)->freeze(false));
   if (c.st.pid > 0 && process_alive(c.st.pid, c.st.pid_start)) {
