@@ -134,10 +134,27 @@ Result<Execed> exec(const state::Store& store, const ExecOptions& opts) {
   // The pid and time namespaces apply to children: join them here, so the
   // child is born inside them and needs no second fork.
   int for_children = (differs(init, "pid") ? CLONE_NEWPID : 0) | (differs(init, "time") ? CLONE_NEWTIME : 0);
+  // Our own, to go back to after the clone: later children of berth (and
+  // LeakSanitizer's helper thread at exit, in test builds) belong here.
+  Fd own_pid, own_time;
+  if (for_children & CLONE_NEWPID) {
+    auto f = open_file("/proc/self/ns/pid", O_RDONLY);
+    if (!f) return std::move(f).error().wrap(ctx);
+    own_pid = std::move(*f);
+  }
+  if (for_children & CLONE_NEWTIME) {
+    auto f = open_file("/proc/self/ns/time", O_RDONLY);
+    if (!f) return std::move(f).error().wrap(ctx);
+    own_time = std::move(*f);
+  }
   if (for_children != 0 && ::setns(pidfd.get(), for_children) < 0)
     return sys_error("setns into the container's pid namespace").wrap(ctx);
 
   auto child = lnx::clone_child(0);
+  if (child && child->pid != 0) {
+    if (own_pid) (void)::setns(own_pid.get(), CLONE_NEWPID);
+    if (own_time) (void)::setns(own_time.get(), CLONE_NEWTIME);
+  }
   if (!child) return std::move(child).error().wrap(ctx);
   if (child->pid == 0) lnx::run_exec_child(cfg);
   crash_point("exec:clone");

@@ -157,7 +157,8 @@ class BadExec : public BerthTest {};
 
 TEST_F(BadExec, ProcessFilesAndFlagsFailCleanly) {
   set_args({"/bin/probe", "sleep", "100"});
-  ASSERT_EQ(berth({"run", "-d", "--bundle", bundle_, "ex"}).code, 0);
+  RunResult started = berth({"run", "-d", "--bundle", bundle_, "ex"});
+  ASSERT_EQ(started.code, 0) << started.err;
   std::string p = tmp_ + "/process.json";
   auto write = [&](const std::string& text) {
     ::unlink(p.c_str());
