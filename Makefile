@@ -6,7 +6,11 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?= -DBERTH_WERROR=ON
 
-.PHONY: all deps build run test test-asan test-v2 unit integration clients bench clean
+# make fuzz runs each libFuzzer harness this long; make test, briefly.
+FUZZ_SECONDS ?= 60
+FUZZ_SHORT_SECONDS ?= 5
+
+.PHONY: all deps build run test test-asan test-v2 fuzz unit integration clients bench clean
 
 all: build
 
@@ -23,15 +27,22 @@ run: deps build
 	@scripts/demo.sh $(BUILD)
 
 test: deps build
-	cd $(BUILD) && ctest --output-on-failure -j1
+	cd $(BUILD) && ctest --output-on-failure -j1 -LE clients
+	JOBS=$(JOBS) scripts/fuzz.sh $(FUZZ_SHORT_SECONDS)
 
-# The unit tests under AddressSanitizer and UndefinedBehaviorSanitizer.
+# The unit and integration tests with berth and the tests built under
+# AddressSanitizer and UndefinedBehaviorSanitizer. CMAKE_CXX_FLAGS reach the
+# C++ links too; the probe (C, static, run inside containers) stays plain.
 test-asan: deps
-	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DBERTH_WERROR=ON \
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DBERTH_WERROR=ON -DBERTH_STATIC=OFF \
 	  -DCMAKE_CXX_FLAGS="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer" \
-	  -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" >/dev/null
-	$(MAKE) -C build-asan -j$(JOBS) --no-print-directory berth_unit_tests
-	cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -L unit
+	  -DCMAKE_EXE_LINKER_FLAGS="" >/dev/null
+	$(MAKE) -C build-asan -j$(JOBS) --no-print-directory
+	cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j1 -LE clients
+
+# Each libFuzzer harness (tests/fuzz) for FUZZ_SECONDS, built with clang.
+fuzz: deps
+	JOBS=$(JOBS) scripts/fuzz.sh $(FUZZ_SECONDS)
 
 # The cgroup v2 tests on a pure cgroup v2 host: a QEMU microvm (see scripts/test-v2.sh).
 test-v2: deps build
@@ -61,4 +72,4 @@ bench:
 	python3 bench/bench.py --write $(BENCH_ARGS)
 
 clean:
-	rm -rf $(BUILD) build-release build-asan demo
+	rm -rf $(BUILD) build-release build-asan build-fuzz demo

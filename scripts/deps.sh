@@ -1,11 +1,13 @@
 #!/bin/sh
-# Installs the Debian packages berth needs to build and test, and nothing when
+# Installs the Debian packages berth needs to build and test (clang and its
+# runtime libraries for the libFuzzer harnesses), and nothing when
 # they are all present (so `make test` stays fast and works offline then).
 set -eu
 # Extra packages may be named on the command line (make bench: runc crun python3).
-# podman, containerd and docker.io are the clients tests/clients/ drives.
+# podman, containerd and docker.io are the clients tests/clients/ drives;
+# clang builds the libFuzzer harnesses (tests/fuzz).
 pkgs="g++ make cmake pkg-config file nlohmann-json3-dev libgtest-dev libseccomp-dev busybox-static uidmap
-  podman containerd docker.io $*"
+  podman containerd docker.io clang libclang-rt-14-dev $*"
 missing=""
 for p in $pkgs; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

@@ -45,6 +45,22 @@ Result<std::string> read_file(const std::string& path) {
   return data;
 }
 
+Result<std::string> read_input_file(const std::string& path, size_t max_bytes) {
+  // O_NONBLOCK: opening a fifo must not wait for a writer.
+  auto fd = open_file(path, O_RDONLY | O_NONBLOCK);
+  if (!fd) return std::move(fd).error();
+  struct stat sb;
+  if (::fstat(fd->get(), &sb) < 0) return sys_error("stat " + path);
+  if (!S_ISREG(sb.st_mode)) return Error{EINVAL, path + ": not a regular file", ErrorKind::kInvalidArgument};
+  if (static_cast<uint64_t>(sb.st_size) > max_bytes)
+    return Error{EFBIG, path + ": larger than " + std::to_string(max_bytes >> 20) + " MiB", ErrorKind::kInvalidArgument};
+  auto data = read_fd(fd->get());
+  if (!data) return std::move(data).error().wrap(path);
+  if (data->size() > max_bytes)
+    return Error{EFBIG, path + ": larger than " + std::to_string(max_bytes >> 20) + " MiB", ErrorKind::kInvalidArgument};
+  return data;
+}
+
 Status write_file(const std::string& path, std::string_view data) {
   auto fd = open_file(path, O_WRONLY);
   if (!fd) return std::move(fd).error();

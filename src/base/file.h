@@ -18,7 +18,12 @@ Result<Fd> open_at(int dirfd, const std::string& path, int flags, mode_t mode = 
 Result<Fd> open_file(const std::string& path, int flags, mode_t mode = 0);
 
 // Reads a whole file (or fd from its current offset to EOF).
+inline constexpr size_t kMaxInputFile = 64 << 20;
 Result<std::string> read_file(const std::string& path);
+// For files a user hands berth (config.json, exec -p, update --resources):
+// only a regular file of at most max_bytes, so a fifo or /dev/zero in its
+// place is an error instead of a hang.
+Result<std::string> read_input_file(const std::string& path, size_t max_bytes = kMaxInputFile);
 Result<std::string> read_fd(int fd);
 
 // Writes data to an existing file (e.g. /proc/PID/uid_map), in one write().

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 
+#include "base/crash.h"
 #include "base/file.h"
 
 namespace berth::cgroups {
@@ -132,6 +133,7 @@ Status Manager::destroy() {
   Status st;
   for (const auto& [key, dir] : paths_) {
     if (auto r = remove_tree(dir); !r && st) st = r;
+    crash_point("delete:cgroup", key.empty() ? "unified" : key);
   }
   return st;
 }

@@ -2,6 +2,7 @@
 // for whatever the v2 tree holds, e.g. hugetlb on our own machines).
 #include <sys/stat.h>
 
+#include "base/crash.h"
 #include "base/file.h"
 #include "cgroups/devices.h"
 #include "cgroups/files.h"
@@ -25,6 +26,7 @@ class V1Manager : public Manager {
   Status create() override {
     for (const auto& [key, dir] : paths_) {
       if (auto r = mkdir_all(dir, 0755); !r) return std::move(r).error().wrap("create cgroup");
+      crash_point("create:cgroup", key.empty() ? "unified" : key);
     }
     // A new cpuset has no cpus or mems, and refuses tasks until it has some.
     if (std::string cs = dir_of("cpuset"); !cs.empty()) BERTH_TRY(fill_cpuset(cs));

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/crash.h"
 #include "base/file.h"
 #include "cgroups/device_filter.h"
 #include "cgroups/devices.h"
@@ -75,6 +76,7 @@ class V2Manager : public Manager {
 
   Status create() override {
     if (auto r = mkdir_all(dir_, 0755); !r) return std::move(r).error().wrap("create cgroup");
+    crash_point("create:cgroup", "unified");
     enable_controllers(dir_);
     return {};
   }

@@ -92,7 +92,7 @@ Result<oci::Process> build_process(const Context& ctx, const Args& a) {
   else if (!a.has("process")) return std::move(base).error();
   if (a.has("process")) {
     std::string file = a.get("process");
-    auto text = read_file(file);
+    auto text = read_input_file(file);
     if (!text) return std::move(text).error().wrap("--process");
     json over = json::parse(*text, nullptr, false);
     if (over.is_discarded() || !over.is_object()) {

@@ -1,5 +1,7 @@
 #include "cli/log.h"
 
+#include <cstdio>
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -34,9 +36,31 @@ void Logger::write(const char* level, const std::string& msg) const {
   (void)!::write(file_.get(), line.data(), line.size());
 }
 
+namespace {
+
+// What reaches stderr is one readable line whatever the input held: control
+// bytes (a newline in an id) are escaped and a huge message is cut.
+std::string one_line(const std::string& msg) {
+  constexpr size_t kMax = 4096;
+  std::string out;
+  for (char c : std::string_view(msg).substr(0, kMax)) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned char>(c));
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
+  if (msg.size() > kMax) out += "... (" + std::to_string(msg.size()) + " bytes)";
+  return out;
+}
+
+}  // namespace
+
 void Logger::error(const std::string& msg) const {
   if (file_) write("error", msg);
-  std::string line = "berth: " + msg + "\n";
+  std::string line = "berth: " + one_line(msg) + "\n";
   (void)!::write(2, line.data(), line.size());
 }
 
@@ -45,7 +69,7 @@ void Logger::warn(const std::string& msg) const {
     write("warning", msg);
     return;
   }
-  std::string line = "berth: warning: " + msg + "\n";
+  std::string line = "berth: warning: " + one_line(msg) + "\n";
   (void)!::write(2, line.data(), line.size());
 }
 
@@ -55,7 +79,7 @@ void Logger::debug(const std::string& msg) const {
     write("debug", msg);
     return;
   }
-  std::string line = "berth: debug: " + msg + "\n";
+  std::string line = "berth: debug: " + one_line(msg) + "\n";
   (void)!::write(2, line.data(), line.size());
 }
 

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "base/crash.h"
 #include "base/fd.h"
 
 namespace berth::hooks {
@@ -55,6 +56,7 @@ Status run_one(const oci::Hook& h, const std::string& name, const std::string& s
   if (pid == 0) exec_hook(h, in_r.get(), out_w.get());
   in_r.reset();
   out_w.reset();
+  crash_point("hook", name.substr(0, name.find('[')));
   // The state is small (well under a pipe's buffer); a hook that does not
   // read it must not block us, so write without waiting.
   ::fcntl(in_w.get(), F_SETFL, O_NONBLOCK);

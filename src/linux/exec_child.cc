@@ -4,6 +4,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include "base/crash.h"
 #include "linux/console.h"
 #include "linux/process_attrs.h"
 #include "linux/process_setup.h"
@@ -25,6 +26,7 @@ Status exec_steps(const ExecChildConfig& cfg) {
   // applies to children, which we are).
   if (cfg.join_flags != 0 && ::setns(cfg.init_pidfd, cfg.join_flags) < 0)
     return sys_error("setns into the container");
+  crash_point("exec:child-setns");
   // The mount namespace's root is not necessarily the container's (--no-pivot
   // uses chroot): take the init's root directory itself.
   if (::fchdir(cfg.init_root) < 0 || ::chroot(".") < 0) return sys_error("enter the container's root");

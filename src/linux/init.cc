@@ -5,6 +5,7 @@
 #include <sched.h>
 #include <unistd.h>
 
+#include "base/crash.h"
 #include "hooks/hooks.h"
 #include "linux/console.h"
 #include "linux/process_attrs.h"
@@ -41,6 +42,7 @@ Status init_steps(const InitConfig& cfg, bool& parent_gone) {
   if (!go) return std::move(go).error();
   if (go->type != SyncType::kGo) return Error{EPROTO, "sync: expected go"};
   if (cfg.dumpable_until_go) ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  crash_point("init:go");
   const std::string& state = go->text;
   const oci::Hooks no_hooks;
   const oci::Hooks& hooks = spec.hooks ? *spec.hooks : no_hooks;
@@ -85,6 +87,7 @@ Status init_steps(const InitConfig& cfg, bool& parent_gone) {
   };
   if (cfg.new_mount_ns) BERTH_TRY(setup_rootfs(spec, rootfs));
   BERTH_TRY(wait_cgroups());
+  crash_point("init:cgroups");
   // Sysctls go through the container's /proc/sys, before readonlyPaths seals it.
   if (spec.linux_) BERTH_TRY(write_sysctls(spec.linux_->sysctl));
   if (cfg.new_mount_ns) BERTH_TRY(finish_rootfs(spec));
@@ -105,7 +108,9 @@ Status init_steps(const InitConfig& cfg, bool& parent_gone) {
   }
 
   BERTH_TRY(sync_send(cfg.sync_fd, SyncType::kReady));
+  crash_point("init:ready");
   BERTH_TRY(wait_for_start(cfg, parent_gone));
+  crash_point("init:started");
   // By now the container is "created" (start was called): say so to the hooks.
   std::string started = state;
   const std::string creating = "\"status\":\"creating\"";

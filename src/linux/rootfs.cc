@@ -7,6 +7,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "base/crash.h"
 #include "base/file.h"
 #include "linux/devices.h"
 
@@ -128,9 +129,11 @@ Status setup_rootfs(const oci::Spec& spec, const RootfsConfig& cfg) {
   if (::mount(nullptr, "/", nullptr, propagation_flags(propagation), nullptr) < 0)
     return sys_error("set propagation of /");
   BERTH_TRY(make_parent_private(cfg.rootfs));
+  crash_point("init:propagation");
   // A bind of the rootfs onto itself makes it a mount point pivot_root accepts.
   if (::mount(cfg.rootfs.c_str(), cfg.rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0)
     return sys_error("bind rootfs " + cfg.rootfs);
+  crash_point("init:bind-rootfs");
   auto root = open_file(cfg.rootfs, O_PATH | O_DIRECTORY);
   if (!root) return std::move(root).error();
 
@@ -138,19 +141,23 @@ Status setup_rootfs(const oci::Spec& spec, const RootfsConfig& cfg) {
     int userns = i < cfg.mount.idmap_userns.size() ? cfg.mount.idmap_userns[i] : -1;
     BERTH_TRY(mount_entry(root->get(), spec.mounts[i], cfg.mount, userns));
   }
+  crash_point("init:mounts");
 
   if (needs_dev_setup(spec)) {
     BERTH_TRY(create_devices(root->get(), default_devices(), cfg.userns));
     BERTH_TRY(create_dev_symlinks(root->get()));
   }
   if (spec.linux_) BERTH_TRY(create_devices(root->get(), spec.linux_->devices, cfg.userns));
+  crash_point("init:devices");
   if (spec.process && !spec.process->cwd.empty()) {
     auto cwd = make_in_root(root->get(), spec.process->cwd, false, 0755);
     if (!cwd) return std::move(cwd).error().wrap("create cwd");
   }
   root->reset();
   if (cfg.before_pivot) BERTH_TRY(cfg.before_pivot());
-  return cfg.no_pivot ? move_and_chroot(cfg.rootfs) : pivot_root_to(cfg.rootfs);
+  BERTH_TRY(cfg.no_pivot ? move_and_chroot(cfg.rootfs) : pivot_root_to(cfg.rootfs));
+  crash_point("init:pivot-root");
+  return {};
 }
 
 Status finish_rootfs(const oci::Spec& spec) {
@@ -162,11 +169,14 @@ Status finish_rootfs(const oci::Spec& spec) {
       if (!null) return std::move(null).error().wrap("mask paths");
       for (const auto& p : spec.linux_->masked_paths) BERTH_TRY(mask_path(root->get(), p, null->get()));
     }
+    crash_point("init:masked-paths");
     for (const auto& p : spec.linux_->readonly_paths) BERTH_TRY(readonly_path(root->get(), p));
+    crash_point("init:readonly-paths");
   }
   if (spec.root.readonly) {
     if (auto r = remount(root->get(), MS_RDONLY); !r) return std::move(r).error().wrap("make / read-only");
   }
+  crash_point("init:root-readonly");
   return {};
 }
 

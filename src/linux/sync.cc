@@ -32,7 +32,8 @@ Status sync_send(int fd, SyncType type, int32_t err, std::string_view text) {
   Header h{static_cast<uint32_t>(type), err};
   std::memcpy(buf, &h, sizeof h);
   size_t n = std::min(text.size(), kMaxText);
-  std::memcpy(buf + sizeof h, text.data(), n);
+  // An empty view may have a null data(): memcpy from it is undefined even for 0 bytes.
+  if (n > 0) std::memcpy(buf + sizeof h, text.data(), n);
   for (;;) {
     ssize_t w = ::send(fd, buf, sizeof h + n, MSG_NOSIGNAL);
     if (w >= 0) return {};

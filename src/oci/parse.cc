@@ -6,6 +6,9 @@
 #include "oci/parse.h"
 
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "oci/json_reader.h"
 #include "oci/names.h"
@@ -289,22 +292,60 @@ void read_spec(ObjectReader& r, Spec& spec) {
   r.object("linux", [&](ObjectReader& o) { read_linux(o, spec.linux_.emplace()); });
 }
 
+// Strings reach execve, mount and open as C strings, where a NUL ("\u0000")
+// would silently cut them short: "/bin/sh\u0000x" would run /bin/sh. Any
+// string or key with one is refused, naming its JSON path. Iterative, so a
+// deeply nested document cannot exhaust the stack.
+std::optional<std::string> find_nul(const json& doc) {
+  struct Node {
+    const json* j;
+    size_t parent;
+    std::string label;
+  };
+  std::vector<Node> nodes{{&doc, 0, ""}};
+  auto path_of = [&](size_t i) {
+    std::vector<const std::string*> parts;
+    for (; i != 0; i = nodes[i].parent) parts.push_back(&nodes[i].label);
+    std::string out;
+    for (auto it = parts.rbegin(); it != parts.rend(); ++it)
+      out += (out.empty() || (*it)->starts_with("[") ? "" : ".") + **it;
+    return out.empty() ? std::string("(top level)") : out;
+  };
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    const json* j = nodes[i].j;
+    if (j->is_string()) {
+      if (j->get_ref<const std::string&>().find('\0') != std::string::npos) return path_of(i);
+    } else if (j->is_object()) {
+      for (auto it = j->begin(); it != j->end(); ++it) {
+        nodes.push_back({&it.value(), i, it.key()});
+        if (it.key().find('\0') != std::string::npos) return path_of(nodes.size() - 1);
+      }
+    } else if (j->is_array()) {
+      for (size_t k = 0; k < j->size(); ++k) nodes.push_back({&(*j)[k], i, "[" + std::to_string(k) + "]"});
+    }
+  }
+  return std::nullopt;
+}
+
 // Parses text as one JSON object and fills a T with read(reader, t).
 template <class T, class Read>
 Result<T> parse_object(std::string_view text, Read read) {
   json doc;
   try {
     doc = json::parse(text.begin(), text.end());
-  } catch (const json::parse_error& e) {
-    // what() is "[json.exception.parse_error.101] parse error at line 1, column 7: ...";
-    // the bracketed id means nothing to a user.
+  } catch (const json::exception& e) {
+    // parse_error, or out_of_range for a number too large for a double
+    // ("1e400"). what() is "[json.exception.parse_error.101] parse error at
+    // line 1, column 7: ..."; the bracketed id means nothing to a user.
     std::string what = e.what();
     if (size_t pos = what.find("] "); what.starts_with("[json.") && pos != std::string::npos)
       what.erase(0, pos + 2);
-    return invalid("invalid JSON: " + what + " (byte " + std::to_string(e.byte) + ")");
+    auto* pe = dynamic_cast<const json::parse_error*>(&e);
+    return invalid("invalid JSON: " + what + (pe ? " (byte " + std::to_string(pe->byte) + ")" : ""));
   }
   if (!doc.is_object())
     return invalid(std::string("expected a JSON object at the top level, got ") + doc.type_name());
+  if (auto at = find_nul(doc)) return invalid(*at + ": contains a NUL character (\\u0000)");
   T out;
   ObjectReader reader(doc, "");
   try {

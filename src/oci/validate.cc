@@ -274,8 +274,10 @@ Status validate_linux(const Linux& lx) {
 }  // namespace
 
 std::string quote(std::string_view s) {
+  // An error is one readable line: a 10 MB value is cut, not echoed.
+  constexpr size_t kMax = 200;
   std::string out = "\"";
-  for (char c : s) {
+  for (char c : s.substr(0, kMax)) {
     if (c == '"' || c == '\\') {
       out += '\\';
       out += c;
@@ -287,6 +289,7 @@ std::string quote(std::string_view s) {
       out += c;
     }
   }
+  if (s.size() > kMax) return out + "\"... (" + std::to_string(s.size()) + " bytes)";
   return out + "\"";
 }
 

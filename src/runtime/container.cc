@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/crash.h"
 #include "base/proc.h"
 #include "hooks/hooks.h"
 #include "runtime/cgroup.h"
@@ -48,18 +49,26 @@ std::string oci_state_json(const state::ContainerState& st, state::Status status
 
 Status destroy(Loaded& c, std::vector<std::string>* warnings) {
   auto cg = manager_for(c.st);
-  if (!cg) return std::move(cg).error();
+  if (!cg) {
+    // Recorded paths that are not a container's cgroups (a state file
+    // edited by hand) are never touched; the rest is still removed.
+    if (warnings) warnings->push_back(cg.error().message + "; cgroups left as they are");
+    cg = std::unique_ptr<cgroups::Manager>();
+  }
   // A frozen init cannot die: thaw before the kill.
   if (*cg && (*cg)->frozen()) BERTH_TRY((*cg)->freeze(false));
   if (c.st.pid > 0 && process_alive(c.st.pid, c.st.pid_start)) {
     if (auto r = signal_process(c.st.pid, c.st.pid_start, SIGKILL); !r && r.error().code != ESRCH)
       return std::move(r).error();
+    crash_point("delete:kill");
     BERTH_TRY(wait_exited(c.st.pid, 10000));
   }
   // The cgroup holds whatever else the container started (without a pid
   // namespace, or exec'd processes reparented away).
   if (*cg) BERTH_TRY((*cg)->destroy());
+  crash_point("delete:cgroups");
   BERTH_TRY(c.dir.remove());
+  crash_point("delete:state-dir");
   if (auto r = hooks::run(c.st.poststop, "poststop", oci_state_json(c.st, state::Status::kStopped, false)); !r)
     if (warnings) warnings->push_back(r.error().message);
   return {};

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/crash.h"
 #include "base/file.h"
 #include "base/proc.h"
 #include "cgroups/manager.h"
@@ -44,7 +45,7 @@ struct Config {
 
 Result<Config> load_config(const std::string& bundle) {
   std::string path = path_join(bundle, "config.json");
-  auto text = read_file(path);
+  auto text = read_input_file(path);
   if (!text) return std::move(text).error();
   auto spec = oci::parse_spec(*text);
   if (!spec) return std::move(spec).error().wrap(path);
@@ -315,6 +316,7 @@ Result<Created> create(const state::Store& store, const CreateOptions& opts, lnx
 
   auto dir = store.create(opts.id);
   if (!dir) return std::move(dir).error().wrap(ctx);
+  crash_point("create:state-dir");
   Created out{Loaded{std::move(*dir), {}, state::Status::kCreating}, {}, {}, {}, std::move(prep->warnings)};
   std::unique_ptr<cgroups::Manager> cg;
   auto fail = [&](Error e) -> Error {
@@ -348,7 +350,9 @@ Result<Created> create(const state::Store& store, const CreateOptions& opts, lnx
                                                        " already has processes; a container needs its own"));
   }
   // Recorded before they are made: from here on delete --force finds them.
+  crash_point("create:state-write-before");
   if (auto r = out.c.dir.save(st); !r) return fail(std::move(r).error());
+  crash_point("create:state-write-after");
   cg = std::move(*planned);
   if (auto r = cg->create(); !r) {
     // Rootless, as runc's --rootless auto: a user who may not make cgroups
@@ -365,6 +369,7 @@ Result<Created> create(const state::Store& store, const CreateOptions& opts, lnx
   if (cg && spec->linux_ && spec->linux_->resources) {
     if (auto r = cg->set(*spec->linux_->resources); !r) return fail(std::move(r).error());
   }
+  crash_point("create:cgroup-limits");
   // cgroup v2: the init is born in its cgroup, so nothing it does escapes.
   Fd clone_into;
   if (std::string cg_dir = cg ? cg->clone_dir() : ""; !cg_dir.empty()) {
@@ -381,6 +386,7 @@ Result<Created> create(const state::Store& store, const CreateOptions& opts, lnx
     if (!f) return fail(std::move(f).error());
     fifo = std::move(*f);
     init.exec_fifo = fifo.get();
+    crash_point("create:exec-fifo");
   }
   auto sync = lnx::make_sync_pair();
   if (!sync) return fail(std::move(sync).error());
@@ -413,6 +419,7 @@ Result<Created> create(const state::Store& store, const CreateOptions& opts, lnx
     return fail(std::move(child).error());
   }
   if (child->pid == 0) lnx::run_init(init);
+  crash_point("create:clone");
   child_ns.restore();
   out.init = std::move(*child);
   sync->child.reset();
@@ -425,7 +432,9 @@ Result<Created> create(const state::Store& store, const CreateOptions& opts, lnx
   // leaves a container that delete --force can find and kill.
   st.pid = out.init.pid;
   st.pid_start = process_start_time(st.pid);
+  crash_point("create:pid-write-before");
   if (auto r = out.c.dir.save(st); !r) return fail(std::move(r).error());
+  crash_point("create:pid-write-after");
   if (init.new_user_ns) {
     if (auto r = lnx::write_id_maps(st.pid, spec->linux_->uid_mappings, spec->linux_->gid_mappings); !r)
       return fail(std::move(r).error());
@@ -446,15 +455,18 @@ Result<Created> create(const state::Store& store, const CreateOptions& opts, lnx
     }
     return fail(std::move(e));
   };
+  crash_point("create:go");
   if (!clone_into && cg) {
     if (auto r = cg->add(st.pid); !r) return init_error_or(std::move(r).error());
   }
+  crash_point("create:cgroup-join");
   if (auto r = lnx::sync_send(out.sync.get(), lnx::SyncType::kCgroups); !r)
     return init_error_or(std::move(r).error());
   if (init.parent_hooks) {
     // The init stops before pivot_root for the hooks that run in our namespaces.
     if (auto r = lnx::sync_expect(out.sync.get(), lnx::SyncType::kHooks, "container init"); !r)
       return fail(std::move(r).error());
+    crash_point("create:hooks");
     if (auto r = hooks::run(spec->hooks->prestart, "prestart", state_json); !r) return fail(std::move(r).error());
     if (auto r = hooks::run(spec->hooks->create_runtime, "createRuntime", state_json); !r)
       return fail(std::move(r).error());
@@ -465,9 +477,11 @@ Result<Created> create(const state::Store& store, const CreateOptions& opts, lnx
   if (!ready) return fail(std::move(ready).error());
   if (ready->type == lnx::SyncType::kError) return fail(Error{ready->err, std::move(ready->text)});
   if (ready->type != lnx::SyncType::kReady) return fail(Error{EPROTO, "sync: expected ready"});
+  crash_point("create:ready");
   if (!opts.pid_file.empty()) {
     if (auto r = write_pid_file(opts.pid_file, st.pid); !r) return fail(std::move(r).error());
   }
+  crash_point("create:pid-file");
   out.c.status = park == lnx::Park::kExecFifo ? state::Status::kCreated : state::Status::kRunning;
   return out;
 }

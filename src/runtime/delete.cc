@@ -5,6 +5,7 @@ namespace berth::runtime {
 
 Status remove(const state::Store& store, const std::string& id, bool force, std::vector<std::string>* warnings) {
   std::string ctx = "delete " + id;
+  store.sweep();
   auto c = load(store, id, true);
   if (!c) {
     // runc: a forced delete of a container that does not exist succeeds.

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/crash.h"
 #include "base/file.h"
 #include "base/proc.h"
 #include "linux/cgroup_join.h"
@@ -70,7 +71,7 @@ Result<std::string> container_process_json(const state::Store& store, const std:
   auto c = load(store, id, false);
   if (!c) return std::move(c).error();
   std::string path = path_join(c->st.bundle, "config.json");
-  auto text = read_file(path);
+  auto text = read_input_file(path);
   if (!text) return std::move(text).error();
   auto j = nlohmann::json::parse(*text, nullptr, false);
   if (j.is_discarded() || !j.is_object() || !j.contains("process") || !j["process"].is_object())
@@ -138,12 +139,30 @@ Result<Execed> exec(const state::Store& store, const ExecOptions& opts) {
   // The pid and time namespaces apply to children: join them here, so the
   // child is born inside them and needs no second fork.
   int for_children = (differs(init, "pid") ? CLONE_NEWPID : 0) | (differs(init, "time") ? CLONE_NEWTIME : 0);
+  // Our own, to go back to after the clone: later children of berth (and
+  // LeakSanitizer's helper thread at exit, in test builds) belong here.
+  Fd own_pid, own_time;
+  if (for_children & CLONE_NEWPID) {
+    auto f = open_file("/proc/self/ns/pid", O_RDONLY);
+    if (!f) return std::move(f).error().wrap(ctx);
+    own_pid = std::move(*f);
+  }
+  if (for_children & CLONE_NEWTIME) {
+    auto f = open_file("/proc/self/ns/time", O_RDONLY);
+    if (!f) return std::move(f).error().wrap(ctx);
+    own_time = std::move(*f);
+  }
   if (for_children != 0 && ::setns(pidfd.get(), for_children) < 0)
     return sys_error("setns into the container's pid namespace").wrap(ctx);
 
   auto child = lnx::clone_child(0);
+  if (child && child->pid != 0) {
+    if (own_pid) (void)::setns(own_pid.get(), CLONE_NEWPID);
+    if (own_time) (void)::setns(own_time.get(), CLONE_NEWTIME);
+  }
   if (!child) return std::move(child).error().wrap(ctx);
   if (child->pid == 0) lnx::run_exec_child(cfg);
+  crash_point("exec:clone");
   out.child = std::move(*child);
   sync->child.reset();
   console.child.reset();
@@ -154,6 +173,7 @@ Result<Execed> exec(const state::Store& store, const ExecOptions& opts) {
     return std::move(e).wrap(ctx);
   };
   if (auto r = join_container_cgroups(c->st, opts, out.child.pid); !r) return fail(std::move(r).error());
+  crash_point("exec:cgroup-join");
   if (auto r = lnx::sync_send(sync->parent.get(), lnx::SyncType::kGo); !r) return fail(std::move(r).error());
   // EOF: the child's end closed on execve. Anything else is its error.
   std::optional<oci::Seccomp> listener;  // the profile, when its fd goes to listenerPath

@@ -2,6 +2,7 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include "base/crash.h"
 #include "base/file.h"
 #include "hooks/hooks.h"
 #include "runtime/commands.h"
@@ -34,6 +35,7 @@ Status start(const state::Store& store, const std::string& id, std::vector<std::
   }
   Fd fifo(fd);
   if (::write(fd, "0", 1) != 1) return sys_error("write exec fifo").wrap(ctx);
+  crash_point("start:fifo-write");
   // The init's end is close-on-exec: when it closes, the fifo has no reader
   // and poll reports POLLERR (always reported, even for events 0). Then the
   // user's process runs (or the init died), and poststart may follow.
@@ -43,6 +45,7 @@ Status start(const state::Store& store, const std::string& id, std::vector<std::
   // Unlinked after the write: a crash in between leaves "created" and a retry
   // finds no reader, rather than an init that waits forever.
   if (::unlinkat(c->dir.fd(), state::kExecFifo, 0) < 0) return sys_error("remove exec fifo").wrap(ctx);
+  crash_point("start:fifo-unlink");
   if (auto r = hooks::run(c->st.poststart, "poststart", oci_state_json(c->st, state::Status::kRunning, false)); !r)
     if (warnings) warnings->push_back(r.error().message);
   return {};

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,7 +11,9 @@
 #include <climits>
 #include <nlohmann/json.hpp>
 
+#include "base/crash.h"
 #include "base/file.h"
+#include "oci/validate.h"
 
 namespace berth::state {
 
@@ -81,6 +84,10 @@ Result<ContainerState> decode_state(std::string_view text) {
     if (j.contains("pidStart") && !j.at("pidStart").is_number_unsigned())
       return invalid("state.json: pidStart: not an unsigned integer");
     st.pid_start = j.value("pidStart", uint64_t{0});
+    // berth records the start time with the pid, and its children are never
+    // pid 1 in its namespace: without both, the pid is not the container's
+    // and nothing may be signalled (the cgroups are still worth keeping).
+    if (st.pid == 1 || st.pid_start == 0) st.pid = 0;
     st.bundle = j.value("bundle", "");
     st.rootfs = j.value("rootfs", "");
     st.created = j.value("created", "");
@@ -98,11 +105,11 @@ Result<ContainerState> decode_state(std::string_view text) {
 Status validate_id(const std::string& id) {
   if (id.empty()) return invalid("container id must not be empty");
   if (id.size() > 255) return invalid("invalid container id: longer than 255 characters");
-  if (id == "." || id == "..") return invalid("invalid container id \"" + id + "\"");
+  if (id == "." || id == "..") return invalid("invalid container id " + oci::quote(id));
   for (char c : id) {
     bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
               c == '_' || c == '+' || c == '-' || c == '.';
-    if (!ok) return invalid("invalid container id \"" + id + "\": only [A-Za-z0-9_+.-] allowed");
+    if (!ok) return invalid("invalid container id " + oci::quote(id) + ": only [A-Za-z0-9_+.-] allowed");
   }
   return {};
 }
@@ -112,8 +119,12 @@ Status ContainerDir::save(const ContainerState& st) const {
 }
 
 Result<ContainerState> ContainerDir::load() const {
-  auto fd = open_at(dir_.get(), kStateFile, O_RDONLY);
+  // A state.json replaced by hand with a fifo or a device must not hang us.
+  auto fd = open_at(dir_.get(), kStateFile, O_RDONLY | O_NONBLOCK | O_NOFOLLOW);
   if (!fd) return std::move(fd).error().wrap("container " + id_);
+  struct stat sb;
+  if (::fstat(fd->get(), &sb) < 0 || !S_ISREG(sb.st_mode) || sb.st_size > int64_t{kMaxInputFile})
+    return invalid(path_ + "/" + kStateFile + ": not a regular file of a sane size");
   auto text = read_fd(fd->get());
   if (!text) return std::move(text).error().wrap(path_ + "/" + kStateFile);
   auto st = decode_state(*text);
@@ -134,20 +145,85 @@ Status ContainerDir::remove() {
   return remove_all_at(pfd->get(), id_);
 }
 
+namespace {
+
+// A container directory is made under a temporary name that no id can have
+// ('~' is not allowed in ids), locked, then renamed into place: nobody ever
+// sees the id's directory unlocked and empty, so a concurrent delete or a
+// second create cannot take it over between mkdir and flock.
+constexpr char kTempPrefix[] = "~create-";
+
+// Takes a lock on the state root itself: shared while a create makes and
+// locks its temp directory, exclusive while temp directories are swept.
+Result<Fd> lock_root(const std::string& root, int how) {
+  auto fd = open_file(root, O_RDONLY | O_DIRECTORY);
+  if (!fd) return fd;
+  while (::flock(fd->get(), how) < 0) {
+    if (errno != EINTR) return sys_error("lock " + root);
+  }
+  return fd;
+}
+
+}  // namespace
+
 Result<ContainerDir> Store::create(const std::string& id) const {
   BERTH_TRY(validate_id(id));
   if (::mkdir(root_.c_str(), 0700) < 0 && errno != EEXIST) {
     BERTH_TRY_CTX(mkdir_all(root_, 0700), "create state root");
   }
   std::string path = path_join(root_, id);
-  if (::mkdir(path.c_str(), 0700) < 0) {
-    if (errno == EEXIST)
-      return make_error(ErrorKind::kAlreadyExists, "container with id \"" + id + "\" already exists");
-    return sys_error("mkdir " + path);
+  // Cheap early answer; the rename below is what decides.
+  struct stat sb;
+  if (::lstat(path.c_str(), &sb) == 0)
+    return make_error(ErrorKind::kAlreadyExists, "container with id \"" + id + "\" already exists");
+  sweep();
+  std::string temp = path_join(root_, std::string(kTempPrefix) + "XXXXXX");
+  Fd dir;
+  {
+    // Shared with other creates, exclusive of sweep(): a temp directory is
+    // never unlocked while the root lock is free.
+    auto root_lock = lock_root(root_, LOCK_SH);
+    if (!root_lock) return std::move(root_lock).error();
+    if (::mkdtemp(temp.data()) == nullptr) return sys_error("mkdir " + temp);
+    int fd = ::open(temp.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+      Error e = sys_error("open " + temp);
+      ::rmdir(temp.c_str());
+      return e;
+    }
+    dir.reset(fd);
+    if (::flock(fd, LOCK_EX) < 0) {
+      Error e = sys_error("lock " + temp);
+      ::rmdir(temp.c_str());
+      return e;
+    }
   }
-  auto dir = open_dir(id, true);
-  if (!dir) ::rmdir(path.c_str());
-  return dir;
+  crash_point("create:state-dir-temp");
+  if (::renameat2(AT_FDCWD, temp.c_str(), AT_FDCWD, path.c_str(), RENAME_NOREPLACE) < 0) {
+    Error e = errno == EEXIST
+                  ? make_error(ErrorKind::kAlreadyExists, "container with id \"" + id + "\" already exists")
+                  : sys_error("rename " + temp + " to " + path);
+    ::rmdir(temp.c_str());
+    return e;
+  }
+  return ContainerDir(id, path, std::move(dir), true);
+}
+
+void Store::sweep() const {
+  auto root_lock = lock_root(root_, LOCK_EX);
+  if (!root_lock) return;
+  DIR* d = ::opendir(root_.c_str());
+  if (d == nullptr) return;
+  std::vector<std::string> stale;
+  while (struct dirent* e = ::readdir(d)) {
+    if (std::string_view(e->d_name).substr(0, sizeof kTempPrefix - 1) != kTempPrefix) continue;
+    int fd = ::openat(::dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) continue;
+    if (::flock(fd, LOCK_EX | LOCK_NB) == 0) stale.push_back(e->d_name);
+    ::close(fd);
+  }
+  for (const auto& name : stale) (void)remove_all_at(::dirfd(d), name);
+  ::closedir(d);
 }
 
 Result<ContainerDir> Store::lock(const std::string& id) const { return open_dir(id, true); }

@@ -89,6 +89,9 @@ class Store {
   Result<ContainerDir> lock(const std::string& id) const;
   // Opens without locking, for readers (state, list).
   Result<ContainerDir> open(const std::string& id) const;
+  // Removes what creates killed half-way left: directories not yet renamed
+  // to their id (a create in progress holds its own, and is not touched).
+  void sweep() const;
   // Ids of every container directory, sorted.
   Result<std::vector<std::string>> list() const;
 
