@@ -27,7 +27,7 @@ run: deps build
 	@scripts/demo.sh $(BUILD)
 
 test: deps build
-	cd $(BUILD) && ctest --output-on-failure -j1 -LE clients
+	cd $(BUILD) && ctest --output-on-failure -j1
 	JOBS=$(JOBS) scripts/fuzz.sh $(FUZZ_SHORT_SECONDS)
 
 # The unit and integration tests with berth and the tests built under
