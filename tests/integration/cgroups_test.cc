@@ -178,9 +178,11 @@ TEST_F(Cgroups, PauseFreezesEveryProcessAndResumeContinues) {
   ASSERT_EQ(berth({"run", "-d", "--bundle", bundle_, "frz"}).code, 0);
   int pid = pid_of("frz");
   ASSERT_EQ(berth({"exec", "-d", "frz", "/bin/sh", "-c",
-                   "i=0; while :; do i=$((i+1)); echo $i > /dev/shm/count; sleep 0.01; done"}).code, 0);
+                   "i=0; while :; do i=$((i+1)); echo $i > /dev/shm/c.tmp; mv /dev/shm/c.tmp /dev/shm/count; sleep 0.01; done"}).code, 0);
   std::string counter = "/proc/" + std::to_string(pid) + "/root/dev/shm/count";
-  ::usleep(200000);
+  // The counter is renamed into place, so a read never sees it half-written.
+  for (int i = 0; i < 500 && read_text(counter).empty(); ++i) ::usleep(20000);
+  ASSERT_FALSE(read_text(counter).empty());
   ASSERT_EQ(berth({"pause", "frz"}).code, 0);
   EXPECT_EQ(status_of("frz"), "paused");
   EXPECT_EQ(value(cgroup_dir(pid, "freezer"), "freezer.state"), "FROZEN");
