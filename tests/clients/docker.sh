@@ -119,33 +119,8 @@ t_stats() {
   d rm -f sta >/dev/null
 }
 
-t_kill() {
-  # The init traps USR1 and exits 7: the signal arrived.
-  run -d --name sig "$img" \
-    sh -c 'trap "echo got-usr1; exit 7" USR1; echo ready; while :; do sleep 0.1; done' >/dev/null
-  wait_for 10 sh -c "d logs sig | grep -q ready"
-  d kill -s USR1 sig >/dev/null
-  expect_eq "exit code" 7 "$(d wait sig)"
-  expect_contains logs got-usr1 "$(d logs sig)"
-  d rm sig >/dev/null
-  run -d --name sig9 "$img" sleep 1000 >/dev/null
-  d kill -s KILL sig9 >/dev/null
-  expect_eq "exit code after SIGKILL" 137 "$(d wait sig9)"
-  d rm sig9 >/dev/null
-}
-
-t_missing_exec() {
-  rc=0
-  out=$(run --rm "$img" /no-such-binary 2>&1) || rc=$?
-  echo "docker said: $out (exit $rc)"
-  expect_contains message no-such-binary "$out"
-  expect_eq "exit code (not found)" 127 "$rc"
-  # A file that is not executable: docker exits 126.
-  rc=0
-  out=$(run --rm "$img" /etc/passwd 2>&1) || rc=$?
-  echo "docker said: $out (exit $rc)"
-  expect_eq "exit code (not executable)" 126 "$rc"
-}
+cli=d  # the client, a wrapper in $work/bin
+. "$(dirname "$0")/docker-like.sh"
 
 scenario echo t_echo
 scenario exit-code t_exit_code

@@ -119,33 +119,8 @@ t_stats() {
   pm rm -f -t 0 sta >/dev/null
 }
 
-t_kill() {
-  # The init traps USR1 and exits 7: the signal arrived.
-  run -d --name sig "$img" \
-    sh -c 'trap "echo got-usr1; exit 7" USR1; echo ready; while :; do sleep 0.1; done' >/dev/null
-  wait_for 10 sh -c "pm logs sig | grep -q ready"
-  pm kill -s USR1 sig >/dev/null
-  expect_eq "exit code" 7 "$(pm wait sig)"
-  expect_contains logs got-usr1 "$(pm logs sig)"
-  pm rm sig >/dev/null
-  run -d --name sig9 "$img" sleep 1000 >/dev/null
-  pm kill -s KILL sig9 >/dev/null
-  expect_eq "exit code after SIGKILL" 137 "$(pm wait sig9)"
-  pm rm sig9 >/dev/null
-}
-
-t_missing_exec() {
-  rc=0
-  out=$(run --rm "$img" /no-such-binary 2>&1) || rc=$?
-  echo "podman said: $out (exit $rc)"
-  expect_contains message no-such-binary "$out"
-  expect_eq "exit code (not found)" 127 "$rc"
-  # A file that is not executable: podman exits 126.
-  rc=0
-  out=$(run --rm "$img" /etc/passwd 2>&1) || rc=$?
-  echo "podman said: $out (exit $rc)"
-  expect_eq "exit code (not executable)" 126 "$rc"
-}
+cli=pm  # the client, a wrapper in $work/bin
+. "$(dirname "$0")/docker-like.sh"
 
 scenario echo t_echo
 scenario exit-code t_exit_code
