@@ -21,12 +21,11 @@ Status resolve_process_labels(oci::Process& p, const std::string& base, std::vec
   return {};
 }
 
-Status resolve_mount_label(std::string& mount_label, std::vector<std::string>& warnings) {
+void resolve_mount_label(std::string& mount_label, std::vector<std::string>& warnings) {
   if (!mount_label.empty() && !selinux_enabled()) {
     warnings.push_back("linux.mountLabel: SELinux is not enabled on this host, label not applied");
     mount_label.clear();
   }
-  return {};
 }
 
 Status apply_exec_labels(const oci::Process& p) {

@@ -22,7 +22,7 @@ bool selinux_enabled();
 // host without AppArmor and drops SELinux labels on a host without SELinux
 // (noted in warnings). base names the process ("process." or "" for exec).
 Status resolve_process_labels(oci::Process& p, const std::string& base, std::vector<std::string>& warnings);
-Status resolve_mount_label(std::string& mount_label, std::vector<std::string>& warnings);
+void resolve_mount_label(std::string& mount_label, std::vector<std::string>& warnings);
 
 // In the container's process, before no_new_privs and seccomp: asks the
 // kernel to apply the profile and label at execve (/proc/thread-self/attr).

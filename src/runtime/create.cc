@@ -115,7 +115,7 @@ Status check_spec_supported(oci::Spec& spec, std::vector<std::string>& warnings)
   if (spec.process) BERTH_TRY(lnx::resolve_process_labels(*spec.process, "process.", warnings));
   if (!spec.linux_) return {};
   auto& lx = *spec.linux_;
-  BERTH_TRY(lnx::resolve_mount_label(lx.mount_label, warnings));
+  lnx::resolve_mount_label(lx.mount_label, warnings);
   if (lx.intel_rdt) return unsupported("linux.intelRdt");
   return {};
 }

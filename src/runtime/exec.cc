@@ -113,9 +113,11 @@ Result<Execed> exec(const state::Store& store, const ExecOptions& opts) {
   }
   // The container's seccomp profile binds exec'd processes too.
   std::optional<seccomp::Filter> filter;
+  std::optional<oci::Seccomp> profile;  // kept for listenerPath
   if (!c->st.seccomp.empty()) {
-    auto profile = oci::parse_seccomp(c->st.seccomp);
-    if (!profile) return std::move(profile).error().wrap(ctx + ": recorded seccomp profile");
+    auto parsed = oci::parse_seccomp(c->st.seccomp);
+    if (!parsed) return std::move(parsed).error().wrap(ctx + ": recorded seccomp profile");
+    profile = std::move(*parsed);
     auto compiled = seccomp::compile(*profile, out.warnings);
     if (!compiled) return std::move(compiled).error().wrap(ctx);
     filter.emplace(std::move(*compiled));
@@ -176,9 +178,8 @@ Result<Execed> exec(const state::Store& store, const ExecOptions& opts) {
   crash_point("exec:cgroup-join");
   if (auto r = lnx::sync_send(sync->parent.get(), lnx::SyncType::kGo); !r) return fail(std::move(r).error());
   // EOF: the child's end closed on execve. Anything else is its error.
-  std::optional<oci::Seccomp> listener;  // the profile, when its fd goes to listenerPath
-  if (filter && filter->needs_listener()) listener = oci::parse_seccomp(c->st.seccomp).value();
-  auto m = sync_recv_passing_listener(sync->parent.get(), "exec child", listener ? &*listener : nullptr,
+  const bool listener = filter && filter->needs_listener();
+  auto m = sync_recv_passing_listener(sync->parent.get(), "exec child", listener ? &*profile : nullptr,
                                       listener ? oci_state_json(c->st, state::Status::kRunning, false) : "",
                                       out.child.pid);
   if (m) {

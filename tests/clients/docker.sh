@@ -46,28 +46,13 @@ wait_for 30 d version
 img=localhost/berth-busybox
 d import "$rootfs_tar" "$img" >/dev/null
 run() { d run --runtime "$rtalias" --network none "$@"; }
-# The host's view of a container's cgroup (see cg in common.sh).
-cgroup_of() { cg "$(d inspect -f '{{.State.Pid}}' "$1")" "$2"; }
+# The client (a wrapper in $work/bin) and its forced remove, for docker-like.sh.
+cli=d
+rmf="d rm -f"
+. "$(dirname "$0")/docker-like.sh"
 
-t_echo() { expect_eq output hi "$(run --rm "$img" echo hi)"; }
 
-t_exit_code() {
-  rc=0
-  run --rm "$img" sh -c 'exit 3' || rc=$?
-  expect_eq "exit code" 3 "$rc"
-}
 
-t_detached() {
-  run -d --name det "$img" sleep 1000 >/dev/null
-  expect_eq "exec output" in "$(d exec det echo in)"
-  rc=0
-  d exec det sh -c 'exit 5' || rc=$?
-  expect_eq "exec exit code" 5 "$rc"
-  d stop -t 1 det >/dev/null
-  expect_eq status exited "$(d inspect -f '{{.State.Status}}' det)"
-  d rm det >/dev/null
-  if d inspect det >/dev/null 2>&1; then echo "det still exists"; return 1; fi
-}
 
 t_tty() {
   out=$(run_tty d run --runtime "$rtalias" --network none --rm -t "$img" \
@@ -91,25 +76,7 @@ t_limits() {
   d rm -f lim >/dev/null
 }
 
-t_pause() {
-  run -d --name pau "$img" sleep 1000 >/dev/null
-  d pause pau >/dev/null
-  expect_eq status paused "$(d inspect -f '{{.State.Status}}' pau)"
-  expect_eq freezer FROZEN "$(cgroup_of pau freezer)"
-  d unpause pau >/dev/null
-  expect_eq status running "$(d inspect -f '{{.State.Status}}' pau)"
-  expect_eq "exec after unpause" in "$(d exec pau echo in)"
-  # A paused container is removed by force.
-  d pause pau >/dev/null
-  d rm -f pau >/dev/null
-  if d inspect pau >/dev/null 2>&1; then echo "pau still exists"; return 1; fi
-}
 
-t_top() {
-  run -d --name top "$img" sleep 1000 >/dev/null
-  expect_contains top "sleep 1000" "$(d top top)"
-  d rm -f top >/dev/null
-}
 
 t_stats() {
   run -d --name sta "$img" sleep 1000 >/dev/null
@@ -118,9 +85,6 @@ t_stats() {
   expect_contains pids " 1" "$out"
   d rm -f sta >/dev/null
 }
-
-cli=d  # the client, a wrapper in $work/bin
-. "$(dirname "$0")/docker-like.sh"
 
 scenario echo t_echo
 scenario exit-code t_exit_code

@@ -49,29 +49,14 @@ cleanup_client() {
 img=localhost/berth-busybox
 pm import -q "$rootfs_tar" "$img" >/dev/null
 run() { pm run --network none --cgroup-parent "/$cgparent" "$@"; }
+# The client (a wrapper in $work/bin) and its forced remove, for docker-like.sh.
+cli=pm
+rmf="pm rm -f -t 0"
+. "$(dirname "$0")/docker-like.sh"
 
-# The host's view of a container's cgroup (see cg in common.sh).
-cgroup_of() { cg "$(pm inspect -f '{{.State.Pid}}' "$1")" "$2"; }
 
-t_echo() { expect_eq output hi "$(run --rm "$img" echo hi)"; }
 
-t_exit_code() {
-  rc=0
-  run --rm "$img" sh -c 'exit 3' || rc=$?
-  expect_eq "exit code" 3 "$rc"
-}
 
-t_detached() {
-  run -d --name det "$img" sleep 1000 >/dev/null
-  expect_eq "exec output" in "$(pm exec det echo in)"
-  rc=0
-  pm exec det sh -c 'exit 5' || rc=$?
-  expect_eq "exec exit code" 5 "$rc"
-  pm stop -t 1 det >/dev/null
-  expect_eq status exited "$(pm inspect -f '{{.State.Status}}' det)"
-  pm rm det >/dev/null
-  if pm inspect det >/dev/null 2>&1; then echo "det still exists"; return 1; fi
-}
 
 t_tty() {
   out=$(run_tty pm run --rm -t --network none --cgroup-parent "/$cgparent" "$img" \
@@ -91,25 +76,7 @@ t_limits() {
   pm rm -f -t 0 lim >/dev/null
 }
 
-t_pause() {
-  run -d --name pau "$img" sleep 1000 >/dev/null
-  pm pause pau >/dev/null
-  expect_eq status paused "$(pm inspect -f '{{.State.Status}}' pau)"
-  expect_eq freezer FROZEN "$(cgroup_of pau freezer)"
-  pm unpause pau >/dev/null
-  expect_eq status running "$(pm inspect -f '{{.State.Status}}' pau)"
-  expect_eq "exec after unpause" in "$(pm exec pau echo in)"
-  # A paused container is removed by force.
-  pm pause pau >/dev/null
-  pm rm -f -t 0 pau >/dev/null
-  if pm inspect pau >/dev/null 2>&1; then echo "pau still exists"; return 1; fi
-}
 
-t_top() {
-  run -d --name top "$img" sleep 1000 >/dev/null
-  expect_contains top "sleep 1000" "$(pm top top)"
-  pm rm -f -t 0 top >/dev/null
-}
 
 t_stats() {
   run -d --name sta "$img" sleep 1000 >/dev/null
@@ -118,9 +85,6 @@ t_stats() {
   expect_contains pids " 1" "$out"
   pm rm -f -t 0 sta >/dev/null
 }
-
-cli=pm  # the client, a wrapper in $work/bin
-. "$(dirname "$0")/docker-like.sh"
 
 scenario echo t_echo
 scenario exit-code t_exit_code
