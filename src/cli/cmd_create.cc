@@ -21,6 +21,7 @@ const Option kCreateOptions[] = {
     {{"preserve-fds"}, true, "pass N more fds (3..3+N-1) to the container"},
     {{"shim"}, false, "leave a shim behind as the container's parent, recording its exit (shim/shim.h)"},
     {{"shim-log"}, true, "with --shim: append the container's stdout and stderr to this file"},
+    {{"shim-stdio"}, false, "with --shim: the shim holds stdio, pumping berth's fds 0-2 (libberth)"},
     // run only; create accepts and ignores them as runc does not, but
     // parsing one table keeps the two commands' syntax identical.
     {{"detach", "d"}, false, "run: detach from the container's process"},
@@ -77,7 +78,7 @@ int cmd_create(Context& ctx, CommandArgs args) {
   if (!to_create_options(ctx, a, opts)) return 1;
   if (a.flag("shim") || a.has("shim-log")) {
     std::vector<std::string> warnings;
-    auto shim = shim::launch(ctx.store, {opts, a.get("shim-log"), false}, warnings);
+    auto shim = shim::launch(ctx.store, {opts, a.get("shim-log"), a.flag("shim-stdio"), false}, warnings);
     for (const auto& w : warnings) ctx.log.warn(w);
     if (!shim) return fail(ctx, shim.error());
     return 0;

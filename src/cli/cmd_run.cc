@@ -19,7 +19,7 @@ int cmd_run(Context& ctx, CommandArgs args) {
   if (a.flag("shim") || a.has("shim-log")) {
     if (!opts.detach) return fail(ctx, invalid("run: --shim needs --detach (in the foreground, berth is the parent)"));
     std::vector<std::string> warnings;
-    auto shim = shim::launch(ctx.store, {opts, a.get("shim-log"), true}, warnings);
+    auto shim = shim::launch(ctx.store, {opts, a.get("shim-log"), a.flag("shim-stdio"), true}, warnings);
     for (const auto& w : warnings) ctx.log.warn(w);
     if (!shim) return fail(ctx, shim.error());
     return 0;

@@ -8,6 +8,7 @@
 #include "base/file.h"
 #include "cli/command.h"
 #include "linux/self_exe.h"
+#include "shim/monitor.h"
 #include "shim/shim.h"
 
 namespace berth::cli {
@@ -71,6 +72,20 @@ void print_help() {
   (void)!::write(1, h.data(), h.size());
 }
 
+// The shim's monitor binary sits next to berth; after the re-exec berth runs
+// from a detached mount and no longer knows where it was installed.
+void remember_shim_binary() {
+  const char* set = ::getenv(shim::kShimEnv);
+  if (set && *set) return;
+  char exe[4096];
+  ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n <= 0) return;
+  std::string path(exe, static_cast<size_t>(n));
+  auto slash = path.rfind('/');
+  if (slash == std::string::npos) return;
+  ::setenv(shim::kShimEnv, (path.substr(0, slash + 1) + "berth-shim").c_str(), 1);
+}
+
 }  // namespace
 
 int run_main(int argc, char** argv) {
@@ -92,8 +107,10 @@ int run_main(int argc, char** argv) {
   // Commands that put berth's code inside a container run it from a
   // read-only mount of itself (linux/self_exe.h); first, before anything
   // with an effect, since the re-exec starts over.
-  if (name == "create" || name == "run" || name == "exec")
+  if (name == "create" || name == "run" || name == "exec") {
+    remember_shim_binary();
     if (auto r = lnx::reexec_from_read_only_self(argv); !r) return fail(ctx, r.error());
+  }
   if (auto r = ctx.log.open(global->get("log"), global->get("log-format", "text"), global->flag("debug")); !r)
     return fail(ctx, r.error());
   if (global->has("root")) {
@@ -160,6 +177,6 @@ bool check_positional(const Context& ctx, const Args& a, const char* command, si
 
 int main(int argc, char** argv) {
   // The shim's waiting half (shim/shim.h), not a command for people.
-  if (argc > 1 && std::strcmp(argv[1], "shim-monitor") == 0) return berth::shim::monitor(argc, argv);
+  if (argc > 1 && std::strcmp(argv[1], "shim-monitor") == 0) return berth::shim::monitor_main(argc, argv);
   return berth::cli::run_main(argc, argv);
 }

@@ -1,10 +1,11 @@
 #include "shim/shim.h"
 
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
-#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,7 +13,11 @@
 #include <nlohmann/json.hpp>
 
 #include "base/file.h"
+#include "linux/console.h"
 #include "linux/spawn.h"
+#include "shim/protocol.h"
+
+extern char** environ;
 
 namespace berth::shim {
 
@@ -22,125 +27,139 @@ namespace {
 // "error <errno> <text>", one per line. EOF first means the shim died.
 void report(int fd, const std::string& line) { (void)!::write(fd, (line + "\n").data(), line.size() + 1); }
 
-std::string exit_json(pid_t pid, int status) {
-  nlohmann::json j = {{"pid", pid},
-                      {"exitCode", WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status)},
-                      {"signal", WIFSIGNALED(status) ? WTERMSIG(status) : 0},
-                      {"exitedAt", now_rfc3339_nano()}};
-  return j.dump();
+[[noreturn]] void fail(int status_fd, const Error& e) {
+  report(status_fd, "error " + std::to_string(e.code) + " " + e.message);
+  ::_exit(1);
 }
 
-// Under the container's lock, so a concurrent delete either finishes first
-// (then there is nothing to record into) or waits for the record.
-void record_exit(const state::Store& store, const std::string& id, pid_t pid, int status) {
-  auto dir = store.lock(id);
-  if (!dir) return;
-  (void)write_file_atomic(dir->fd(), kExitFile, exit_json(pid, status), 0644);
+Fd dup_fd(int fd) { return Fd(::fcntl(fd, F_DUPFD_CLOEXEC, 3)); }
+
+// A pipe; the end that stays with the shim is close-on-exec, the other
+// becomes the container's fd target (dup2 clears close-on-exec there).
+Status pipe_onto(int target, bool container_reads, Fd& ours) {
+  int p[2];
+  if (::pipe2(p, O_CLOEXEC) < 0) return sys_error("shim: pipe");
+  int theirs = container_reads ? p[0] : p[1];
+  ours.reset(container_reads ? p[1] : p[0]);
+  int r = ::dup2(theirs, target);
+  ::close(theirs);
+  if (r < 0) return sys_error("shim: dup2");
+  return {};
 }
 
-// Copies what the container writes to the log; false at EOF.
-bool copy_output(int from, int log) {
-  char buf[16384];
-  ssize_t n = ::read(from, buf, sizeof buf);
-  if (n < 0 && (errno == EINTR || errno == EAGAIN)) return true;
-  if (n <= 0) return false;
-  if (log >= 0) (void)!::write(log, buf, static_cast<size_t>(n));
-  return true;
+// The control socket, bound before the caller hears "ok" so that it can
+// connect at once.
+Result<Fd> listen_control(int dirfd) {
+  Fd s(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
+  if (!s) return sys_error("shim: socket");
+  std::string path = "/proc/self/fd/" + std::to_string(dirfd) + "/" + kSocketFile;
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+  ::unlink(path.c_str());
+  if (::bind(s.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) return sys_error("shim: bind control socket");
+  if (::listen(s.get(), 64) < 0) return sys_error("shim: listen");
+  return s;
 }
 
-[[noreturn]] void run(const state::Store& store, const Options& opts, int status_fd) {
+[[noreturn]] void run(const state::Store& store, Options opts, int status_fd) {
   ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
   Fd null(::open("/dev/null", O_RDWR | O_CLOEXEC));
-
-  // The container's stdout and stderr: a pipe to us when logging.
-  Fd output, log;
+  // The caller's stdio, for the pumps; fds 0-2 are what the init inherits.
+  Fd caller_in = dup_fd(0), caller_out = dup_fd(1), caller_err = dup_fd(2);
+  Fd in_to, out_from, err_from, log;
   if (!opts.output_log.empty()) {
-    int p[2];
     auto l = open_file(opts.output_log, O_WRONLY | O_CREAT | O_APPEND, 0640);
-    if (!l || ::pipe2(p, O_CLOEXEC) < 0) {
-      report(status_fd, "error " + std::to_string(l ? errno : l.error().code) + " shim: output log " +
-                            (l ? std::string(std::strerror(errno)) : l.error().message));
-      ::_exit(1);
-    }
+    if (!l) fail(status_fd, std::move(l).error().wrap("shim: output log"));
     log = std::move(*l);
-    output.reset(p[0]);
-    // fds 0-2 are what the container's process inherits.
-    ::dup2(null.get(), 0);
-    ::dup2(p[1], 1);
-    ::dup2(p[1], 2);
-    ::close(p[1]);
   }
+  if (opts.hold_stdio) {
+    if (auto r = pipe_onto(0, true, in_to); !r) fail(status_fd, r.error());
+  } else if (log) {
+    ::dup2(null.get(), 0);
+  }
+  if (opts.hold_stdio || log) {
+    if (auto r = pipe_onto(1, false, out_from); !r) fail(status_fd, r.error());
+    if (auto r = pipe_onto(2, false, err_from); !r) fail(status_fd, r.error());
+  }
+  // Without a console socket, a terminal's master comes to us.
+  opts.create.detach = !opts.create.console_socket.empty();
 
   auto created = runtime::create(store, opts.create, opts.start ? lnx::Park::kSync : lnx::Park::kExecFifo);
-  if (!created) {
-    report(status_fd, "error " + std::to_string(created.error().code) + " " + created.error().message);
-    ::_exit(1);
-  }
+  if (!created) fail(status_fd, created.error());
   for (const auto& w : created->warnings) report(status_fd, "warn " + w);
   created->warnings.clear();
+  Fd pty;
+  if (created->console) {
+    auto master = lnx::recv_pty_master(created->console.get());
+    if (!master) {
+      (void)runtime::destroy(created->c);
+      fail(status_fd, master.error());
+    }
+    pty = std::move(*master);
+    out_from = dup_fd(pty.get());
+    in_to = dup_fd(pty.get());
+    err_from.reset();
+  }
   if (opts.start) {
     if (auto r = runtime::start_now(*created); !r) {
       (void)runtime::destroy(created->c);
-      report(status_fd, "error " + std::to_string(r.error().code) + " " + r.error().message);
-      ::_exit(1);
+      fail(status_fd, r.error());
     }
     for (const auto& w : created->warnings) report(status_fd, "warn " + w);
   }
+  // A new open of the directory, not a dup: the container's lock (a flock
+  // on the open file) must go when Created does.
+  Fd dir(::openat(created->c.dir.fd(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  auto sock = listen_control(dir.get());
+  if (!sock) {
+    (void)runtime::destroy(created->c);
+    fail(status_fd, sock.error());
+  }
+  // berth itself, for the exec requests the monitor runs (`berth exec`).
+  Fd exe(::open("/proc/self/exe", O_PATH | O_CLOEXEC));
   const pid_t init = created->init.pid;
   { runtime::Created done = std::move(*created); }  // unlocks; the init stays ours
   report(status_fd, "ok");
   ::close(status_fd);
-  // Nothing of the caller's is held any more: it sees EOF on its pipes.
+  // Nothing of the caller's is held any more but what the pumps need: it
+  // sees EOF on its pipes.
   for (int fd = 0; fd < 3; ++fd) ::dup2(null.get(), fd);
-  // The waiting half runs in a fresh image (see monitor()); the fds it needs
-  // survive execve, the subreaper flag too.
-  for (int fd : {output.get(), log.get()})
-    if (fd >= 0) ::fcntl(fd, F_SETFD, 0);
-  std::string init_s = std::to_string(init), out_s = std::to_string(output.get()), log_s = std::to_string(log.get());
-  const char* argv[] = {"berth-shim", "shim-monitor", store.root().c_str(), opts.create.id.c_str(), init_s.c_str(),
-                        out_s.c_str(), log_s.c_str(), nullptr};
-  ::execv("/proc/self/exe", const_cast<char**>(argv));
+  // What the pumps keep of the caller's: everything when holding stdio; the
+  // terminal's one input and output when holding a pty; else nothing.
+  if (!opts.hold_stdio && !pty) caller_out.reset();
+  if (!opts.hold_stdio || pty) caller_err.reset();
+  if (!in_to) caller_in.reset();
+  std::vector<std::string> args = {"berth-shim", "root=" + store.root(), "id=" + opts.create.id,
+                                   "init=" + std::to_string(init)};
+  auto pass = [&](const char* name, const Fd& fd) {
+    if (!fd) return;
+    ::fcntl(fd.get(), F_SETFD, 0);  // through execve
+    args.push_back(std::string(name) + "=" + std::to_string(fd.get()));
+  };
+  pass("dir", dir);
+  pass("exe", exe);
+  pass("sock", *sock);
+  pass("log", log);
+  pass("pty", pty);
+  pass("in-from", caller_in);
+  if (caller_in) pass("in-to", in_to);
+  pass("out-from", out_from);
+  pass("out-to", caller_out);
+  pass("err-from", err_from);
+  pass("err-to", caller_err);
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const char* monitor = ::getenv(kShimEnv);
+  if (monitor && *monitor && ::access(monitor, X_OK) == 0) ::execv(monitor, argv.data());
+  // No berth-shim: the same code in berth.
+  argv.insert(argv.begin() + 1, const_cast<char*>("shim-monitor"));
+  ::syscall(SYS_execveat, exe.get(), "", argv.data(), environ, AT_EMPTY_PATH);
   ::_exit(127);
 }
 
 }  // namespace
-
-int monitor(int argc, char** argv) {
-  if (argc != 7) return 2;
-  const state::Store store(argv[2]);
-  const std::string id = argv[3];
-  const pid_t init = std::atoi(argv[4]);
-  Fd output(std::atoi(argv[5])), log(std::atoi(argv[6]));
-  for (int fd : {output.get(), log.get()})
-    if (fd >= 0) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
-  // SIGCHLD through a signalfd: the loop sleeps in poll only.
-  sigset_t chld;
-  sigemptyset(&chld);
-  sigaddset(&chld, SIGCHLD);
-  ::sigprocmask(SIG_BLOCK, &chld, nullptr);
-  Fd sigfd(::signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK));
-  bool init_done = false;
-  for (;;) {
-    // The init may have exited before the signalfd existed: reap first.
-    int status;
-    pid_t pid;
-    while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) {
-      if (pid != init) continue;  // an orphan of the container, reparented to us
-      record_exit(store, id, pid, status);
-      init_done = true;
-    }
-    if (pid < 0 && errno == ECHILD && !init_done) return 1;  // the init is not ours to wait for
-    if (init_done && !output) return 0;
-    pollfd p[2] = {{sigfd.get(), POLLIN, 0}, {output ? output.get() : -1, POLLIN, 0}};
-    if (::poll(p, 2, -1) < 0 && errno != EINTR) return 1;
-    if (p[1].revents & (POLLIN | POLLHUP)) {
-      if (!copy_output(output.get(), log.get())) output.reset();
-    }
-    signalfd_siginfo si;
-    while (::read(sigfd.get(), &si, sizeof si) == sizeof si) {
-    }
-  }
-}
 
 Result<pid_t> launch(const state::Store& store, const Options& opts, std::vector<std::string>& warnings) {
   int p[2];
@@ -193,14 +212,16 @@ Result<pid_t> launch(const state::Store& store, const Options& opts, std::vector
   return Error{EPIPE, "shim: exited before the container was created"};
 }
 
-Result<std::optional<ExitRecord>> read_exit(const state::Store& store, const std::string& id) {
+Result<std::optional<ExitRecord>> read_exit(const state::Store& store, const std::string& id,
+                                            const std::string& key) {
   auto dir = store.open(id);
   if (!dir) return std::move(dir).error();
-  if (!dir->has(kExitFile)) return std::optional<ExitRecord>();
-  auto text = read_file(dir->path() + "/" + kExitFile);
+  const std::string name = exit_file(key);
+  if (!dir->has(name.c_str())) return std::optional<ExitRecord>();
+  auto text = read_file(dir->path() + "/" + name);
   if (!text) return std::move(text).error();
   auto j = nlohmann::json::parse(*text, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return invalid(dir->path() + "/" + kExitFile + ": not a JSON object");
+  if (j.is_discarded() || !j.is_object()) return invalid(dir->path() + "/" + name + ": not a JSON object");
   ExitRecord r;
   r.pid = j.value("pid", 0);
   r.exit_code = j.value("exitCode", 0);
