@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <sstream>
+#include <thread>
 
 #include "harness.h"
 #include "leftovers.h"
@@ -296,6 +297,26 @@ TEST_P(Sandbox, MemberWithoutAUserNamespaceJoinsASandboxThatHasOne) {
   auto p = parse_probe(r.out);
   for (const char* ns : {"net", "ipc", "uts"}) EXPECT_EQ(p[std::string("ns.") + ns], ns_of(sb, ns)) << ns;
   EXPECT_EQ(p["ns.user"], ns_of(::getpid(), "user"));  // left alone: the host's
+}
+
+TEST_P(Sandbox, MembersCreatedDuringAForcedDeleteNeverOutliveTheSandbox) {
+  // Lock order at work: each member create either saw the sandbox (and the
+  // delete then found and removed it) or found it gone.
+  for (int round = 0; round < 3; ++round) {
+    ASSERT_GT(start_sandbox("m-pod"), 0);
+    as_member("m-pod");
+    config_.erase("hostname");
+    set_args({"/bin/probe", "sleep"});
+    std::vector<std::thread> creates;
+    for (int i = 0; i < 4; ++i)
+      creates.emplace_back([this, i] { berth({"create", "--bundle", bundle_, "m-app" + std::to_string(i)}); });
+    RunResult del = berth({"delete", "--force", "m-pod"});
+    for (auto& t : creates) t.join();
+    EXPECT_EQ(del.code, 0) << del.err;
+    EXPECT_EQ(berth({"list", "-q"}).out, "") << "round " << round;
+    EXPECT_EQ(leftovers(before_, root_, tmp_, "m-"), "") << "round " << round;
+    for (int i = 0; i < 4; ++i) berth({"delete", "--force", "m-app" + std::to_string(i)});
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Dialects, Sandbox, ::testing::ValuesIn(kDialects),
