@@ -50,6 +50,8 @@ std::string table(const std::vector<std::vector<std::string>>& rows) {
       out += r[i];
       if (i + 1 < r.size()) out += std::string(width[i] - r[i].size(), ' ');
     }
+    // No padding after the last non-empty column (SANDBOX is mostly empty).
+    while (!out.empty() && out.back() == ' ') out.pop_back();
     out += "\n";
   }
   return out;
@@ -69,7 +71,9 @@ int cmd_list(Context& ctx, CommandArgs args) {
 
   std::string out;
   auto json = nlohmann::json::array();
-  std::vector<std::vector<std::string>> rows = {{"ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"}};
+  // runc's columns in runc's order, then berth's own (parsers split on
+  // whitespace and read the first six).
+  std::vector<std::vector<std::string>> rows = {{"ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER", "SANDBOX"}};
   for (const auto& id : *ids) {
     auto c = runtime::load(ctx.store, id, false);
     if (!c) continue;  // deleted while we looked
@@ -82,11 +86,12 @@ int cmd_list(Context& ctx, CommandArgs args) {
     if (format == "json") {
       auto j = nlohmann::json::parse(runtime::oci_state_json(c->st, c->status, false));
       j["owner"] = owner;
+      if (!c->st.sandbox.empty()) j["sandbox"] = c->st.sandbox;
       json.push_back(std::move(j));
     } else {
       bool alive = c->status != state::Status::kStopped && c->status != state::Status::kCreating;
       rows.push_back({id, std::to_string(alive ? c->st.pid : 0), state::status_name(c->status),
-                      c->st.bundle, c->st.created, owner});
+                      c->st.bundle, c->st.created, owner, c->st.sandbox});
     }
   }
   if (!a.flag("quiet")) out = format == "json" ? json.dump() + "\n" : table(rows);

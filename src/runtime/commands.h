@@ -39,6 +39,9 @@ Result<cgroups::Stats> stats(const state::Store& store, const std::string& id);
 
 // Removes a stopped or created container; with force also a running one,
 // and a missing one is not an error.
+// A sandbox (runtime/sandbox.h) is refused with kConflict while any member
+// is not stopped; with force its members (in any status) are removed first.
+// Without force, stopped members are left for their own delete.
 // Failures of poststop hooks are added to warnings.
 Status remove(const state::Store& store, const std::string& id, bool force,
               std::vector<std::string>* warnings = nullptr);

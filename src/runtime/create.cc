@@ -22,6 +22,7 @@
 #include "linux/userns.h"
 #include "oci/names.h"
 #include "oci/parse.h"
+#include "runtime/sandbox.h"
 #include "runtime/seccomp_notify.h"
 #include "seccomp/seccomp.h"
 
@@ -305,11 +306,26 @@ Result<Created> create(const state::Store& store, const CreateOptions& opts, lnx
     env.push_back("LISTEN_FDS=" + std::to_string(opts.listen_fds));
     env.push_back("LISTEN_PID=1");
   }
-  std::vector<std::string> label_warnings;
-  if (auto r = check_spec_supported(*spec, label_warnings); !r) return std::move(r).error().wrap(ctx);
+  // A member's sandbox is checked (and locked: see runtime/sandbox.h for the
+  // lock order) before anything is made, and its namespaces put into the
+  // spec as paths, so prepare() opens and checks them like any other.
+  auto membership = sandbox::parse(spec->annotations, opts.id);
+  if (!membership) return std::move(membership).error().wrap(ctx);
+  std::optional<sandbox::Sandbox> sb;
+  std::vector<std::string> early_warnings;
+  if (!membership->is_sandbox && !membership->sandbox_id.empty()) {
+    auto s = sandbox::check_member(store, *membership);
+    if (!s) return std::move(s).error().wrap(ctx);
+    sb.emplace(std::move(*s));
+    sandbox::join_namespaces(*spec, *sb, early_warnings);
+  }
+  if (auto r = check_spec_supported(*spec, early_warnings); !r) return std::move(r).error().wrap(ctx);
   auto prep = prepare(*spec, bundle, opts, park);
   if (!prep) return std::move(prep).error().wrap(ctx);
-  prep->warnings.insert(prep->warnings.begin(), label_warnings.begin(), label_warnings.end());
+  // The namespaces are open now; the sandbox's init must still be the one
+  // whose /proc/<pid>/ns they came from (not a reused pid).
+  if (sb) BERTH_TRY_CTX(sandbox::check_still_alive(*sb, *membership), ctx);
+  prep->warnings.insert(prep->warnings.begin(), early_warnings.begin(), early_warnings.end());
   lnx::InitConfig& init = prep->init;
   init.spec = spec;
   if (prep->seccomp) init.seccomp = &*prep->seccomp;
@@ -332,6 +348,7 @@ Result<Created> create(const state::Store& store, const CreateOptions& opts, lnx
   st.created = now_rfc3339_nano();
   st.annotations = spec->annotations;
   st.seccomp = config->seccomp_json;
+  st.sandbox = membership->sandbox_id;
   if (spec->hooks) {
     st.poststart = spec->hooks->poststart;
     st.poststop = spec->hooks->poststop;
@@ -353,6 +370,8 @@ Result<Created> create(const state::Store& store, const CreateOptions& opts, lnx
   crash_point("create:state-write-before");
   if (auto r = out.c.dir.save(st); !r) return fail(std::move(r).error());
   crash_point("create:state-write-after");
+  // A delete of the sandbox that waited for its lock now finds this member.
+  sb.reset();
   cg = std::move(*planned);
   if (auto r = cg->create(); !r) {
     // Rootless, as runc's --rootless auto: a user who may not make cgroups

@@ -62,6 +62,7 @@ std::string encode_state(const ContainerState& st) {
       {"poststop", encode_hooks(st.poststop)},
       {"seccomp", st.seccomp},
   };
+  if (!st.sandbox.empty()) j["sandbox"] = st.sandbox;
   return j.dump();
 }
 
@@ -96,6 +97,7 @@ Result<ContainerState> decode_state(std::string_view text) {
     if (j.contains("poststart")) st.poststart = decode_hooks(j.at("poststart"));
     if (j.contains("poststop")) st.poststop = decode_hooks(j.at("poststop"));
     st.seccomp = j.value("seccomp", "");
+    st.sandbox = j.value("sandbox", "");
   } catch (const json::exception& e) {
     return invalid(std::string("state.json: ") + e.what());
   }

@@ -45,6 +45,10 @@ struct ContainerState {
   std::vector<oci::Hook> poststart, poststop;
   // linux.seccomp as given, for exec'd processes (the bundle may change).
   std::string seccomp;
+  // The sandbox the container belongs to (runtime/sandbox.h); a sandbox
+  // records its own id, a container outside any sandbox "". Absent from
+  // files written before sandboxes existed, which decode as "".
+  std::string sandbox;
 };
 
 std::string encode_state(const ContainerState& st);

@@ -65,6 +65,7 @@ ContainerState sample_state() {
   st.created = "2024-01-02T03:04:05.123456789Z";
   st.annotations = {{"org.example/a", "1"}, {"b", "with \"quotes\" and \n"}};
   st.cgroups = {{"", "/sys/fs/cgroup/berth/web1"}, {"cpu", "/sys/fs/cgroup/cpu/berth/web1"}};
+  st.sandbox = "pod1";
   return st;
 }
 
@@ -78,6 +79,7 @@ void expect_same(const ContainerState& a, const ContainerState& b) {
   EXPECT_EQ(a.created, b.created);
   EXPECT_EQ(a.annotations, b.annotations);
   EXPECT_EQ(a.cgroups, b.cgroups);
+  EXPECT_EQ(a.sandbox, b.sandbox);
 }
 
 // A child that sleeps until killed; killed and reaped on destruction.
@@ -139,6 +141,7 @@ TEST(StateCodec, RejectsNonObjectsWrongTypesAndMissingFields) {
       R"({"id":"a","pid":0,"annotations":{"k":1}})",
       R"({"id":"a","pid":0,"cgroups":"x"})",
       R"({"id":"a","pid":0,"cgroups":{"memory":1}})",
+      R"({"id":"a","pid":0,"sandbox":5})",
   };
   for (const char* text : cases) {
     std::optional<Result<ContainerState>> r;
@@ -152,6 +155,17 @@ TEST(StateCodec, RejectsNonObjectsWrongTypesAndMissingFields) {
     EXPECT_EQ(r->error().kind, ErrorKind::kInvalidArgument) << text;
     EXPECT_EQ(r->error().message.rfind("state.json: ", 0), 0u) << r->error().message;
   }
+}
+
+TEST(StateCodec, FilesWithoutSandboxDecodeAsOutsideAnySandbox) {
+  // Written by a berth from before sandboxes; a container outside any
+  // sandbox writes no field either.
+  auto r = decode_state(R"({"id":"a","pid":0,"annotations":{"io.kubernetes.cri.container-type":"sandbox"}})");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->sandbox, "");
+  ContainerState plain;
+  plain.id = "x";
+  EXPECT_EQ(encode_state(plain).find("sandbox"), std::string::npos);
 }
 
 TEST(StateCodec, RejectsNegativePid) {

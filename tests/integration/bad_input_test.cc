@@ -104,6 +104,21 @@ const BadCase kCases[] = {
        c["linux"]["namespaces"].push_back({{"type", "user"}, {"path", "/proc/self/ns/net"}});
      },
      "linux.namespaces[6].path"},
+    {"SandboxIdNotTheContainers",
+     [](json& c) {
+       c["annotations"] = {{"io.kubernetes.cri.container-type", "sandbox"}, {"io.kubernetes.cri.sandbox-id", "other"}};
+     },
+     "annotations[\"io.kubernetes.cri.sandbox-id\"]: sandbox ID must match ID"},
+    {"MemberOfAMissingSandbox",
+     [](json& c) {
+       c["annotations"] = {{"io.kubernetes.cri-o.ContainerType", "container"}, {"io.kubernetes.cri-o.SandboxID", "nopod"}};
+     },
+     "annotations[\"io.kubernetes.cri-o.SandboxID\"]: sandbox \"nopod\" does not exist"},
+    {"MemberOfAnInvalidSandboxId",
+     [](json& c) {
+       c["annotations"] = {{"io.kubernetes.docker.type", "container"}, {"io.kubernetes.sandbox.id", "../etc"}};
+     },
+     "annotations[\"io.kubernetes.sandbox.id\"]: sandbox invalid container id"},
     {"TruncatedJson", nullptr, "config.json", R"({"ociVersion": "1.2.0", "root": {"pa)"},
     {"TopLevelArray", nullptr, "config.json", "[1, 2, 3]"},
     {"EmptyFile", nullptr, "config.json", ""},

@@ -1,0 +1,110 @@
+#include "runtime/sandbox.h"
+
+#include <algorithm>
+
+#include "base/proc.h"
+#include "oci/names.h"
+#include "oci/validate.h"
+
+namespace berth::runtime::sandbox {
+
+namespace {
+
+struct Dialect {
+  const char* type_key;
+  const char* id_key;
+};
+
+// runhcs's order (internal/oci/sandbox.go); the first non-empty type wins.
+constexpr Dialect kDialects[] = {
+    {"io.kubernetes.cri.container-type", "io.kubernetes.cri.sandbox-id"},
+    {"io.kubernetes.cri-o.ContainerType", "io.kubernetes.cri-o.SandboxID"},
+    {"io.kubernetes.docker.type", "io.kubernetes.sandbox.id"},
+};
+
+std::string field(const std::string& key) { return "annotations[" + oci::quote(key) + "]"; }
+
+std::string get(const std::map<std::string, std::string>& a, const char* key) {
+  auto it = a.find(key);
+  return it == a.end() ? "" : it->second;
+}
+
+}  // namespace
+
+Result<Membership> parse(const std::map<std::string, std::string>& annotations, const std::string& container_id) {
+  for (const auto& d : kDialects) {
+    std::string type = get(annotations, d.type_key);
+    if (type.empty()) continue;
+    std::string id = get(annotations, d.id_key);
+    if (type == "podsandbox" && std::string_view(d.type_key) == "io.kubernetes.docker.type") type = "sandbox";
+    Membership m;
+    m.id_annotation = d.id_key;
+    if (type == "sandbox") {
+      if (!id.empty() && id != container_id)
+        return invalid(field(d.id_key) + ": sandbox ID must match ID: " + oci::quote(id) +
+                       " is not the container's id " + oci::quote(container_id));
+      m.sandbox_id = container_id;
+      m.is_sandbox = true;
+    } else if (type == "container") {
+      m.sandbox_id = id;
+    }
+    return m;
+  }
+  return Membership{};
+}
+
+Result<Sandbox> check_member(const state::Store& store, const Membership& m) {
+  std::string ctx = field(m.id_annotation);
+  if (auto r = state::validate_id(m.sandbox_id); !r) return invalid(ctx + ": sandbox " + r.error().message);
+  auto c = load(store, m.sandbox_id, true);
+  if (!c) {
+    if (c.error().kind == ErrorKind::kNotFound)
+      return make_error(ErrorKind::kNotFound, ctx + ": sandbox " + oci::quote(m.sandbox_id) + " does not exist");
+    return std::move(c).error().wrap(ctx + ": sandbox " + oci::quote(m.sandbox_id));
+  }
+  if (!is_sandbox(c->st))
+    return invalid(ctx + ": container " + oci::quote(m.sandbox_id) + " is not a sandbox");
+  if (!state::can_kill(c->status))  // created, running or paused: an init to join
+    return make_error(ErrorKind::kConflict, ctx + ": sandbox " + oci::quote(m.sandbox_id) + " is " +
+                                                state::status_name(c->status) + ", not running");
+  return Sandbox{std::move(*c)};
+}
+
+void join_namespaces(oci::Spec& spec, const Sandbox& sb, std::vector<std::string>& warnings) {
+  if (!spec.linux_) spec.linux_.emplace();
+  auto& nss = spec.linux_->namespaces;
+  std::string proc = "/proc/" + std::to_string(sb.c.st.pid) + "/ns/";
+  for (auto type : {oci::NamespaceType::kNetwork, oci::NamespaceType::kIpc, oci::NamespaceType::kUts}) {
+    auto it = std::find_if(nss.begin(), nss.end(), [&](const oci::Namespace& ns) { return ns.type == type; });
+    if (it == nss.end()) it = nss.insert(nss.end(), oci::Namespace{type, ""});
+    if (!it->path.empty()) continue;  // the config's own choice
+    it->path = proc + oci::namespace_proc_name(type);
+    if (type == oci::NamespaceType::kUts && (!spec.hostname.empty() || !spec.domainname.empty())) {
+      warnings.push_back("hostname " + oci::quote(spec.hostname) +
+                         " not set: the container shares the uts namespace of sandbox " + oci::quote(sb.c.st.id));
+      spec.hostname.clear();
+      spec.domainname.clear();
+    }
+  }
+}
+
+Status check_still_alive(const Sandbox& sb, const Membership& m) {
+  if (process_alive(sb.c.st.pid, sb.c.st.pid_start)) return {};
+  return make_error(ErrorKind::kConflict,
+                    field(m.id_annotation) + ": sandbox " + oci::quote(sb.c.st.id) + " stopped during create");
+}
+
+Result<std::vector<Member>> members(const state::Store& store, const std::string& sandbox_id) {
+  auto ids = store.list();
+  if (!ids) return std::move(ids).error();
+  std::vector<Member> out;
+  for (const auto& id : *ids) {
+    if (id == sandbox_id) continue;
+    auto c = load(store, id, false);
+    if (!c) continue;  // deleted while we looked
+    if (c->st.sandbox == sandbox_id) out.push_back({id, c->status});
+  }
+  return out;
+}
+
+}  // namespace berth::runtime::sandbox

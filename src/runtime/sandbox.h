@@ -1,0 +1,84 @@
+// Sandboxes, as runhcs has them: a container whose annotations say it is a
+// sandbox (a Kubernetes pod's infra container) or a member of one. The
+// sandbox id is recorded in state.json (ContainerState::sandbox; a sandbox
+// records its own id); members join the sandbox init's network, ipc and uts
+// namespaces where their config leaves them unset; deleting a sandbox
+// refuses while members live, and with --force removes them first.
+//
+// Lock order: a sandbox's lock before any member's lock, never the reverse.
+// A member's create holds the sandbox's lock from its check until its own
+// state.json names the sandbox (check_member .. release), and the delete of
+// a sandbox holds the sandbox's lock while it scans for members and deletes
+// them. So a delete sees every member whose create got past the check, and a
+// create that checks after a delete finds no sandbox. Nothing locks a member
+// and then its sandbox.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "oci/spec.h"
+#include "runtime/container.h"
+#include "state/store.h"
+
+namespace berth::runtime::sandbox {
+
+// What a container's annotations say about sandboxes.
+struct Membership {
+  std::string sandbox_id;  // empty: not in a sandbox; a sandbox's own id for a sandbox
+  bool is_sandbox = false;
+  std::string id_annotation;  // the key the id came from, for error messages
+};
+
+// Reads the annotations the way runhcs's parseSandboxAnnotations does: the
+// first dialect with a non-empty type wins, in this order:
+//   io.kubernetes.cri.container-type / io.kubernetes.cri.sandbox-id   (containerd)
+//   io.kubernetes.cri-o.ContainerType / io.kubernetes.cri-o.SandboxID (CRI-O)
+//   io.kubernetes.docker.type / io.kubernetes.sandbox.id             (dockershim;
+//                                                "podsandbox" means "sandbox")
+// Type "sandbox": the container is a sandbox; its id annotation must equal
+// the container id (runhcs: "sandbox ID must match ID"), and an empty or
+// absent one means the container id (runhcs would refuse it; the intent is
+// unambiguous). Type "container": a member of the named sandbox, or of none
+// when the id is empty. Any other type: not in a sandbox.
+Result<Membership> parse(const std::map<std::string, std::string>& annotations, const std::string& container_id);
+
+// True when the recorded state is a sandbox's.
+inline bool is_sandbox(const state::ContainerState& st) { return !st.sandbox.empty() && st.sandbox == st.id; }
+
+// The sandbox of a member being created, locked until release().
+struct Sandbox {
+  Loaded c;
+};
+
+// Checks that the member's sandbox exists in this store, is a sandbox, and
+// has a live init (created, running or paused), and locks it. Errors name
+// the annotation: kNotFound when missing, kInvalidArgument when the
+// container is not a sandbox, kConflict when it is not alive.
+Result<Sandbox> check_member(const state::Store& store, const Membership& m);
+
+// Makes the member join the sandbox init's network, ipc and uts namespaces
+// (/proc/<pid>/ns/...) where its config lists one without a path or not at
+// all; explicit paths win. pid, mount, cgroup, user, time are left alone (a
+// member lists pid without a path to get its own, as Kubernetes does). A
+// hostname or domainname in a member that shares the sandbox's uts
+// namespace is dropped with a warning: setting it would rename the pod.
+void join_namespaces(oci::Spec& spec, const Sandbox& sb, std::vector<std::string>& warnings);
+
+// Called once the namespaces are open: kConflict if the sandbox's init died
+// (and its pid may have been reused) since check_member.
+Status check_still_alive(const Sandbox& sb, const Membership& m);
+
+struct Member {
+  std::string id;
+  state::Status status = state::Status::kStopped;
+};
+
+// The containers of the store that record sandbox_id as their sandbox
+// (not the sandbox itself), sorted by id. O(number of containers).
+Result<std::vector<Member>> members(const state::Store& store, const std::string& sandbox_id);
+
+}  // namespace berth::runtime::sandbox
