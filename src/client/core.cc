@@ -1,0 +1,247 @@
+#include "client/core.h"
+
+#include <fcntl.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <chrono>
+
+#include "base/file.h"
+#include "base/proc.h"
+#include "client/shim_call.h"
+#include "shim/shim.h"
+
+namespace berth::client {
+
+libberth::Status to_status(const Error& e) {
+  using libberth::Code;
+  Code c = Code::kInternal;
+  switch (e.kind) {
+    case ErrorKind::kInvalidArgument: c = Code::kInvalidArgument; break;
+    case ErrorKind::kNotFound: c = Code::kNotFound; break;
+    case ErrorKind::kAlreadyExists: c = Code::kAlreadyExists; break;
+    case ErrorKind::kConflict: c = Code::kConflict; break;
+    case ErrorKind::kNotImplemented: c = Code::kNotImplemented; break;
+    case ErrorKind::kInternal: c = Code::kInternal; break;
+  }
+  return libberth::Status(c, e.message);
+}
+
+Shared::Shared(std::string root, std::string berth_binary, unsigned threads)
+    : store(std::move(root)),
+      berth(std::move(berth_binary)),
+      dispatcher_(std::make_unique<Dispatcher>(threads)),
+      watcher_(std::make_unique<Watcher>()) {}
+
+void Shared::shutdown() {
+  closed_ = true;
+  std::unique_ptr<Watcher> w;
+  std::unique_ptr<Dispatcher> d;
+  {
+    std::lock_guard lock(mu_);
+    w = std::move(watcher_);
+    d = std::move(dispatcher_);
+  }
+  // Outside the lock: handlers running now may emit (dropped) or call back
+  // into the library.
+  w.reset();
+  d.reset();
+}
+
+void Shared::emit(libberth::Event e) {
+  std::lock_guard lock(mu_);
+  if (dispatcher_) dispatcher_->push(std::move(e));
+}
+
+void Shared::set_handler(libberth::EventHandler h) {
+  std::lock_guard lock(mu_);
+  if (dispatcher_) dispatcher_->set_handler(std::move(h));
+}
+
+void Shared::watch(Fd fd, Watcher::Handler h) {
+  std::unique_lock lock(mu_);
+  if (!watcher_) return;
+  Watcher* w = watcher_.get();
+  lock.unlock();  // a handler that fails to register runs now and may emit
+  w->add(std::move(fd), std::move(h));
+}
+
+libberth::Event ProcCore::event(libberth::EventType t) const {
+  libberth::Event e;
+  e.type = t;
+  e.container_id = container_id;
+  e.process_id = key;
+  e.pid = pid;
+  e.time = now_rfc3339_nano();
+  return e;
+}
+
+void ProcCore::begin_start() {
+  std::lock_guard lock(mu);
+  starting = true;
+}
+
+void ProcCore::end_start(bool ok, libberth::EventType type) {
+  std::lock_guard lock(mu);
+  starting = false;
+  if (ok) shared->emit(event(type));
+  if (held_exit) shared->emit(*std::exchange(held_exit, std::nullopt));
+}
+
+void ProcCore::exited(const libberth::ExitStatus& e) {
+  std::lock_guard lock(mu);
+  if (exit) return;
+  exit = e;
+  libberth::Event ev = event(libberth::EventType::kExit);
+  ev.pid = e.pid;
+  ev.exit = e;
+  if (starting) {
+    held_exit = ev;
+  } else {
+    shared->emit(ev);
+  }
+  cv.notify_all();
+}
+
+libberth::Status ProcCore::wait(libberth::ExitStatus* out) {
+  std::unique_lock lock(mu);
+  // The watcher thread ends with the Client: then nothing will come.
+  while (!exit) {
+    if (shared->closed()) return libberth::Status(libberth::Code::kConflict, "the client is closed");
+    cv.wait_for(lock, std::chrono::milliseconds(200));
+  }
+  if (out) *out = *exit;
+  return {};
+}
+
+libberth::Status ProcCore::shim_request(const std::string& op, const std::string& args) {
+  auto r = shim_call(dir->get(), op + " " + key + (args.empty() ? "" : " " + args));
+  if (!r) {
+    Error e = std::move(r).error();
+    if (e.kind == ErrorKind::kNotFound && op != "kill") {
+      // The shim has gone with its container; a kill says why in its own words.
+      std::lock_guard lock(mu);
+      if (exit) e = make_error(ErrorKind::kNotFound, "process " + key + " has exited");
+    }
+    return to_status(e.wrap(op + " " + container_id + "/" + key));
+  }
+  return {};
+}
+
+namespace {
+
+// No answer from the shim: it was killed, or finished before we asked.
+void exit_without_shim(const std::shared_ptr<ProcCore>& core) {
+  auto record = shim::read_exit(core->shared->store, core->container_id, core->key);
+  if (record && *record) {
+    const shim::ExitRecord& r = **record;
+    core->exited({r.pid, r.exit_code, r.signal, r.exited_at});
+    return;
+  }
+  const int pid = core->pid;
+  Fd pidfd(pid > 0 ? static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)) : -1);
+  if (!pidfd || process_state(pid) == 'Z') {
+    // Gone, and nobody recorded how: 255, as containerd reports a lost exit.
+    core->exited({pid, 255, 0, now_rfc3339_nano()});
+    return;
+  }
+  core->shared->watch(std::move(pidfd), [core, pid](int) {
+    auto rec = shim::read_exit(core->shared->store, core->container_id, core->key);
+    if (rec && *rec) {
+      core->exited({(*rec)->pid, (*rec)->exit_code, (*rec)->signal, (*rec)->exited_at});
+    } else {
+      core->exited({pid, 255, 0, now_rfc3339_nano()});
+    }
+    return false;
+  });
+}
+
+}  // namespace
+
+void watch_exit(const std::shared_ptr<ProcCore>& core) {
+  auto conn = shim_connect(core->dir->get());
+  std::string req = "wait " + core->key;
+  if (!conn || ::send(conn->get(), req.data(), req.size(), MSG_NOSIGNAL) < 0) {
+    exit_without_shim(core);
+    return;
+  }
+  // The handler holds the core: the exit is delivered even when the caller
+  // has dropped every handle of the process.
+  core->shared->watch(std::move(*conn), [core](int fd) {
+    char buf[512];
+    ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return true;
+    if (n > 0) {
+      if (auto e = parse_exit(std::string_view(buf, static_cast<size_t>(n)))) {
+        core->exited(*e);
+        return false;
+      }
+    }
+    exit_without_shim(core);
+    return false;
+  });
+}
+
+void watch_oom(const std::shared_ptr<Shared>& shared, const std::string& id, const state::ContainerState& st) {
+  auto emit_oom = [shared, id] {
+    libberth::Event e;
+    e.type = libberth::EventType::kOom;
+    e.container_id = id;
+    e.process_id = "init";
+    e.time = now_rfc3339_nano();
+    shared->emit(std::move(e));
+  };
+  if (auto v1 = st.cgroups.find("memory"); v1 != st.cgroups.end()) {
+    // cgroup v1: an eventfd registered against memory.oom_control.
+    const std::string dir = v1->second;
+    auto control = open_file(dir + "/memory.oom_control", O_RDONLY);
+    Fd efd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+    if (!control || !efd) return;
+    std::string reg = std::to_string(efd.get()) + " " + std::to_string(control->get());
+    if (!write_file(dir + "/cgroup.event_control", reg)) return;
+    // The eventfd also fires when the cgroup is removed: then it is done.
+    shared->watch(std::move(efd), [emit_oom, dir, control = std::make_shared<Fd>(std::move(*control))](int fd) {
+      uint64_t n;
+      if (::read(fd, &n, sizeof n) != sizeof n) return true;
+      if (!path_exists(dir)) return false;
+      emit_oom();
+      return true;
+    });
+    return;
+  }
+  if (auto v2 = st.cgroups.find(""); v2 != st.cgroups.end()) {
+    // cgroup v2: memory.events changes; its oom_kill count says whether to tell.
+    const std::string events = v2->second + "/memory.events";
+    auto oom_kills = [events]() -> uint64_t {
+      auto text = read_file(events);
+      if (!text) return 0;
+      for (const auto& line : split(*text, '\n')) {
+        uint64_t v = 0;
+        if (line.rfind("oom_kill ", 0) == 0 && parse_uint64(line.substr(9), v)) return v;
+      }
+      return 0;
+    };
+    Fd in(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
+    if (!in || ::inotify_add_watch(in.get(), events.c_str(), IN_MODIFY) < 0) return;
+    auto seen = std::make_shared<uint64_t>(oom_kills());
+    shared->watch(std::move(in), [emit_oom, oom_kills, seen](int fd) {
+      alignas(inotify_event) char buf[4096];
+      ssize_t n = ::read(fd, buf, sizeof buf);
+      bool gone = false;
+      for (ssize_t off = 0; off < n;) {
+        auto* ev = reinterpret_cast<inotify_event*>(buf + off);
+        if (ev->mask & IN_IGNORED) gone = true;  // the cgroup was removed
+        off += static_cast<ssize_t>(sizeof(inotify_event) + ev->len);
+      }
+      uint64_t now = oom_kills();
+      if (now > *seen) emit_oom();
+      *seen = now;
+      return !gone;
+    });
+  }
+}
+
+}  // namespace berth::client

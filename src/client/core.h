@@ -1,0 +1,83 @@
+// What the library's objects share: the client's state root and threads
+// (Shared), and one process's exit bookkeeping (ProcCore).
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "base/fd.h"
+#include "base/result.h"
+#include "berth/berth.h"
+#include "client/dispatcher.h"
+#include "client/watcher.h"
+#include "state/store.h"
+
+namespace berth::client {
+
+libberth::Status to_status(const Error& e);
+inline libberth::Status to_status(const Status& s) { return s ? libberth::Status() : to_status(s.error()); }
+
+// Lives as long as any object of the client; the threads stop with the Client.
+struct Shared {
+  Shared(std::string root, std::string berth, unsigned threads);
+  // Stops the watcher, then delivers what is queued and stops the
+  // dispatcher. Events emitted afterwards are dropped.
+  void shutdown();
+  void emit(libberth::Event e);
+  void set_handler(libberth::EventHandler h);
+  void watch(Fd fd, Watcher::Handler h);
+  bool closed() const { return closed_; }
+
+  const state::Store store;
+  const std::string berth;  // the binary run for create
+
+ private:
+  std::mutex mu_;
+  std::atomic<bool> closed_{false};
+  std::unique_ptr<Dispatcher> dispatcher_;
+  std::unique_ptr<Watcher> watcher_;
+};
+
+// One process of a container (the init, key "init", or an exec'd one): its
+// pid, its exit once known, and the ordering of its events. Events of a
+// process are emitted under mu, so a start and the exit racing it reach the
+// container's queue in that order (an exit seen while a start is in flight
+// is held back until the start is emitted).
+struct ProcCore {
+  std::shared_ptr<Shared> shared;
+  std::shared_ptr<Fd> dir;  // the container's state directory (control socket)
+  std::string container_id, key;
+  std::atomic<int> pid{0};
+
+  std::mutex mu;
+  std::condition_variable cv;
+  std::optional<libberth::ExitStatus> exit;
+  bool starting = false;
+  std::optional<libberth::Event> held_exit;
+
+  libberth::Event event(libberth::EventType t) const;
+  // Around a start (Task::start, an exec): emits type when ok, then any
+  // exit held back meanwhile.
+  void begin_start();
+  void end_start(bool ok, libberth::EventType type);
+  // The exit, from the shim (or the fallbacks of watch_exit).
+  void exited(const libberth::ExitStatus& e);
+  libberth::Status wait(libberth::ExitStatus* out);
+  // A request about this process to the shim ("kill", "resize", ...).
+  libberth::Status shim_request(const std::string& op, const std::string& args);
+};
+
+// Asks the shim for the process's exit and hands it to core->exited when it
+// comes; without a shim, reads the exit record or watches the pid.
+void watch_exit(const std::shared_ptr<ProcCore>& core);
+
+// Emits an oom event for the container whenever its memory cgroup's OOM
+// killer fires (cgroup v1 eventfd, or v2 memory.events).
+void watch_oom(const std::shared_ptr<Shared>& shared, const std::string& container_id,
+               const state::ContainerState& st);
+
+}  // namespace berth::client
