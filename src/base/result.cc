@@ -22,4 +22,17 @@ Error make_error(ErrorKind kind, std::string message) {
   return Error{0, std::move(message), kind};
 }
 
+namespace {
+constexpr const char* kKindNames[] = {"internal", "invalid argument", "not found", "already exists", "conflict",
+                                      "not implemented"};
+}  // namespace
+
+const char* kind_name(ErrorKind kind) { return kKindNames[static_cast<int>(kind)]; }
+
+ErrorKind kind_from_name(std::string_view name) {
+  for (int i = 0; i < 6; ++i)
+    if (name == kKindNames[i]) return static_cast<ErrorKind>(i);
+  return ErrorKind::kInternal;
+}
+
 }  // namespace berth

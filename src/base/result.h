@@ -48,6 +48,11 @@ Error sys_error(std::string_view what, int err = errno);
 Error invalid(std::string message);
 Error make_error(ErrorKind kind, std::string message);
 
+// "not found", "conflict", ...: how a kind is written down (the JSON log's
+// "kind" field, which libberth reads back), and back (kInternal if unknown).
+const char* kind_name(ErrorKind kind);
+ErrorKind kind_from_name(std::string_view name);
+
 template <class T>
 class [[nodiscard]] Result {
  public:

@@ -23,11 +23,15 @@ Status Logger::open(const std::string& path, const std::string& format, bool deb
   return {};
 }
 
-void Logger::write(const char* level, const std::string& msg) const {
+void Logger::write(const char* level, const std::string& msg, const char* kind) const {
   std::string line;
   if (json_) {
     // logrus's JSON formatter, keys sorted: level, msg, time.
-    nlohmann::ordered_json j = {{"level", level}, {"msg", msg}, {"time", now_rfc3339_nano()}};
+    nlohmann::ordered_json j;
+    if (kind) j["kind"] = kind;
+    j["level"] = level;
+    j["msg"] = msg;
+    j["time"] = now_rfc3339_nano();
     line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   } else {
     line = "time=\"" + now_rfc3339_nano() + "\" level=" + level + " msg=" +
@@ -58,8 +62,8 @@ std::string one_line(const std::string& msg) {
 
 }  // namespace
 
-void Logger::error(const std::string& msg) const {
-  if (file_) write("error", msg);
+void Logger::error(const std::string& msg, ErrorKind kind) const {
+  if (file_) write("error", msg, kind_name(kind));
   std::string line = "berth: " + one_line(msg) + "\n";
   (void)!::write(2, line.data(), line.size());
 }

@@ -16,12 +16,13 @@ class Logger {
   // path empty: messages go to stderr only.
   Status open(const std::string& path, const std::string& format, bool debug);
 
-  void error(const std::string& msg) const;
+  // kind: written as the JSON log's "kind" field (libberth reads it).
+  void error(const std::string& msg, ErrorKind kind = ErrorKind::kInternal) const;
   void warn(const std::string& msg) const;
   void debug(const std::string& msg) const;
 
  private:
-  void write(const char* level, const std::string& msg) const;
+  void write(const char* level, const std::string& msg, const char* kind = nullptr) const;
   Fd file_;
   bool json_ = false;
   bool debug_ = false;

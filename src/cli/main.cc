@@ -141,7 +141,7 @@ int run_main(int argc, char** argv) {
 }
 
 int fail(const Context& ctx, const Error& err) {
-  ctx.log.error(err.message);
+  ctx.log.error(err.message, err.kind);
   return 1;
 }
 

@@ -94,15 +94,17 @@ Status run_berth(const std::string& berth, const std::vector<std::string>& args,
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return {};
-  std::string msg = berth + " " + args.back() + " failed";
+  Error e{0, berth + " " + args.back() + " failed"};
   ::lseek(log.get(), 0, SEEK_SET);
   if (auto text = read_fd(log.get())) {
     for (const auto& line : split(*text, '\n')) {
       auto j = nlohmann::json::parse(line, nullptr, false);
-      if (j.is_object() && j.value("level", "") == "error") msg = j.value("msg", msg);
+      if (!j.is_object() || j.value("level", "") != "error") continue;
+      e.message = j.value("msg", e.message);
+      e.kind = kind_from_name(j.value("kind", ""));
     }
   }
-  return Error{0, msg};
+  return e;
 }
 
 std::string default_berth() {

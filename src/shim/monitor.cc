@@ -169,6 +169,10 @@ class Monitor {
       if (done()) break;
       poll_once(pending_.empty() ? -1 : 20);
     }
+    // Requests already sent (a "wait" on a connection not yet accepted)
+    // are answered before we go: a caller never sees EOF for an exit we know.
+    for (int i = 0; i < 64 && poll_once(0) > 0; ++i) {
+    }
     // The last records: a delete holding the lock finishes soon.
     for (int i = 0; i < 250 && !pending_.empty(); ++i) {
       ::usleep(20000);
@@ -194,7 +198,8 @@ class Monitor {
     std::string key;
   };
 
-  void poll_once(int timeout_ms) {
+  // Returns how many fds were ready.
+  int poll_once(int timeout_ms) {
     std::vector<pollfd> fds;
     std::vector<Watch> watches;
     auto add = [&](int fd, Source s, const std::string& key = "") {
@@ -210,9 +215,11 @@ class Monitor {
       if (p.err.active()) add(p.err.from.get(), Source::kStderr, key);
       if (p.console_listen) add(p.console_listen.get(), Source::kConsole, key);
     }
-    if (::poll(fds.data(), fds.size(), timeout_ms) <= 0) return;
+    int ready = ::poll(fds.data(), fds.size(), timeout_ms);
+    if (ready <= 0) return 0;
     for (size_t i = 0; i < fds.size(); ++i)
       if (fds[i].revents) handle_ready(watches[i]);
+    return ready;
   }
 
   void handle_ready(const Watch& w) {
@@ -458,7 +465,7 @@ class Monitor {
     const std::string self = "/proc/" + std::to_string(::getpid()) + "/fd/";
     const std::string dir = self + std::to_string(dir_.get()) + "/";
     std::vector<std::string> args = {"berth",     "--root",    root_,
-                                     "--log",     "/proc/self/fd/3", "exec",
+                                     "--log",     "/proc/self/fd/3", "--log-format", "json", "exec",
                                      "--detach",  "--process", self + std::to_string(p.process_json.get()),
                                      "--pid-file", dir + "exec." + key + ".pid"};
     if (terminal) {
@@ -539,22 +546,31 @@ class Monitor {
     }
   }
 
-  // What berth exec logged: the msg of its last error line (logrus text).
+  // What berth exec logged (JSON lines): the kind and msg of its last error.
   Error runner_error(Proc& p, int status) {
     set_nonblock(p.runner_log.get());
     auto text = read_fd(p.runner_log.get());
-    std::string msg = "exec failed (status " + std::to_string(code_of(status)) + ")";
-    if (text) {
-      auto at = text->rfind("msg=\"");
-      if (at != std::string::npos) {
-        auto end = text->find("\"\n", at + 5);
-        msg = text->substr(at + 5, end == std::string::npos ? std::string::npos : end - at - 5);
-      }
+    Error e = make_error(ErrorKind::kInternal, "exec failed (status " + std::to_string(code_of(status)) + ")");
+    if (!text) return e;
+    for (const auto& line : split(*text, '\n')) {
+      if (line.find("\"level\":\"error\"") == std::string::npos) continue;
+      e.kind = kind_from_name(json_string_field(line, "kind"));
+      e.message = json_string_field(line, "msg");
     }
-    ErrorKind kind = msg.find("not found") != std::string::npos || msg.find("no such") != std::string::npos
-                         ? ErrorKind::kNotFound
-                         : ErrorKind::kInternal;
-    return make_error(kind, msg);
+    return e;
+  }
+
+  // The string value of "name" in one flat JSON object line (berth's log),
+  // with \" and \\ unescaped; the shim does not carry a JSON parser.
+  static std::string json_string_field(const std::string& line, const std::string& name) {
+    auto at = line.find("\"" + name + "\":\"");
+    if (at == std::string::npos) return "";
+    std::string out;
+    for (size_t i = at + name.size() + 4; i < line.size() && line[i] != '"'; ++i) {
+      if (line[i] == '\\' && i + 1 < line.size()) ++i;
+      out += line[i];
+    }
+    return out;
   }
 
   std::string root_, id_;

@@ -24,11 +24,12 @@ namespace berth::shim {
 namespace {
 
 // The start-up report on the pipe: "warn <text>" lines, then "ok" or
-// "error <errno> <text>", one per line. EOF first means the shim died.
+// "error <errno> <kind> <text>" (shim/protocol.h), one per line. EOF first
+// means the shim died.
 void report(int fd, const std::string& line) { (void)!::write(fd, (line + "\n").data(), line.size() + 1); }
 
 [[noreturn]] void fail(int status_fd, const Error& e) {
-  report(status_fd, "error " + std::to_string(e.code) + " " + e.message);
+  report(status_fd, encode_error(e));
   ::_exit(1);
 }
 
@@ -202,11 +203,7 @@ Result<pid_t> launch(const state::Store& store, const Options& opts, std::vector
     }
     if (line.rfind("warn ", 0) == 0) warnings.push_back(line.substr(5));
     if (line == "ok") return shim;
-    if (line.rfind("error ", 0) == 0) {
-      size_t sp = line.find(' ', 6);
-      int code = std::atoi(line.c_str() + 6);
-      return Error{code, sp == std::string::npos ? line.substr(6) : line.substr(sp + 1)};
-    }
+    if (line.rfind("error ", 0) == 0) return decode_error(line);
     line.clear();
   }
   return Error{EPIPE, "shim: exited before the container was created"};

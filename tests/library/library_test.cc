@@ -1,0 +1,437 @@
+// libberth driven in-process, through its public API only (libberth.so):
+// the order of events, restore after a "daemon restart", force delete, the
+// shim's stdio, and a typed error for each misuse.
+#include <berth/berth.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "../integration/harness.h"
+
+namespace {
+
+using libberth::Code;
+using libberth::EventType;
+using berth::test::default_config;
+using berth::test::exists;
+using berth::test::pid_alive;
+
+class Library : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/berth-lib-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    tmp_ = tmpl;
+    root_ = tmp_ + "/state";
+    open_client();
+  }
+
+  void TearDown() override {
+    client_.reset();
+    // Whatever the test did, leave nothing.
+    auto ids = berth::test::run_cmd({BERTH_BINARY, "--root", root_, "list", "-q"});
+    std::istringstream in(ids.out);
+    for (std::string id; std::getline(in, id);)
+      if (!id.empty()) berth::test::run_cmd({BERTH_BINARY, "--root", root_, "delete", "--force", id});
+    berth::test::run_cmd({"/bin/rm", "-rf", tmp_});
+  }
+
+  void open_client() {
+    libberth::ClientOptions o;
+    o.root = root_;
+    o.berth_binary = BERTH_BINARY;
+    ASSERT_TRUE(libberth::Client::open(o, &client_).ok());
+    client_->set_event_handler([this](const libberth::Event& e) { record(e); });
+  }
+
+  // Every event, per container; and whether a container's handler ever ran
+  // twice at once.
+  void record(const libberth::Event& e) {
+    std::atomic<int>* busy;
+    {
+      std::lock_guard lock(mu_);
+      busy = &busy_[e.container_id];
+    }
+    if (busy->fetch_add(1) != 0) overlapped_ = true;
+    std::this_thread::sleep_for(std::chrono::microseconds(200));  // room for a second delivery to collide
+    {
+      std::lock_guard lock(mu_);
+      events_[e.container_id].push_back(e);
+    }
+    busy->fetch_sub(1);
+  }
+
+  std::vector<libberth::Event> events_of(const std::string& id) {
+    std::lock_guard lock(mu_);
+    return events_[id];
+  }
+
+  // Waits (up to 10 s) until id has an exit event for process key.
+  bool await_exit_event(const std::string& id, const std::string& key = "init") {
+    for (int i = 0; i < 1000; ++i) {
+      for (const auto& e : events_of(id))
+        if (e.type == EventType::kExit && e.process_id == key) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  }
+
+  // A bundle for id whose process is args.
+  std::string bundle(const std::string& id, const std::vector<std::string>& args,
+                     const std::function<void(nlohmann::json&)>& edit = nullptr) {
+    std::string dir = tmp_ + "/" + id;
+    ::mkdir(dir.c_str(), 0755);
+    nlohmann::json c = default_config();
+    c["process"]["args"] = args;
+    if (edit) edit(c);
+    specs_[id] = c.dump();
+    return dir;
+  }
+
+  std::shared_ptr<libberth::Container> container(const std::string& id, const std::vector<std::string>& args,
+                                                 const std::function<void(nlohmann::json&)>& edit = nullptr) {
+    std::string dir = bundle(id, args, edit);
+    std::shared_ptr<libberth::Container> c;
+    libberth::Status s = client_->create_container(id, specs_[id], {.bundle = dir}, &c);
+    EXPECT_TRUE(s.ok()) << s.to_string();
+    return c;
+  }
+
+  std::shared_ptr<libberth::Task> task(const std::shared_ptr<libberth::Container>& c,
+                                       const libberth::Stdio& stdio = {}) {
+    std::shared_ptr<libberth::Task> t;
+    libberth::Status s = c->new_task(stdio, &t);
+    EXPECT_TRUE(s.ok()) << s.to_string();
+    return t;
+  }
+
+  std::string id(const std::string& name) { return "lib" + std::to_string(::getpid()) + "-" + name; }
+
+  std::string tmp_, root_;
+  std::unique_ptr<libberth::Client> client_;
+  std::mutex mu_;
+  std::map<std::string, std::vector<libberth::Event>> events_;
+  std::map<std::string, std::atomic<int>> busy_;
+  std::map<std::string, std::string> specs_;
+  std::atomic<bool> overlapped_{false};
+};
+
+const char* kShortExec = R"({"args":["/bin/sh","-c","exit 7"],"cwd":"/","env":["PATH=/bin"],"user":{"uid":0,"gid":0}})";
+
+// One container's whole life, as a daemon drives it.
+void lifecycle(Library* t, std::shared_ptr<libberth::Task> task, std::string* failure) {
+  auto check = [&](const libberth::Status& s, const char* what) {
+    if (!s.ok() && failure->empty()) *failure = std::string(what) + ": " + s.to_string();
+    return s.ok();
+  };
+  if (!check(task->start(), "start")) return;
+  std::shared_ptr<libberth::Process> p;
+  if (!check(task->exec("short", kShortExec, {}, &p), "exec")) return;
+  libberth::ExitStatus pe;
+  if (!check(p->wait(&pe), "exec wait")) return;
+  if (pe.exit_code != 7 && failure->empty()) *failure = "exec exit code " + std::to_string(pe.exit_code);
+  check(p->remove(), "exec remove");
+  if (!check(task->pause(), "pause")) return;
+  if (!check(task->resume(), "resume")) return;
+  if (!check(task->kill(SIGKILL), "kill")) return;
+  libberth::ExitStatus e;
+  if (!check(task->wait(&e), "wait")) return;
+  if (e.exit_code != 137 && failure->empty()) *failure = "init exit code " + std::to_string(e.exit_code);
+  check(task->remove(), "remove");
+  (void)t;
+}
+
+TEST_F(Library, EventsOfEachContainerArriveInOrderOverAHundredRuns) {
+  constexpr int kRounds = 34, kParallel = 3;  // 102 runs
+  const std::vector<EventType> want = {EventType::kCreate,   EventType::kStart,  EventType::kExecAdded,
+                                       EventType::kExecStarted, EventType::kExit, EventType::kPaused,
+                                       EventType::kResumed,  EventType::kExit};
+  for (int round = 0; round < kRounds; ++round) {
+    std::vector<std::string> ids;
+    std::vector<std::shared_ptr<libberth::Task>> tasks;
+    std::vector<std::shared_ptr<libberth::Container>> containers;
+    for (int i = 0; i < kParallel; ++i) {
+      ids.push_back(id("order" + std::to_string(round) + "-" + std::to_string(i)));
+      containers.push_back(container(ids.back(), {"/bin/probe", "sleep"}));
+      ASSERT_TRUE(containers.back());
+      tasks.push_back(task(containers.back()));
+      ASSERT_TRUE(tasks.back());
+    }
+    std::vector<std::string> failures(kParallel);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kParallel; ++i) threads.emplace_back(lifecycle, this, tasks[i], &failures[i]);
+    for (auto& th : threads) th.join();
+    for (int i = 0; i < kParallel; ++i) {
+      ASSERT_EQ(failures[i], "") << ids[i];
+      ASSERT_TRUE(await_exit_event(ids[i])) << ids[i];
+      auto got = events_of(ids[i]);
+      std::vector<EventType> types;
+      for (const auto& e : got) types.push_back(e.type);
+      std::string seen;
+      for (auto ty : types) seen += std::string(libberth::event_name(ty)) + " ";
+      ASSERT_EQ(types, want) << ids[i] << ": " << seen;
+      EXPECT_EQ(got[4].process_id, "short");
+      EXPECT_EQ(got[4].exit.exit_code, 7);
+      EXPECT_EQ(got[7].process_id, "init");
+      EXPECT_EQ(got[7].exit.exit_code, 137);
+      EXPECT_EQ(got[7].exit.signal, SIGKILL);
+      EXPECT_EQ(got[1].pid, got[7].pid);
+      EXPECT_FALSE(got[7].exit.exited_at.empty());
+      EXPECT_TRUE(containers[i]->remove().ok());
+    }
+  }
+  EXPECT_FALSE(overlapped_) << "a container's handler ran twice at once";
+}
+
+TEST_F(Library, ForceDeleteOfARunningTaskLeavesNothing) {
+  auto c = container(id("force"), {"/bin/probe", "sleep"});
+  auto t = task(c);
+  ASSERT_TRUE(t->start().ok());
+  int pid = t->pid();
+  ASSERT_TRUE(pid_alive(pid));
+  EXPECT_TRUE(t->remove().is_conflict());  // not while running
+  libberth::Status s = t->force_remove();
+  ASSERT_TRUE(s.ok()) << s.to_string();
+  libberth::ExitStatus e;
+  ASSERT_TRUE(t->wait(&e).ok());
+  EXPECT_EQ(e.signal, SIGKILL);
+  EXPECT_FALSE(pid_alive(pid));
+  EXPECT_FALSE(exists(root_ + "/" + c->id()));
+  EXPECT_TRUE(await_exit_event(c->id()));
+  std::shared_ptr<libberth::Task> none;
+  EXPECT_TRUE(c->task(&none).is_not_found());
+  std::shared_ptr<libberth::Container> gone;
+  EXPECT_TRUE(client_->load_container(id("force-never"), &gone).is_not_found());
+  EXPECT_TRUE(c->remove().ok());
+}
+
+TEST_F(Library, LoadContainerAfterARestartSeesTheRunningTaskAndItsLaterExit) {
+  const std::string name = id("restore");
+  int pid = 0;
+  {
+    auto c = container(name, {"/bin/probe", "sleep"});
+    auto t = task(c);
+    ASSERT_TRUE(t->start().ok());
+    pid = t->pid();
+  }
+  client_.reset();  // the daemon goes away; the container does not
+  ASSERT_TRUE(pid_alive(pid));
+  open_client();
+  std::shared_ptr<libberth::Container> c;
+  libberth::Status s = client_->load_container(name, &c);
+  ASSERT_TRUE(s.ok()) << s.to_string();
+  std::shared_ptr<libberth::Task> t;
+  ASSERT_TRUE(c->task(&t).ok());
+  EXPECT_EQ(t->pid(), pid);
+  libberth::TaskStatus st;
+  ASSERT_TRUE(t->status(&st).ok());
+  EXPECT_EQ(st, libberth::TaskStatus::kRunning);
+  std::vector<std::string> ids;
+  ASSERT_TRUE(client_->containers(&ids).ok());
+  EXPECT_NE(std::find(ids.begin(), ids.end(), name), ids.end());
+  // The exit after the restart reaches the new client, from the shim.
+  ASSERT_TRUE(t->kill(SIGKILL).ok());  // pid 1 of its namespace: TERM has no default action
+  libberth::ExitStatus e;
+  ASSERT_TRUE(t->wait(&e).ok());
+  EXPECT_EQ(e.pid, pid);
+  EXPECT_EQ(e.signal, SIGKILL);
+  ASSERT_TRUE(await_exit_event(name));
+  EXPECT_EQ(events_of(name).back().exit.exit_code, 128 + SIGKILL);
+  ASSERT_TRUE(t->remove().ok());
+}
+
+TEST_F(Library, AnExitWhileNoClientIsRunningIsFoundOnLoad) {
+  const std::string name = id("while-away");
+  {
+    auto c = container(name, {"/bin/sh", "-c", "read x; exit 5"});
+    int in[2];
+    ASSERT_EQ(::pipe(in), 0);
+    auto t = task(c, {.stdin_fd = in[0]});
+    ::close(in[0]);
+    ASSERT_TRUE(t->start().ok());
+    client_.reset();
+    ASSERT_EQ(::write(in[1], "go\n", 3), 3);  // exits while no daemon listens
+    ::close(in[1]);
+  }
+  for (int i = 0; i < 500 && !exists(root_ + "/" + name + "/exit.json"); ++i) ::usleep(10000);
+  open_client();
+  std::shared_ptr<libberth::Container> c;
+  ASSERT_TRUE(client_->load_container(name, &c).ok());
+  std::shared_ptr<libberth::Task> t;
+  ASSERT_TRUE(c->task(&t).ok());
+  libberth::ExitStatus e;
+  ASSERT_TRUE(t->wait(&e).ok());
+  EXPECT_EQ(e.exit_code, 5);
+  EXPECT_FALSE(e.exited_at.empty());
+  ASSERT_TRUE(t->remove().ok());
+}
+
+TEST_F(Library, TheShimHoldsStdioAndClosesStdinOnRequest) {
+  int in[2], out[2];
+  ASSERT_EQ(::pipe2(in, O_CLOEXEC), 0);
+  ASSERT_EQ(::pipe2(out, O_CLOEXEC), 0);
+  auto c = container(id("stdio"), {"/bin/cat"});
+  auto t = task(c, {.stdin_fd = in[0], .stdout_fd = out[1]});
+  ::close(in[0]);
+  ::close(out[1]);
+  ASSERT_TRUE(t->start().ok());
+  ASSERT_EQ(::write(in[1], "hello\n", 6), 6);
+  EXPECT_EQ(t->resize(80, 24).code(), Code::kConflict);  // pipes, no terminal
+  // Our write end stays open: only close_stdin can end cat.
+  ASSERT_TRUE(t->close_stdin().ok());
+  libberth::ExitStatus e;
+  ASSERT_TRUE(t->wait(&e).ok());
+  EXPECT_EQ(e.exit_code, 0);
+  char buf[64] = {};
+  ASSERT_GT(::read(out[0], buf, sizeof buf - 1), 0);
+  EXPECT_STREQ(buf, "hello\n");
+  ::close(in[1]);
+  ::close(out[0]);
+  ASSERT_TRUE(t->remove().ok());
+}
+
+TEST_F(Library, AnExecWithATerminalIsResized) {
+  auto c = container(id("tty"), {"/bin/probe", "sleep"});
+  auto t = task(c);
+  ASSERT_TRUE(t->start().ok());
+  int out[2];
+  ASSERT_EQ(::pipe2(out, O_CLOEXEC), 0);
+  const char* process =
+      R"({"terminal":true,"args":["/bin/sh","-c","sleep 0.5; stty size"],"cwd":"/","env":["PATH=/bin"],)"
+      R"("user":{"uid":0,"gid":0}})";
+  std::shared_ptr<libberth::Process> p;
+  libberth::Status s = t->exec("tty", process, {.stdout_fd = out[1]}, &p);
+  ::close(out[1]);
+  ASSERT_TRUE(s.ok()) << s.to_string();
+  ASSERT_TRUE(p->resize(123, 45).ok());
+  libberth::ExitStatus e;
+  ASSERT_TRUE(p->wait(&e).ok());
+  EXPECT_EQ(e.exit_code, 0);
+  std::string got;
+  char buf[256];
+  for (ssize_t n; (n = ::read(out[0], buf, sizeof buf)) > 0;) got.append(buf, static_cast<size_t>(n));
+  ::close(out[0]);
+  EXPECT_NE(got.find("45 123"), std::string::npos) << got;
+  EXPECT_TRUE(p->remove().ok());
+  ASSERT_TRUE(t->force_remove().ok());
+}
+
+TEST_F(Library, StatsProcessesAndTheOomEvent) {
+  auto c = container(id("oom"), {"/bin/probe", "sleep"}, [](nlohmann::json& j) {
+    j["linux"]["resources"] = {{"memory", {{"limit", 32 << 20}, {"swap", 32 << 20}}}};
+  });
+  auto t = task(c);
+  ASSERT_TRUE(t->start().ok());
+  libberth::Stats stats;
+  ASSERT_TRUE(t->stats(&stats).ok());
+  EXPECT_GT(stats.memory_usage, 0u);
+  EXPECT_EQ(stats.memory_limit, 32u << 20);
+  EXPECT_GE(stats.pids_current, 1u);
+  std::vector<libberth::ProcessInfo> procs;
+  ASSERT_TRUE(t->processes(&procs).ok());
+  ASSERT_EQ(procs.size(), 1u);
+  EXPECT_EQ(procs[0].pid, t->pid());
+  EXPECT_EQ(procs[0].command, "/bin/probe sleep");
+  EXPECT_GT(procs[0].rss_bytes, 0u);
+  // dd touches its whole 64 MiB buffer: twice the limit.
+  const char* hog = R"({"args":["/bin/dd","if=/dev/zero","of=/dev/null","bs=64M","count=1"],"cwd":"/",)"
+                    R"("env":["PATH=/bin"],"user":{"uid":0,"gid":0}})";
+  std::shared_ptr<libberth::Process> p;
+  ASSERT_TRUE(t->exec("hog", hog, {}, &p).ok());
+  libberth::ExitStatus e;
+  ASSERT_TRUE(p->wait(&e).ok());
+  EXPECT_EQ(e.signal, SIGKILL);
+  bool oom = false;
+  for (int i = 0; i < 300 && !oom; ++i) {
+    for (const auto& ev : events_of(c->id())) oom = oom || ev.type == EventType::kOom;
+    ::usleep(10000);
+  }
+  EXPECT_TRUE(oom);
+  ASSERT_TRUE(t->force_remove().ok());
+}
+
+TEST_F(Library, EachMisuseGetsItsTypedError) {
+  std::shared_ptr<libberth::Container> c;
+  std::string dir = bundle("x", {"/bin/probe", "sleep"});
+  EXPECT_EQ(client_->create_container("bad/id", specs_["x"], {.bundle = dir}, &c).code(), Code::kInvalidArgument);
+  libberth::Status s = client_->create_container(id("spec"), R"({"ociVersion":"1.0.2","process":{"args":7}})",
+                                                 {.bundle = dir}, &c);
+  EXPECT_EQ(s.code(), Code::kInvalidArgument);
+  EXPECT_NE(s.message().find("process.args"), std::string::npos) << s.message();
+  EXPECT_EQ(client_->create_container(id("nobundle"), specs_["x"], {.bundle = tmp_ + "/none"}, &c).code(),
+            Code::kInvalidArgument);
+  EXPECT_EQ(client_->load_container(id("ghost"), &c).code(), Code::kNotFound);
+
+  c = container(id("misuse"), {"/bin/probe", "sleep"});
+  std::shared_ptr<libberth::Container> dup;
+  EXPECT_EQ(client_->create_container(c->id(), specs_[id("misuse")], {.bundle = dir}, &dup).code(),
+            Code::kAlreadyExists);
+  std::shared_ptr<libberth::Task> t;
+  EXPECT_EQ(c->task(&t).code(), Code::kNotFound);
+  t = task(c);
+  std::shared_ptr<libberth::Task> t2;
+  EXPECT_EQ(c->new_task({}, &t2).code(), Code::kAlreadyExists);
+  EXPECT_EQ(c->remove().code(), Code::kConflict);  // it has a task
+  EXPECT_EQ(t->resume().code(), Code::kConflict);  // created, not paused
+  ASSERT_TRUE(t->start().ok());
+  EXPECT_EQ(t->start().code(), Code::kConflict);
+  EXPECT_EQ(t->remove().code(), Code::kConflict);  // running
+  EXPECT_EQ(t->update(R"({"memory":{"limit":"lots"}})").code(), Code::kInvalidArgument);
+  std::shared_ptr<libberth::Process> p;
+  EXPECT_EQ(t->exec("init", kShortExec, {}, &p).code(), Code::kInvalidArgument);
+  EXPECT_EQ(t->exec("bad id", kShortExec, {}, &p).code(), Code::kInvalidArgument);
+  EXPECT_EQ(t->exec("e", R"({"args":[]})", {}, &p).code(), Code::kInvalidArgument);
+  const char* sleeper = R"({"args":["/bin/probe","sleep"],"cwd":"/","env":["PATH=/bin"],"user":{"uid":0,"gid":0}})";
+  ASSERT_TRUE(t->exec("long", sleeper, {}, &p).ok());
+  std::shared_ptr<libberth::Process> p2;
+  EXPECT_EQ(t->exec("long", sleeper, {}, &p2).code(), Code::kAlreadyExists);
+  EXPECT_EQ(p->remove().code(), Code::kConflict);  // still running
+  EXPECT_EQ(p->resize(80, 24).code(), Code::kConflict);  // no terminal
+  ASSERT_TRUE(p->kill(SIGKILL).ok());
+  libberth::ExitStatus e;
+  ASSERT_TRUE(p->wait(&e).ok());
+  EXPECT_EQ(p->kill(SIGKILL).code(), Code::kNotFound);  // already finished
+  EXPECT_TRUE(p->remove().ok());
+  ASSERT_TRUE(t->kill(SIGKILL).ok());
+  ASSERT_TRUE(t->wait(&e).ok());
+  EXPECT_EQ(t->pause().code(), Code::kConflict);  // stopped
+  EXPECT_EQ(t->kill(SIGKILL).code(), Code::kConflict);
+  ASSERT_TRUE(t->remove().ok());
+  EXPECT_EQ(t->status(nullptr).code(), Code::kNotFound);
+  EXPECT_TRUE(c->remove().ok());
+}
+
+TEST_F(Library, SandboxMembersAreRecordedAndGoWithAForcedSandboxDelete) {
+  const std::string pod = id("pod"), app = id("app");
+  auto sb = container(pod, {"/bin/probe", "sleep"}, [&](nlohmann::json& j) {
+    j["annotations"] = {{"io.kubernetes.cri.container-type", "sandbox"}, {"io.kubernetes.cri.sandbox-id", pod}};
+  });
+  auto member = container(app, {"/bin/probe", "sleep"}, [&](nlohmann::json& j) {
+    j["annotations"] = {{"io.kubernetes.cri.container-type", "container"}, {"io.kubernetes.cri.sandbox-id", pod}};
+  });
+  EXPECT_EQ(sb->sandbox(), pod);
+  EXPECT_EQ(member->sandbox(), pod);
+  std::shared_ptr<libberth::Task> mt;
+  EXPECT_EQ(member->new_task({}, &mt).code(), Code::kNotFound);  // no sandbox task yet
+  auto st = task(sb);
+  ASSERT_TRUE(st->start().ok());
+  mt = task(member);
+  ASSERT_TRUE(mt->start().ok());
+  EXPECT_TRUE(st->kill(SIGKILL).ok());
+  libberth::ExitStatus e;
+  ASSERT_TRUE(st->wait(&e).ok());
+  EXPECT_EQ(st->remove().code(), Code::kConflict);  // a live member
+  ASSERT_TRUE(st->force_remove().ok());
+  ASSERT_TRUE(mt->wait(&e).ok());
+  EXPECT_FALSE(exists(root_ + "/" + app));
+}
+
+}  // namespace
