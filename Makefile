@@ -63,13 +63,15 @@ clients: build
 	@rc=0; for c in podman containerd docker; do \
 	  tests/clients/$$c.sh $(RUNTIME) || [ $$? = 77 ] || rc=1; done; exit $$rc
 
-# berth, crun and runc side by side; the table goes to docs/performance.md.
+# berth, crun and runc side by side, then berth's shim beside conmon; the
+# tables go to docs/performance.md.
 bench:
-	@scripts/deps.sh runc crun python3
+	@scripts/deps.sh runc crun python3 conmon
 	cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DBERTH_TESTS=OFF >/dev/null
-	$(MAKE) -C build-release -j$(JOBS) --no-print-directory berth
+	$(MAKE) -C build-release -j$(JOBS) --no-print-directory berth berth-shim
 	cc -O2 -o build-release/rusage bench/rusage.c
 	python3 bench/bench.py --write $(BENCH_ARGS)
+	python3 bench/shim.py --write $(SHIM_BENCH_ARGS)
 
 clean:
 	rm -rf $(BUILD) build-release build-asan build-fuzz demo

@@ -154,6 +154,20 @@ class Monitor {
     set_nonblock(init.out.from.get());
     set_nonblock(init.err.from.get());
     set_nonblock(listen_.get());
+    close_other_fds(args);
+  }
+
+  // Whatever else came through execve (a caller's fd without close-on-exec)
+  // is not ours to keep open for the container's lifetime.
+  static void close_other_fds(const std::map<std::string, std::string>& args) {
+    std::vector<unsigned> keep = {0, 1, 2};
+    for (const auto& [key, value] : args)
+      if (key != "root" && key != "id" && key != "init") keep.push_back(static_cast<unsigned>(std::atoi(value.c_str())));
+    std::sort(keep.begin(), keep.end());
+    for (size_t i = 0; i < keep.size(); ++i) {
+      unsigned from = keep[i] + 1, to = i + 1 < keep.size() ? keep[i + 1] - 1 : ~0u;
+      if (from <= to) ::syscall(SYS_close_range, from, to, 0);
+    }
   }
 
   int run() {
