@@ -4,10 +4,11 @@
 # usable here), with an initramfs holding busybox, the freshly built berth,
 # the integration test binary and the test rootfs at the same paths as on the
 # host. The guest mounts cgroup2 with every controller delegated.
-#   scripts/test-v2.sh [BUILD_DIR] [GTEST_FILTER]
+#   scripts/test-v2.sh [BUILD_DIR] [GTEST_FILTER] [LIBRARY_GTEST_FILTER]
 set -eu
 build=$(cd "${1:-build}" && pwd)
-filter=${2:-'CgroupsV2.*:Lifecycle.*'}
+filter=${2:-'CgroupsV2.*:Lifecycle.*:Shim.*'}
+lib_filter=${3:-'Library.*'}
 vm=$build/vm
 mkdir -p "$vm"
 
@@ -27,7 +28,8 @@ stage=$vm/initramfs
 rm -rf "$stage" && mkdir -p "$stage/bin" "$stage/proc" "$stage/sys" "$stage/dev" "$stage/newroot"
 cp /bin/busybox "$stage/bin/busybox"
 tests=$build/tests/berth_integration_tests
-for f in "$build/berth" "$tests"; do
+lib_tests=$build/tests/berth_library_tests
+for f in "$build/berth" "$build/berth-shim" "$tests" "$lib_tests"; do
   mkdir -p "$stage$(dirname "$f")" && cp "$f" "$stage$f"
   # The shared libraries, at their own paths (the binaries keep their interpreter).
   for lib in $(ldd "$f" | awk '/=> \// {print $3} /^\t\// {print $1}'); do
@@ -62,8 +64,10 @@ mount -t cgroup2 cgroup2 /sys/fs/cgroup
 for c in \$(cat /sys/fs/cgroup/cgroup.controllers); do echo "+\$c" > /sys/fs/cgroup/cgroup.subtree_control; done
 echo "berth-v2: kernel \$(uname -r), cgroup2 controllers: \$(cat /sys/fs/cgroup/cgroup.subtree_control)"
 cd /tmp
-$tests --gtest_filter='$filter' --gtest_color=no
-echo "berth-v2: exit=\$?"
+$tests --gtest_filter='$filter' --gtest_color=no; rc=\$?
+# libberth in-process: its OOM watch reads memory.events here.
+$lib_tests --gtest_filter='$lib_filter' --gtest_color=no || rc=1
+echo "berth-v2: exit=\$rc"
 reboot -f
 EOF
 chmod +x "$stage/init" "$stage/stage2"
