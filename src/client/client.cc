@@ -91,10 +91,15 @@ Status run_berth(const std::string& berth, const std::vector<std::string>& args,
     return sys_error("run " + berth);
   }
   int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  pid_t waited;
+  while ((waited = ::waitpid(pid, &status, 0)) < 0 && errno == EINTR) {
   }
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return {};
+  // A caller that ignores SIGCHLD gets no status (ECHILD): then the log says
+  // whether berth failed.
+  const bool unknown = waited < 0;
+  if (!unknown && WIFEXITED(status) && WEXITSTATUS(status) == 0) return {};
   Error e{0, berth + " " + args.back() + " failed"};
+  bool logged = false;
   ::lseek(log.get(), 0, SEEK_SET);
   if (auto text = read_fd(log.get())) {
     for (const auto& line : split(*text, '\n')) {
@@ -102,8 +107,10 @@ Status run_berth(const std::string& berth, const std::vector<std::string>& args,
       if (!j.is_object() || j.value("level", "") != "error") continue;
       e.message = j.value("msg", e.message);
       e.kind = kind_from_name(j.value("kind", ""));
+      logged = true;
     }
   }
+  if (unknown && !logged) return {};
   return e;
 }
 
@@ -167,8 +174,9 @@ class ContainerImpl final : public lb::Container {
     core->container_id = id_;
     core->key = "init";
     core->pid = c->st.pid;
-    sandbox_ = c->st.sandbox;
-    bundle_ = c->st.bundle;
+    // Only a loaded container learns these here, before anyone sees it.
+    if (sandbox_.empty()) sandbox_ = c->st.sandbox;
+    if (bundle_.empty()) bundle_ = c->st.bundle;
     if (emit_create) shared_->emit(core->event(lb::EventType::kCreate));
     watch_exit(core);
     if (c->status != state::Status::kStopped) watch_oom(shared_, id_, c->st);

@@ -324,6 +324,27 @@ TEST_F(Library, AnExecWithATerminalIsResized) {
   ASSERT_TRUE(t->force_remove().ok());
 }
 
+TEST_F(Library, TheShimHoldsTheInitsTerminalAndResizesIt) {
+  int out[2];
+  ASSERT_EQ(::pipe2(out, O_CLOEXEC), 0);
+  auto c = container(id("init-tty"), {"/bin/sh", "-c", "sleep 0.5; stty size; tty"},
+                     [](nlohmann::json& j) { j["process"]["terminal"] = true; });
+  auto t = task(c, {.stdout_fd = out[1]});
+  ::close(out[1]);
+  ASSERT_TRUE(t->start().ok());
+  ASSERT_TRUE(t->resize(132, 43).ok());
+  libberth::ExitStatus e;
+  ASSERT_TRUE(t->wait(&e).ok());
+  EXPECT_EQ(e.exit_code, 0);
+  std::string got;
+  char buf[256];
+  for (ssize_t n; (n = ::read(out[0], buf, sizeof buf)) > 0;) got.append(buf, static_cast<size_t>(n));
+  ::close(out[0]);
+  EXPECT_NE(got.find("43 132"), std::string::npos) << got;
+  EXPECT_NE(got.find("/dev/pts/"), std::string::npos) << got;
+  ASSERT_TRUE(t->remove().ok());
+}
+
 TEST_F(Library, StatsProcessesAndTheOomEvent) {
   auto c = container(id("oom"), {"/bin/probe", "sleep"}, [](nlohmann::json& j) {
     j["linux"]["resources"] = {{"memory", {{"limit", 32 << 20}, {"swap", 32 << 20}}}};
