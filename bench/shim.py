@@ -52,7 +52,7 @@ def start_berth_shim(berth, root, bundle, cid, work):
     subprocess.run([berth, "--root", root, "create", "--shim", "--shim-log", os.path.join(work, cid + ".log"),
                     "--bundle", bundle, cid], check=True, stdin=subprocess.DEVNULL)
     subprocess.run([berth, "--root", root, "start", cid], check=True)
-    out = subprocess.run(["pgrep", "-f", f"^berth-shim root={root} id={cid} "], capture_output=True, text=True)
+    out = subprocess.run(["pgrep", "-f", f"^berth-shim .*root={root} id={cid} "], capture_output=True, text=True)
     return int(out.stdout.split()[0])
 
 

@@ -12,7 +12,8 @@
 //
 // Every container gets a shim (one small process; see the README) that is
 // its parent: it holds the container's stdio, reaps it and records how it
-// ended. The containers do not depend on the Client: destroy it (a daemon
+// ended. If the shim is killed, the container loses its stdio (EOF, EPIPE)
+// and its exit is reported with code 255, as containerd reports a lost one. The containers do not depend on the Client: destroy it (a daemon
 // restart), open a new one on the same root, and load_container() reattaches
 // to the running task and sees its later exit.
 //
@@ -211,7 +212,8 @@ class Client {
  public:
   static Status open(const ClientOptions& options, std::unique_ptr<Client>* client);
   // Stops delivering events (those already queued are delivered first) and
-  // lets go of the containers, which keep running.
+  // lets go of the containers, which keep running. Not from an event
+  // handler: it waits for the handlers' threads.
   virtual ~Client() = default;
 
   // Set before creating or loading containers.

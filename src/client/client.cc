@@ -174,6 +174,7 @@ class ContainerImpl final : public lb::Container {
     core->container_id = id_;
     core->key = "init";
     core->pid = c->st.pid;
+    core->pid_start = c->st.pid_start;
     // Only a loaded container learns these here, before anyone sees it.
     if (sandbox_.empty()) sandbox_ = c->st.sandbox;
     if (bundle_.empty()) bundle_ = c->st.bundle;

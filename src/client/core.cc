@@ -34,11 +34,11 @@ Shared::Shared(std::string root, std::string berth_binary, unsigned threads)
     : store(std::move(root)),
       berth(std::move(berth_binary)),
       dispatcher_(std::make_unique<Dispatcher>(threads)),
-      watcher_(std::make_unique<Watcher>()) {}
+      watcher_(std::make_shared<Watcher>()) {}
 
 void Shared::shutdown() {
   closed_ = true;
-  std::unique_ptr<Watcher> w;
+  std::shared_ptr<Watcher> w;
   std::unique_ptr<Dispatcher> d;
   {
     std::lock_guard lock(mu_);
@@ -47,7 +47,7 @@ void Shared::shutdown() {
   }
   // Outside the lock: handlers running now may emit (dropped) or call back
   // into the library.
-  w.reset();
+  w.reset();  // the last reference joins its thread (or a watch() in flight does, after it)
   d.reset();
 }
 
@@ -62,11 +62,13 @@ void Shared::set_handler(libberth::EventHandler h) {
 }
 
 void Shared::watch(Fd fd, Watcher::Handler h) {
-  std::unique_lock lock(mu_);
-  if (!watcher_) return;
-  Watcher* w = watcher_.get();
-  lock.unlock();  // a handler that fails to register runs now and may emit
-  w->add(std::move(fd), std::move(h));
+  std::shared_ptr<Watcher> w;
+  {
+    std::lock_guard lock(mu_);
+    w = watcher_;
+  }
+  // Outside the lock: a handler that fails to register runs now and may emit.
+  if (w) w->add(std::move(fd), std::move(h));
 }
 
 libberth::Event ProcCore::event(libberth::EventType t) const {
@@ -106,6 +108,16 @@ void ProcCore::exited(const libberth::ExitStatus& e) {
   cv.notify_all();
 }
 
+bool ProcCore::has_exited() {
+  std::lock_guard lock(mu);
+  return exit.has_value();
+}
+
+void ProcCore::emit_unless_exited(libberth::EventType type) {
+  std::lock_guard lock(mu);
+  if (!exit) shared->emit(event(type));
+}
+
 libberth::Status ProcCore::wait(libberth::ExitStatus* out) {
   std::unique_lock lock(mu);
   // The watcher thread ends with the Client: then nothing will come.
@@ -143,7 +155,8 @@ void exit_without_shim(const std::shared_ptr<ProcCore>& core) {
   }
   const int pid = core->pid;
   Fd pidfd(pid > 0 ? static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)) : -1);
-  if (!pidfd || process_state(pid) == 'Z') {
+  // Checked after the pidfd is held: the pid cannot be reused under it.
+  if (!pidfd || process_state(pid) == 'Z' || (core->pid_start && !process_alive(pid, core->pid_start))) {
     // Gone, and nobody recorded how: 255, as containerd reports a lost exit.
     core->exited({pid, 255, 0, now_rfc3339_nano()});
     return;

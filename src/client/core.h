@@ -39,7 +39,7 @@ struct Shared {
   std::mutex mu_;
   std::atomic<bool> closed_{false};
   std::unique_ptr<Dispatcher> dispatcher_;
-  std::unique_ptr<Watcher> watcher_;
+  std::shared_ptr<Watcher> watcher_;  // shared: a watch() in flight keeps it until it returns
 };
 
 // One process of a container (the init, key "init", or an exec'd one): its
@@ -52,6 +52,7 @@ struct ProcCore {
   std::shared_ptr<Fd> dir;  // the container's state directory (control socket)
   std::string container_id, key;
   std::atomic<int> pid{0};
+  std::atomic<uint64_t> pid_start{0};  // /proc/PID/stat starttime: guards the pidfd fallback
 
   std::mutex mu;
   std::condition_variable cv;
@@ -66,6 +67,9 @@ struct ProcCore {
   void end_start(bool ok, libberth::EventType type);
   // The exit, from the shim (or the fallbacks of watch_exit).
   void exited(const libberth::ExitStatus& e);
+  bool has_exited();
+  // Emits type (paused, resumed) unless the process has exited meanwhile.
+  void emit_unless_exited(libberth::EventType type);
   libberth::Status wait(libberth::ExitStatus* out);
   // A request about this process to the shim ("kill", "resize", ...).
   libberth::Status shim_request(const std::string& op, const std::string& args);

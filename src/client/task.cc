@@ -1,5 +1,6 @@
 #include "client/task.h"
 
+#include "base/proc.h"
 #include "client/proc_info.h"
 #include "client/shim_call.h"
 #include "oci/parse.h"
@@ -15,7 +16,7 @@ namespace lb = libberth;
 lb::Status ExecImpl::remove() {
   lb::Status s = core_->shim_request("delete", "");
   // A shim that has gone took the process with it: nothing left to forget.
-  if (!s.ok() && !(s.is_not_found() && core_->exit)) return s;
+  if (!s.ok() && !(s.is_not_found() && core_->has_exited())) return s;
   if (on_remove) on_remove();
   return {};
 }
@@ -34,19 +35,19 @@ lb::Status TaskImpl::kill_all(int signal) {
   return to_status(runtime::kill(store(), core_->container_id, signal, true));
 }
 
-// Under the process's lock, so paused/resumed keep their place before a
-// later exit.
+// The event is emitted after the freezer has done its work, and not at all
+// if the task exited meanwhile (an exit is the last event of a process).
+// The process's lock is not held across the freezer: the watcher thread
+// takes it to record exits.
 lb::Status TaskImpl::pause() {
-  std::lock_guard lock(core_->mu);
   Status r = runtime::pause(store(), core_->container_id);
-  if (r) core_->shared->emit(core_->event(EventType::kPaused));
+  if (r) core_->emit_unless_exited(EventType::kPaused);
   return to_status(r);
 }
 
 lb::Status TaskImpl::resume() {
-  std::lock_guard lock(core_->mu);
   Status r = runtime::resume(store(), core_->container_id);
-  if (r) core_->shared->emit(core_->event(EventType::kResumed));
+  if (r) core_->emit_unless_exited(EventType::kResumed);
   return to_status(r);
 }
 
@@ -139,7 +140,10 @@ lb::Status TaskImpl::exec(const std::string& exec_id, const std::string& process
   }
   core->begin_start();
   auto reply = shim_call(core->dir->get(), "exec " + exec_id + " " + flags + " " + process_json, fds);
-  if (reply && reply->rfind("started ", 0) == 0) core->pid = std::atoi(reply->c_str() + 8);
+  if (reply && reply->rfind("started ", 0) == 0) {
+    core->pid = std::atoi(reply->c_str() + 8);
+    core->pid_start = process_start_time(core->pid);  // alive: the shim has not reaped it
+  }
   const bool ok = reply && core->pid > 0;
   core->end_start(ok, EventType::kExecStarted);
   if (!ok) {

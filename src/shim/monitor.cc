@@ -25,57 +25,13 @@
 #include "base/file.h"
 #include "base/scm_rights.h"
 #include "shim/protocol.h"
+#include "shim/pump.h"
 
 extern char** environ;
 
 namespace berth::shim {
 
 namespace {
-
-// Copies one stream: from is read, to (and the log) written. At EOF both
-// ends close, which hands the EOF on (a container's stdin pipe).
-struct Pump {
-  Fd from, to;
-  int log = -1;
-  bool active() const { return from.valid(); }
-  void close() {
-    from.reset();
-    to.reset();
-  }
-  // One read; false once the stream is done.
-  bool step() {
-    char buf[16384];
-    ssize_t n = ::read(from.get(), buf, sizeof buf);
-    if (n < 0 && (errno == EINTR || errno == EAGAIN)) return true;
-    if (n <= 0) {
-      close();
-      return false;
-    }
-    // A reader that went away (a daemon restarting) costs its copy only;
-    // the log still gets everything.
-    if (to && !write_all(to.get(), buf, static_cast<size_t>(n))) to.reset();
-    if (log >= 0) (void)write_all(log, buf, static_cast<size_t>(n));
-    return true;
-  }
-  // Everything readable now (the process has exited; its last words are in
-  // the pipe). from is non-blocking.
-  void drain() {
-    while (active() && step()) {
-      pollfd p{from.get(), POLLIN, 0};
-      if (::poll(&p, 1, 0) <= 0) break;
-    }
-  }
-  static bool write_all(int fd, const char* p, size_t n) {
-    while (n > 0) {
-      ssize_t w = ::write(fd, p, n);
-      if (w < 0 && errno == EINTR) continue;
-      if (w <= 0) return false;
-      p += w;
-      n -= static_cast<size_t>(w);
-    }
-    return true;
-  }
-};
 
 struct Proc {
   pid_t pid = 0;  // 0 while its `berth exec` runs
@@ -88,6 +44,8 @@ struct Proc {
   // An exec being started:
   pid_t runner = 0;
   Fd runner_log, process_json, console_listen;
+  std::string console_name;  // short: sun_path holds 108 bytes, an exec id up to 128
+  uint64_t runner_seq = 0;   // reaps before the runner started cannot be its process's
   int requester = -1;
 };
 
@@ -104,8 +62,10 @@ std::string exit_json(const Proc& p) {
          p.exited_at + "\"}";
 }
 
+// Never waits: a client that does not read its replies loses them, the
+// shim does not stall.
 void reply(int client, const std::string& msg) {
-  if (client >= 0) (void)!::send(client, msg.data(), msg.size(), MSG_NOSIGNAL);
+  if (client >= 0) (void)!::send(client, msg.data(), msg.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
 void set_nonblock(int fd) {
@@ -187,6 +147,8 @@ class Monitor {
     // are answered before we go: a caller never sees EOF for an exit we know.
     for (int i = 0; i < 64 && poll_once(0) > 0; ++i) {
     }
+    // Output still buffered for a slow reader: two seconds more, no longer.
+    for (int i = 0; i < 20 && writes_pending(); ++i) poll_once(100);
     // The last records: a delete holding the lock finishes soon.
     for (int i = 0; i < 250 && !pending_.empty(); ++i) {
       ::usleep(20000);
@@ -196,6 +158,12 @@ class Monitor {
   }
 
  private:
+  bool writes_pending() const {
+    for (const auto& [key, p] : procs_)
+      if (p.out.wants_write() || p.err.wants_write()) return true;
+    return false;
+  }
+
   // The init has exited and no exec is still starting or running.
   bool done() const {
     for (const auto& [key, p] : procs_)
@@ -210,23 +178,28 @@ class Monitor {
     Source source;
     int fd;
     std::string key;
+    bool write = false;  // a pump's destination polled for POLLOUT
   };
 
   // Returns how many fds were ready.
   int poll_once(int timeout_ms) {
     std::vector<pollfd> fds;
     std::vector<Watch> watches;
-    auto add = [&](int fd, Source s, const std::string& key = "") {
-      fds.push_back({fd, POLLIN, 0});
-      watches.push_back({s, fd, key});
+    auto add = [&](int fd, Source s, const std::string& key = "", bool write = false) {
+      fds.push_back({fd, static_cast<short>(write ? POLLOUT : POLLIN), 0});
+      watches.push_back({s, fd, key, write});
     };
     add(sigfd_.get(), Source::kSignal);
     if (listen_) add(listen_.get(), Source::kListen);
     for (auto& c : clients_) add(c.get(), Source::kClient);
     for (auto& [key, p] : procs_) {
-      if (p.in.active() && p.in.to) add(p.in.from.get(), Source::kStdin, key);
-      if (p.out.active()) add(p.out.from.get(), Source::kStdout, key);
-      if (p.err.active()) add(p.err.from.get(), Source::kStderr, key);
+      const std::pair<Pump*, Source> pumps[] = {{&p.in, Source::kStdin}, {&p.out, Source::kStdout},
+                                                {&p.err, Source::kStderr}};
+      for (auto [pump, source] : pumps) {
+        // stdin waits for its destination (a terminal's arrives later).
+        if (pump->wants_read() && (source != Source::kStdin || pump->to)) add(pump->from.get(), source, key);
+        if (pump->wants_write()) add(pump->to.get(), source, key, true);
+      }
       if (p.console_listen) add(p.console_listen.get(), Source::kConsole, key);
     }
     int ready = ::poll(fds.data(), fds.size(), timeout_ms);
@@ -257,8 +230,10 @@ class Monitor {
     Pump* pump = w.source == Source::kStdin ? &p.in : w.source == Source::kStdout ? &p.out : &p.err;
     if (w.source == Source::kConsole) {
       take_console(p);
-    } else if (pump->from.get() == w.fd) {
-      pump->step();
+    } else if (w.write && pump->to.get() == w.fd) {
+      pump->on_writable();
+    } else if (!w.write && pump->from.get() == w.fd) {
+      pump->on_readable();
     }
   }
 
@@ -279,7 +254,7 @@ class Monitor {
       // An exec'd process can be reaped before its pid file is read; the
       // container's other orphans land here too.
       if (unclaimed_.size() > 4096) unclaimed_.clear();
-      unclaimed_[pid] = status;
+      unclaimed_[pid] = {status, ++reap_seq_};
     }
     if (pid < 0 && errno == ECHILD && !procs_.at(kInitKey).exited) orphaned_ = true;  // not ours to wait for
   }
@@ -297,7 +272,7 @@ class Monitor {
     p.exited_at = now_rfc3339_nano();
     p.out.drain();
     p.err.drain();
-    p.in.close();
+    p.in.close();  // nobody reads it any more
     const std::string key = key_of(p);
     pending_.emplace_back(exit_file(key), exit_json(p));
     for (int w : p.waiters) reply(w, exit_reply(p));
@@ -398,7 +373,7 @@ class Monitor {
       return {};
     }
     if (op == "close-stdin") {
-      pr.in.close();
+      pr.in.finish();  // what the caller wrote before asking still goes in
       reply(client, "ok");
       return {};
     }
@@ -406,7 +381,9 @@ class Monitor {
       if (w[1] == kInitKey) return make_error(ErrorKind::kConflict, "the init is deleted with the container");
       if (!pr.exited && (pr.pid || pr.runner)) return make_error(ErrorKind::kConflict, "process is running");
       procs_.erase(std::string(w[1]));
-      ::unlinkat(dir_.get(), exit_file(w[1]).c_str(), 0);
+      const std::string file = exit_file(w[1]);
+      std::erase_if(pending_, [&](const auto& rec) { return rec.first == file; });
+      ::unlinkat(dir_.get(), file.c_str(), 0);
       reply(client, "ok");
       return {};
     }
@@ -458,7 +435,8 @@ class Monitor {
       p.in.from = std::move(caller_in);
       p.out.to = std::move(caller_out);
       p.console_listen.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-      std::string path = "/proc/self/fd/" + std::to_string(dir_.get()) + "/console." + key + ".sock";
+      p.console_name = "console-" + std::to_string(++console_seq_) + ".sock";
+      std::string path = "/proc/self/fd/" + std::to_string(dir_.get()) + "/" + p.console_name;
       ::unlink(path.c_str());
       sockaddr_un addr{};
       addr.sun_family = AF_UNIX;
@@ -468,7 +446,7 @@ class Monitor {
         return sys_error("console socket");
     }
     p.process_json.reset(static_cast<int>(::syscall(SYS_memfd_create, "process.json", MFD_CLOEXEC)));
-    if (!p.process_json || !Pump::write_all(p.process_json.get(), json.data(), json.size()))
+    if (!p.process_json || !write_all(p.process_json.get(), json.data(), json.size()))
       return sys_error("process.json");
     int log[2];
     if (::pipe2(log, O_CLOEXEC) < 0) return sys_error("pipe");
@@ -484,7 +462,7 @@ class Monitor {
                                      "--pid-file", dir + "exec." + key + ".pid"};
     if (terminal) {
       args.push_back("--console-socket");
-      args.push_back(dir + "console." + key + ".sock");
+      args.push_back(dir + p.console_name);
     }
     args.push_back(id_);
     std::vector<char*> argv;
@@ -505,6 +483,7 @@ class Monitor {
       ::_exit(127);
     }
     p.runner = runner;
+    p.runner_seq = reap_seq_;
     p.requester = client;
     procs_.emplace(key, std::move(p));
     return {};
@@ -518,7 +497,7 @@ class Monitor {
     Fd master;
     if (!recv_with_fd(conn.get(), name, sizeof name, master) || !master) return;
     p.console_listen.reset();
-    ::unlinkat(dir_.get(), ("console." + key_of(p) + ".sock").c_str(), 0);
+    ::unlinkat(dir_.get(), p.console_name.c_str(), 0);
     p.out.from.reset(::fcntl(master.get(), F_DUPFD_CLOEXEC, 3));
     set_nonblock(p.out.from.get());
     if (p.in.from) p.in.to.reset(::fcntl(master.get(), F_DUPFD_CLOEXEC, 3));
@@ -533,7 +512,7 @@ class Monitor {
     take_console(p);
     if (p.console_listen) {
       p.console_listen.reset();
-      ::unlinkat(dir_.get(), ("console." + key + ".sock").c_str(), 0);
+      ::unlinkat(dir_.get(), p.console_name.c_str(), 0);
     }
     const std::string pid_name = "exec." + key + ".pid";
     auto text = [&]() -> std::string {
@@ -545,7 +524,9 @@ class Monitor {
     ::unlinkat(dir_.get(), pid_name.c_str(), 0);
     int64_t pid = 0;
     if (status != 0 || !parse_int64(trim(text), pid) || pid <= 0) {
-      reply(p.requester, encode_error(runner_error(p, status)));
+      const Error e = runner_error(p, status);
+      reply(p.requester, encode_error(e));
+      for (int w : p.waiters) reply(w, encode_error(e));
       procs_.erase(key);
       return;
     }
@@ -553,8 +534,10 @@ class Monitor {
     p.pid = static_cast<pid_t>(pid);
     reply(p.requester, "started " + std::to_string(pid));
     p.requester = -1;
-    if (auto it = unclaimed_.find(p.pid); it != unclaimed_.end()) {
-      int st = it->second;
+    // Reaped before its pid was known; an older entry is another process
+    // that had the same pid.
+    if (auto it = unclaimed_.find(p.pid); it != unclaimed_.end() && it->second.seq > p.runner_seq) {
+      int st = it->second.status;
       unclaimed_.erase(it);
       exited(p, st);
     }
@@ -591,7 +574,12 @@ class Monitor {
   Fd dir_, exe_, listen_, log_, sigfd_;
   std::map<std::string, Proc> procs_;
   std::vector<Fd> clients_;
-  std::map<pid_t, int> unclaimed_;
+  struct Reaped {
+    int status;
+    uint64_t seq;
+  };
+  std::map<pid_t, Reaped> unclaimed_;
+  uint64_t reap_seq_ = 0, console_seq_ = 0;
   std::vector<std::pair<std::string, std::string>> pending_;  // exit records to write: file, JSON
   bool orphaned_ = false;
 };

@@ -12,8 +12,10 @@
 // the container), then the shim replaces itself with the small berth-shim
 // binary (shim/monitor.h) to wait, for months maybe, with few pages resident.
 //
-// A crash of the shim loses only the exit record: the container keeps
-// running (reparented), and `delete --force` removes it as any other.
+// A crash of the shim loses the exit records, and the stdio it held: a
+// container under --shim-stdio (libberth's) sees EOF on stdin and EPIPE
+// (SIGPIPE) when it next writes output. The container itself is reparented
+// and `delete --force` removes it as any other.
 #pragma once
 
 #include <sys/types.h>

@@ -21,6 +21,8 @@ libdir=$(dirname "$(dirname "$pc")")
 export PKG_CONFIG_PATH=$(dirname "$pc")
 # --define-prefix: the .pc names the configured prefix; this one is elsewhere.
 flags=$(pkg-config --define-prefix --cflags --libs libberth)
+# A sanitizer build of the library (make test-asan) wants its runtime first.
+if ldd "$libdir/libberth.so" | grep -q libasan; then flags="-fsanitize=address,undefined $flags"; fi
 c++ -o "$tmp/example" "$src/examples/run_and_exec.cc" $flags
 
 mkdir -p "$tmp/bundle"

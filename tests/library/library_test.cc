@@ -298,6 +298,79 @@ TEST_F(Library, TheShimHoldsStdioAndClosesStdinOnRequest) {
   ASSERT_TRUE(t->remove().ok());
 }
 
+TEST_F(Library, AMegabyteThroughStdinArrivesWholeOnStdout) {
+  int in[2], out[2];
+  ASSERT_EQ(::pipe2(in, O_CLOEXEC), 0);
+  ASSERT_EQ(::pipe2(out, O_CLOEXEC), 0);
+  auto c = container(id("mega"), {"/bin/cat"});
+  auto t = task(c, {.stdin_fd = in[0], .stdout_fd = out[1]});
+  ::close(in[0]);
+  ::close(out[1]);
+  ASSERT_TRUE(t->start().ok());
+  std::string sent;
+  for (int i = 0; sent.size() < (1 << 20); ++i) sent += "line " + std::to_string(i) + "\n";
+  std::thread writer([&] {
+    for (size_t off = 0; off < sent.size();) {
+      ssize_t n = ::write(in[1], sent.data() + off, sent.size() - off);
+      if (n <= 0) break;
+      off += static_cast<size_t>(n);
+    }
+    ::close(in[1]);  // the caller's EOF reaches cat through the shim
+  });
+  std::string got;
+  char buf[65536];
+  for (ssize_t n; (n = ::read(out[0], buf, sizeof buf)) > 0;) got.append(buf, static_cast<size_t>(n));
+  writer.join();
+  ::close(out[0]);
+  EXPECT_EQ(got.size(), sent.size());
+  EXPECT_TRUE(got == sent);
+  libberth::ExitStatus e;
+  ASSERT_TRUE(t->wait(&e).ok());
+  EXPECT_EQ(e.exit_code, 0);
+  ASSERT_TRUE(t->remove().ok());
+}
+
+TEST_F(Library, AReaderThatStopsReadingDoesNotStallTheShim) {
+  int out[2];
+  ASSERT_EQ(::pipe2(out, O_CLOEXEC), 0);
+  // yes fills our pipe, which we never read: the shim must keep answering.
+  auto c = container(id("stall"), {"/bin/yes"});
+  auto t = task(c, {.stdout_fd = out[1]});
+  ::close(out[1]);
+  ASSERT_TRUE(t->start().ok());
+  ::usleep(300000);
+  std::shared_ptr<libberth::Process> p;
+  libberth::Status s = t->exec("still-there", kShortExec, {}, &p);  // through the shim
+  ASSERT_TRUE(s.ok()) << s.to_string();
+  libberth::ExitStatus e;
+  ASSERT_TRUE(p->wait(&e).ok());
+  EXPECT_EQ(e.exit_code, 7);
+  ASSERT_TRUE(t->kill(SIGKILL).ok());
+  ASSERT_TRUE(t->wait(&e).ok());
+  EXPECT_EQ(e.signal, SIGKILL);
+  ::close(out[0]);
+  ASSERT_TRUE(t->remove().ok());
+}
+
+TEST_F(Library, AKilledShimStillEndsInAnExit) {
+  auto c = container(id("shimless"), {"/bin/probe", "sleep"});
+  auto t = task(c);
+  ASSERT_TRUE(t->start().ok());
+  std::string status = berth::test::read_text("/proc/" + std::to_string(t->pid()) + "/status");
+  int shim = std::stoi(status.substr(status.find("PPid:") + 5));
+  ASSERT_EQ(::kill(shim, SIGKILL), 0);
+  for (int i = 0; i < 500 && pid_alive(shim); ++i) ::usleep(10000);
+  libberth::TaskStatus st;
+  ASSERT_TRUE(t->status(&st).ok());
+  EXPECT_EQ(st, libberth::TaskStatus::kRunning);  // the container does not depend on its shim
+  ASSERT_TRUE(t->force_remove().ok());
+  libberth::ExitStatus e;
+  ASSERT_TRUE(t->wait(&e).ok());  // from the pid, since nobody recorded it
+  EXPECT_EQ(e.exit_code, 255);
+  EXPECT_TRUE(await_exit_event(c->id()));
+  EXPECT_FALSE(exists(root_ + "/" + c->id()));
+}
+
 TEST_F(Library, AnExecWithATerminalIsResized) {
   auto c = container(id("tty"), {"/bin/probe", "sleep"});
   auto t = task(c);
