@@ -2,7 +2,10 @@
 // directory) talks to a container's shim.
 //
 // The socket is <state dir>/shim.sock, SOCK_SEQPACKET: one request per
-// message, one reply per request, in order, on each connection. Words are
+// message, one reply per request. "wait" and "exec" are answered when the
+// process exits or has started, so later requests on the same connection may
+// be answered first: libberth uses a connection per request. Replies are sent
+// without waiting; a client that does not read them loses them. Words are
 // separated by single spaces; fds travel with SCM_RIGHTS. <key> names a
 // process of the container: "init", or the id an exec was given.
 //
