@@ -63,6 +63,11 @@ TEST_F(Shim, RunDetachedRecordsAKillBySignal) {
   RunResult r = berth({"run", "-d", "--shim", "--bundle", bundle_, "sh2"});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(status_of("sh2"), "running");
+  // The waiting half is the small berth-shim binary next to berth, not berth.
+  char exe[4096] = {};
+  int shim = parent_of(pid_of("sh2"));
+  ASSERT_GT(::readlink(("/proc/" + std::to_string(shim) + "/exe").c_str(), exe, sizeof exe - 1), 0);
+  EXPECT_EQ(std::string(exe), std::string(BERTH_BINARY) + "-shim");
   ASSERT_EQ(berth({"kill", "sh2", "KILL"}).code, 0);
   auto exit = wait_exit("sh2");
   ASSERT_TRUE(exit.is_object());

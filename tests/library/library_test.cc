@@ -284,6 +284,16 @@ TEST_F(Library, TheShimHoldsStdioAndClosesStdinOnRequest) {
   ::close(out[1]);
   ASSERT_TRUE(t->start().ok());
   ASSERT_EQ(::write(in[1], "hello\n", 6), 6);
+  // The container's stdio are the shim's pipes, never ours.
+  struct stat ours_in, ours_out, its_in, its_out;
+  ASSERT_EQ(::fstat(in[1], &ours_in), 0);
+  ASSERT_EQ(::fstat(out[0], &ours_out), 0);
+  const std::string fds = "/proc/" + std::to_string(t->pid()) + "/fd/";
+  ASSERT_EQ(::stat((fds + "0").c_str(), &its_in), 0);
+  ASSERT_EQ(::stat((fds + "1").c_str(), &its_out), 0);
+  EXPECT_TRUE(S_ISFIFO(its_in.st_mode));
+  EXPECT_NE(its_in.st_ino, ours_in.st_ino);
+  EXPECT_NE(its_out.st_ino, ours_out.st_ino);
   EXPECT_EQ(t->resize(80, 24).code(), Code::kConflict);  // pipes, no terminal
   // Our write end stays open: only close_stdin can end cat.
   ASSERT_TRUE(t->close_stdin().ok());
