@@ -20,6 +20,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <algorithm>
+#include <chrono>
 #include <map>
 
 #include "base/file.h"
@@ -147,8 +148,9 @@ class Monitor {
     // are answered before we go: a caller never sees EOF for an exit we know.
     for (int i = 0; i < 64 && poll_once(0) > 0; ++i) {
     }
-    // Output still buffered for a slow reader: two seconds more, no longer.
-    for (int i = 0; i < 20 && writes_pending(); ++i) poll_once(100);
+    // Output still buffered for a slow reader: five seconds more, no longer.
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (writes_pending() && std::chrono::steady_clock::now() < until) poll_once(100);
     // The last records: a delete holding the lock finishes soon.
     for (int i = 0; i < 250 && !pending_.empty(); ++i) {
       ::usleep(20000);

@@ -41,13 +41,18 @@ void Pump::on_readable() {
 }
 
 void Pump::on_writable() {
-  if (!pending_.empty()) {
+  // PIPE_BUF at a time, while the destination still polls writable: a pipe
+  // that does takes each chunk whole, so no write ever waits.
+  for (int i = 0; i < 64 && !pending_.empty(); ++i) {
+    if (i > 0 && !ready(to.get(), POLLOUT)) break;
     ssize_t n = ::write(to.get(), pending_.data(), std::min(pending_.size(), size_t{PIPE_BUF}));
     if (n > 0) {
       pending_.erase(0, static_cast<size_t>(n));
     } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
       to.reset();  // the reader has gone: its copy is lost, the log still has it
       pending_.clear();
+    } else {
+      break;
     }
   }
   if (pending_.empty() && eof_) to.reset();
@@ -55,7 +60,7 @@ void Pump::on_writable() {
 
 void Pump::drain() {
   for (int i = 0; i < 64 && from && ready(from.get(), POLLIN); ++i) on_readable();
-  for (int i = 0; i < 256 && wants_write() && ready(to.get(), POLLOUT); ++i) on_writable();
+  for (int i = 0; i < 16 && wants_write() && ready(to.get(), POLLOUT); ++i) on_writable();
 }
 
 void Pump::finish() {

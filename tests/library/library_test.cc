@@ -327,9 +327,14 @@ TEST_F(Library, AMegabyteThroughStdinArrivesWholeOnStdout) {
     }
     ::close(in[1]);  // the caller's EOF reaches cat through the shim
   });
+  // A slow reader: cat is done long before we are, and the shim, whose
+  // init has exited, must still hand over everything it holds.
   std::string got;
-  char buf[65536];
-  for (ssize_t n; (n = ::read(out[0], buf, sizeof buf)) > 0;) got.append(buf, static_cast<size_t>(n));
+  char buf[4096];
+  for (ssize_t n; (n = ::read(out[0], buf, sizeof buf)) > 0;) {
+    got.append(buf, static_cast<size_t>(n));
+    ::usleep(200);
+  }
   writer.join();
   ::close(out[0]);
   EXPECT_EQ(got.size(), sent.size());
