@@ -215,6 +215,24 @@ def restore_hugetlb():
     print("warning: hugetlb did not return to the cgroup2 tree; unmount /sys/fs/cgroup/hugetlb later")
 
 
+def write_section(marker, report):
+    """Replaces the section of docs/performance.md that starts at marker (up
+    to the next marker, or the end) with report; appends it when missing.
+    bench.py and shim.py each own one section."""
+    path = os.path.join(ROOT, "docs/performance.md")
+    with open(path) as f:
+        text = f.read()
+    if marker in text:
+        head, rest = text.split(marker, 1)
+        nxt = rest.find("\n<!-- ")
+        tail = rest[nxt:] if nxt >= 0 else ""
+    else:
+        head, tail = text.rstrip() + "\n\n", ""
+    with open(path, "w") as f:
+        f.write(head + marker + "\n\n" + report + tail)
+    print(f"written to {path}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--berth", default=os.path.join(ROOT, "build-release/berth"))
@@ -258,16 +276,7 @@ def main():
               + res.table(names) + "\n")
     print(report)
     if args.write:
-        path = os.path.join(ROOT, "docs/performance.md")
-        with open(path) as f:
-            text = f.read()
-        marker = "<!-- results -->"
-        head = text.split(marker)[0]
-        shim = "<!-- shim results -->"  # bench/shim.py's table stays
-        tail = "\n" + shim + text.split(shim, 1)[1] if shim in text else ""
-        with open(path, "w") as f:
-            f.write(head + marker + "\n\n" + report + tail)
-        print(f"written to {path}")
+        write_section("<!-- results -->", report)
 
 
 if __name__ == "__main__":

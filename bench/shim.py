@@ -21,7 +21,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench import ROOT, make_bundle  # noqa: E402
+from bench import ROOT, make_bundle, write_section  # noqa: E402
 
 
 def smaps(pid):
@@ -129,15 +129,7 @@ def main():
     report = (f"Shim footprint (`bench/shim.py`, runtime berth for both; {conmon_version}):\n\n" + "\n".join(lines) + "\n")
     print(report)
     if args.write:
-        path = os.path.join(ROOT, "docs/performance.md")
-        with open(path) as f:
-            text = f.read()
-        marker = "<!-- shim results -->"
-        if marker in text:
-            text = text.split(marker)[0]
-        with open(path, "w") as f:
-            f.write(text.rstrip() + "\n\n" + marker + "\n\n" + report)
-        print(f"written to {path}")
+        write_section("<!-- shim results -->", report)
 
 
 if __name__ == "__main__":

@@ -108,7 +108,7 @@ int run_main(int argc, char** argv) {
   // read-only mount of itself (linux/self_exe.h); first, before anything
   // with an effect, since the re-exec starts over.
   if (name == "create" || name == "run" || name == "exec") {
-    remember_shim_binary();
+    if (name != "exec") remember_shim_binary();  // only create and run launch a shim
     if (auto r = lnx::reexec_from_read_only_self(argv); !r) return fail(ctx, r.error());
   }
   if (auto r = ctx.log.open(global->get("log"), global->get("log-format", "text"), global->flag("debug")); !r)
