@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -69,6 +70,26 @@ RunResult run_cmd(const std::vector<std::string>& argv, int timeout_ms, std::ato
   ::unlink(out_path);
   ::unlink(err_path);
   return r;
+}
+
+const std::string& runtime() {
+  static const std::string path = [] {
+    const char* env = std::getenv("BERTH_RUNTIME");
+    return std::string(env != nullptr && *env != '\0' ? env : BERTH_BINARY);
+  }();
+  return path;
+}
+
+bool runtime_is_berth() {
+  static const bool is_berth = runtime() == BERTH_BINARY ||
+                               run_cmd({runtime(), "--version"}, 10000).out.rfind("berth version", 0) == 0;
+  return is_berth;
+}
+
+std::string runtime_name() {
+  if (runtime_is_berth()) return "berth";
+  const std::string& p = runtime();
+  return p.substr(p.rfind('/') + 1);
 }
 
 std::vector<std::string> mount_points() {
@@ -167,7 +188,7 @@ void BerthTest::TearDown() {
 
 RunResult BerthTest::berth(std::vector<std::string> args, int timeout_ms,
                            std::atomic<pid_t>* started) {
-  args.insert(args.begin(), {BERTH_BINARY, "--root", root_});
+  args.insert(args.begin(), {runtime(), "--root", root_});
   return run_cmd(args, timeout_ms, started);
 }
 
