@@ -44,6 +44,19 @@ mode_t type_bits(const std::string& type) {
   return S_IFCHR;  // "c" and "u"
 }
 
+// Opens name in dir without following it and checks it is the node just
+// made: a file of type `type` (and device number `dev` for a device).
+Result<Fd> open_node(int dir, const std::string& name, mode_t type, dev_t dev, const std::string& path) {
+  auto fd = open_at(dir, name, O_PATH | O_NOFOLLOW);
+  if (!fd) return std::move(fd).error();
+  struct stat sb;
+  if (::fstat(fd->get(), &sb) < 0) return sys_error("stat " + path);
+  bool device = type == S_IFCHR || type == S_IFBLK;
+  if ((sb.st_mode & S_IFMT) != type || (device && sb.st_rdev != dev))
+    return sys_error(path + " was replaced while it was being made", EEXIST);
+  return fd;
+}
+
 Status create_device(int root, const oci::Device& d, bool userns) {
   std::string clean = path_clean(d.path);
   auto slash = clean.rfind('/');
@@ -60,18 +73,24 @@ Status create_device(int root, const oci::Device& d, bool userns) {
     int f = ::openat(pfd, name.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0);
     if (f < 0) return sys_error("create " + d.path);
     ::close(f);
-    auto target = open_in_root(root, clean, O_PATH | O_NOFOLLOW);
+    auto target = open_node(pfd, name, S_IFREG, 0, d.path);
     if (!target) return std::move(target).error();
     if (::mount(d.path.c_str(), fd_path(target->get()).c_str(), nullptr, MS_BIND, nullptr) < 0)
       return sys_error("bind " + d.path);
     return {};
   }
   dev_t dev = ::makedev(static_cast<unsigned>(d.major), static_cast<unsigned>(d.minor));
-  if (::mknodat(pfd, name.c_str(), type_bits(d.type) | perm, d.type == "p" ? 0 : dev) < 0)
+  if (d.type == "p") dev = 0;
+  if (::mknodat(pfd, name.c_str(), type_bits(d.type) | perm, dev) < 0)
     return sys_error("mknod " + d.path);
+  // From here on only the node we made is touched, through an fd: the name
+  // may already be someone else's symlink (a rootfs shared with another
+  // container), and chmod by name would follow it to a host file.
+  auto node = open_node(pfd, name, type_bits(d.type), dev, d.path);
+  if (!node) return std::move(node).error();
   // mknod honours the umask; set the mode the spec asked for exactly.
-  if (::fchmodat(pfd, name.c_str(), perm, 0) < 0) return sys_error("chmod " + d.path);
-  if (::fchownat(pfd, name.c_str(), d.uid.value_or(0), d.gid.value_or(0), AT_SYMLINK_NOFOLLOW) < 0)
+  if (::chmod(fd_path(node->get()).c_str(), perm) < 0) return sys_error("chmod " + d.path);
+  if (::fchownat(node->get(), "", d.uid.value_or(0), d.gid.value_or(0), AT_EMPTY_PATH) < 0)
     return sys_error("chown " + d.path);
   return {};
 }

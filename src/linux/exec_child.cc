@@ -42,7 +42,7 @@ Status exec_steps(const ExecChildConfig& cfg) {
     BERTH_TRY(sync_send_fd(cfg.sync_fd, SyncType::kSeccompListener, prepared->seccomp_listener.get()));
     prepared->seccomp_listener.reset();
   }
-  return exec_process(*cfg.process, prepared->path, cfg.preserve_fds, prepared->late_filter);
+  return exec_process(*cfg.process, *prepared, cfg.preserve_fds);
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include "linux/console.h"
 #include "linux/process_attrs.h"
 #include "linux/process_setup.h"
+#include "linux/sysctl.h"
 #include "linux/sync.h"
 
 namespace berth::lnx {
@@ -117,7 +118,7 @@ Status init_steps(const InitConfig& cfg, bool& parent_gone) {
   if (auto at = started.find(creating); at != std::string::npos)
     started.replace(at, creating.size(), "\"status\":\"created\"");
   BERTH_TRY(hooks::run(hooks.start_container, "startContainer", started));
-  return exec_process(proc, prepared->path, cfg.preserve_fds, prepared->late_filter);
+  return exec_process(proc, *prepared, cfg.preserve_fds);
 }
 
 }  // namespace

@@ -2,14 +2,16 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <linux/mount.h>
-#include <linux/openat2.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/vfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <climits>
 #include <cstring>
 #include <string_view>
 
@@ -81,10 +83,6 @@ constexpr AttrOption kAtimeAttrs[] = {
 constexpr const char* kIgnored[] = {"defaults", "auto", "noauto", "user", "nouser", "_netdev",
                                     "x-systemd.automount"};
 
-long sys_openat2(int dirfd, const char* path, struct open_how* how) {
-  return ::syscall(SYS_openat2, dirfd, path, how, sizeof *how);
-}
-
 }  // namespace
 
 bool MountOptions::bind() const { return (flags & MS_BIND) != 0; }
@@ -140,19 +138,6 @@ MountOptions parse_mount_options(const std::vector<std::string>& options) {
     }
   }
   return o;
-}
-
-Result<Fd> open_in_root(int root, const std::string& path, int flags) {
-  struct open_how how;
-  std::memset(&how, 0, sizeof how);
-  how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
-  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-  long fd;
-  do {
-    fd = sys_openat2(root, path.c_str(), &how);
-  } while (fd < 0 && errno == EAGAIN);
-  if (fd < 0) return sys_error("open " + path + " in container root");
-  return Fd(static_cast<int>(fd));
 }
 
 Result<Fd> make_in_root(int root, const std::string& path, bool file, mode_t mode) {
@@ -212,6 +197,45 @@ Status remount(int target, unsigned long flags) {
 
 namespace {
 
+// Files below /proc that lxcfs emulates with bind mounts: the only mounts
+// runc allows inside /proc, and so does berth.
+constexpr const char* kProcFiles[] = {
+    "/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo", "/proc/stat",
+    "/proc/swaps",   "/proc/uptime",    "/proc/loadavg", "/proc/slabinfo",
+    "/proc/sys/kernel/ns_last_pid",     "/proc/sys/crypto/fips_enabled"};
+
+// Where target (an fd below root) is, as the container will see it.
+std::string path_in_root(int root, int target) {
+  auto link = [](int fd) {
+    char buf[PATH_MAX];
+    ssize_t n = ::readlink(fd_path(fd).c_str(), buf, sizeof buf - 1);
+    return std::string(buf, n > 0 ? static_cast<size_t>(n) : 0);
+  };
+  std::string r = link(root), t = link(target);
+  if (t == r) return "/";
+  if (r == "/") return t;
+  if (t.starts_with(r + "/")) return t.substr(r.size());
+  return t;  // outside root: cannot happen with open_in_root; never below /proc either
+}
+
+// Nothing but procfs may be mounted at /proc, and nothing below it but the
+// lxcfs files: a bind of an ordinary directory at /proc or /proc/sys would
+// let an image decide where berth's sysctl writes and masks land (the
+// CVE-2025-52881 class). dest is the resolved destination; src the bind
+// source (-1 when not a bind).
+Status check_proc_mount(const std::string& dest, const oci::Mount& m, int src) {
+  if (dest != "/proc" && !dest.starts_with("/proc/")) return {};
+  if (dest == "/proc") {
+    struct statfs fs;
+    if (src < 0 && m.type == "proc") return {};
+    if (src >= 0 && ::fstatfs(src, &fs) == 0 && fs.f_type == PROC_SUPER_MAGIC) return {};
+    return invalid("/proc cannot be mounted because it is not of type proc");
+  }
+  for (const char* f : kProcFiles)
+    if (dest == f) return {};
+  return invalid(dest + " cannot be mounted because it is inside /proc");
+}
+
 Status set_propagation_and_attrs(int root, const oci::Mount& m, const MountOptions& o) {
   if (o.propagation == 0 && o.attr_set == 0 && o.attr_clr == 0) return {};
   auto target = open_in_root(root, m.destination, O_PATH);
@@ -249,16 +273,26 @@ Status idmapped_bind(int src, int target, const MountOptions& o, int userns) {
   return {};
 }
 
-Status bind_mount(int root, const oci::Mount& m, const MountOptions& o, const std::string& bundle, int userns) {
-  std::string source = m.source.empty() || m.source[0] == '/' ? m.source : path_join(bundle, m.source);
-  auto src = open_file(source, O_PATH);
-  if (!src) return std::move(src).error().wrap("bind source");
+std::string bind_source(const oci::Mount& m, const std::string& bundle) {
+  return m.source.empty() || m.source[0] == '/' ? m.source : path_join(bundle, m.source);
+}
+
+Status bind_mount(int root, const oci::Mount& m, const MountOptions& o, const std::string& bundle, int userns,
+                  int tree) {
+  std::string source = bind_source(m, bundle);
+  Result<Fd> src = tree >= 0 ? Fd(::fcntl(tree, F_DUPFD_CLOEXEC, 0)) : open_file(source, O_PATH);
+  if (!src || !*src) return (src ? sys_error("dup") : std::move(src).error()).wrap("bind source");
   struct stat sb;
   if (::fstat(src->get(), &sb) < 0) return sys_error("stat " + source);
+  BERTH_TRY(check_proc_mount(path_clean(m.destination), m, src->get()));
   auto target = make_in_root(root, m.destination, !S_ISDIR(sb.st_mode), 0755);
   if (!target) return std::move(target).error();
+  BERTH_TRY(check_proc_mount(path_in_root(root, target->get()), m, src->get()));
   if (userns >= 0) {
     BERTH_TRY(idmapped_bind(src->get(), target->get(), o, userns));
+  } else if (tree >= 0) {
+    if (::syscall(SYS_move_mount, tree, "", target->get(), "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+      return sys_error("bind " + source + " (move_mount)");
   } else if (::mount(fd_path(src->get()).c_str(), fd_path(target->get()).c_str(), nullptr,
                      MS_BIND | (o.flags & MS_REC), nullptr) < 0) {
     return sys_error("bind " + source);
@@ -275,15 +309,39 @@ Status bind_mount(int root, const oci::Mount& m, const MountOptions& o, const st
 
 }  // namespace
 
-Status mount_entry(int root, const oci::Mount& m, const MountContext& ctx, int userns_fd) {
+Result<Fd> clone_bind_source(const oci::Mount& m, const std::string& bundle) {
+  MountOptions o = parse_mount_options(m.options);
+  bool idmap = !m.uid_mappings.empty() || !m.gid_mappings.empty();
+  if ((m.type != "bind" && !o.bind()) || idmap) return Fd();
+  std::string source = bind_source(m, bundle);
+  unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | ((o.flags & MS_REC) ? AT_RECURSIVE : 0);
+  long raw = ::syscall(SYS_open_tree, AT_FDCWD, source.c_str(), flags);
+  if (raw < 0) return sys_error("bind source " + source);
+  Fd fd(static_cast<int>(raw));
+  // The copy would be a peer of a shared source: made a slave, so mounts the
+  // container makes below it never propagate back to the host, as with a
+  // bind made inside the container's (slave) mount namespace.
+  struct mount_attr attr;
+  std::memset(&attr, 0, sizeof attr);
+  attr.propagation = MS_SLAVE;
+  if (::syscall(SYS_mount_setattr, fd.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0) {
+    attr.propagation = MS_PRIVATE;  // a source that is not shared cannot be a slave
+    if (::syscall(SYS_mount_setattr, fd.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0)
+      return sys_error("bind source " + source + ": make the copy a slave");
+  }
+  return fd;
+}
+
+Status mount_entry(int root, const oci::Mount& m, const MountContext& ctx, int userns_fd, int tree_fd) {
   MountOptions o = parse_mount_options(m.options);
   std::string what = "mount " + (m.source.empty() ? m.type : m.source) + " on " + m.destination;
   if (m.type == "bind" || o.bind()) {
     if (m.type == "bind") o.flags |= MS_BIND;
-    if (auto r = bind_mount(root, m, o, ctx.bundle, userns_fd); !r) return std::move(r).error().wrap(what);
+    if (auto r = bind_mount(root, m, o, ctx.bundle, userns_fd, tree_fd); !r) return std::move(r).error().wrap(what);
     return {};
   }
   if (userns_fd >= 0) return invalid(what + ": uidMappings/gidMappings need a bind mount");
+  if (auto r = check_proc_mount(path_clean(m.destination), m, -1); !r) return std::move(r).error().wrap(what);
   if (m.type == "cgroup") {
     if (ctx.before_cgroup) {
       if (auto r = ctx.before_cgroup(); !r) return std::move(r).error().wrap(what);
@@ -294,6 +352,7 @@ Status mount_entry(int root, const oci::Mount& m, const MountContext& ctx, int u
   }
   auto target = make_in_root(root, m.destination, false, 0755);
   if (!target) return std::move(target).error().wrap(what);
+  if (auto r = check_proc_mount(path_in_root(root, target->get()), m, -1); !r) return std::move(r).error().wrap(what);
   // File systems berth makes for the container carry its SELinux context.
   if (m.type == "tmpfs" || m.type == "devpts" || m.type == "mqueue") o.data = with_mount_label(o.data, ctx.mount_label);
   if (m.type == "proc" || m.type == "sysfs") {
@@ -310,8 +369,10 @@ Status mount_entry(int root, const oci::Mount& m, const MountContext& ctx, int u
     if (!dir) return std::move(dir).error().wrap(what);
     original = std::move(*dir);
   }
-  // With tmpcopyup the tmpfs stays writable until the copy is in.
-  unsigned long flags = o.flags & ~(MS_REMOUNT | (original ? MS_RDONLY : 0));
+  // With tmpcopyup the tmpfs stays writable until the copy is in; /dev until
+  // its devices and links are made (finish_rootfs makes it read-only).
+  bool late_ro = original || path_clean(m.destination) == "/dev";
+  unsigned long flags = o.flags & ~(MS_REMOUNT | (late_ro ? MS_RDONLY : 0));
   if (::mount(m.source.c_str(), fd_path(target->get()).c_str(), m.type.c_str(), flags,
               o.data.empty() ? nullptr : o.data.c_str()) < 0)
     return sys_error(what);

@@ -10,6 +10,7 @@
 
 #include "base/fd.h"
 #include "base/result.h"
+#include "linux/resolve.h"
 #include "oci/spec.h"
 
 namespace berth::lnx {
@@ -30,10 +31,6 @@ struct MountOptions {
 // as runc does.
 MountOptions parse_mount_options(const std::vector<std::string>& options);
 
-// Opens path below root (an O_PATH dirfd of the rootfs) with symlinks resolved
-// as if root were "/" (openat2 RESOLVE_IN_ROOT): nothing outside can be reached.
-Result<Fd> open_in_root(int root, const std::string& path, int flags);
-
 // Creates path below root (mkdir -p, or an empty file as its last component
 // when file is true), each step resolved inside root. Returns an O_PATH fd.
 Result<Fd> make_in_root(int root, const std::string& path, bool file, mode_t mode);
@@ -52,11 +49,24 @@ struct MountContext {
   std::string mount_label;     // linux.mountLabel: SELinux context of new file systems
   // Per spec mount, the user namespace of an idmapped mount (-1: none).
   std::vector<int> idmap_userns;
+  // Per spec mount, a detached copy of a bind source made by the runtime
+  // (clone_bind_source), or -1: the init mounts it instead of its path.
+  std::vector<int> bind_trees;
 };
 
+// For a container with a user namespace: a detached copy of bind mount m's
+// source (open_tree OPEN_TREE_CLONE), made with the runtime's rights before
+// the init exists, as runc opens bind sources in the runtime. The init,
+// root only inside its user namespace, could not reach a source below a
+// directory it may not search (0700 and owned by the host's root); it
+// attaches the copy with move_mount instead. An fd of -1 (no error) when m
+// is not a bind mount or is idmapped.
+Result<Fd> clone_bind_source(const oci::Mount& m, const std::string& bundle);
+
 // Mounts one spec entry below rootfs (an O_PATH fd of the rootfs directory).
-// userns_fd >= 0 makes a bind mount idmapped through that user namespace.
-Status mount_entry(int rootfs, const oci::Mount& m, const MountContext& ctx, int userns_fd = -1);
+// userns_fd >= 0 makes a bind mount idmapped through that user namespace;
+// tree_fd >= 0 is the bind source cloned by clone_bind_source.
+Status mount_entry(int rootfs, const oci::Mount& m, const MountContext& ctx, int userns_fd = -1, int tree_fd = -1);
 
 // Copies the tree below from (files, directories, symlinks, with modes and
 // owners) into to, without following symlinks.

@@ -37,19 +37,6 @@ Status set_oom_score_adj(int value) {
   return {};
 }
 
-Status write_sysctls(const std::map<std::string, std::string>& sysctl) {
-  for (const auto& [key, value] : sysctl) {
-    std::string rel = key;
-    for (char& c : rel)
-      if (c == '.') c = '/';
-    if (rel.find("..") != std::string::npos)
-      return invalid("sysctl " + key + ": invalid name");
-    if (auto r = write_file("/proc/sys/" + rel, value); !r)
-      return std::move(r).error().wrap("sysctl " + key);
-  }
-  return {};
-}
-
 Status set_user(const oci::User& user, const CapSets* caps) {
   if (caps) {
     BERTH_TRY(drop_bounding(*caps));
@@ -117,6 +104,27 @@ Result<std::string> find_executable(const std::string& name, const std::vector<s
   return Error{ENOENT, "exec: \"" + name + "\": executable file not found in $PATH"};
 }
 
+std::string home_of(uid_t uid) {
+  // The container's own file (we are in its root): bounded, regular only,
+  // so an image cannot make berth hang or read a device.
+  auto text = read_input_file("/etc/passwd", 4 << 20);
+  if (!text) return "/";
+  for (const auto& line : split(*text, '\n')) {
+    auto f = split(line, ':');
+    int64_t id = -1;
+    if (f.size() >= 7 && parse_int64(f[2], id) && id == static_cast<int64_t>(uid) && !f[5].empty()) return f[5];
+  }
+  return "/";
+}
+
+std::vector<std::string> with_home(const std::vector<std::string>& env, uid_t uid) {
+  for (const auto& e : env)
+    if (e.starts_with("HOME=")) return env;
+  std::vector<std::string> out = env;
+  out.push_back("HOME=" + home_of(uid));
+  return out;
+}
+
 void reset_signals() {
   struct sigaction sa = {};
   sa.sa_handler = SIG_DFL;
@@ -154,9 +162,17 @@ Result<PreparedProcess> prepare_process(const oci::Process& proc, const CapSets*
     if (!listener) return std::move(listener).error();
     out.seccomp_listener = std::move(*listener);
   }
+  // A session of its own, as runc's processes have (a terminal's setup
+  // already made one).
+  if (::getsid(0) != ::getpid() && ::setsid() < 0) return sys_error("setsid");
+  out.env = with_home(proc.env, proc.user.uid);
+  // The cwd is entered with the runtime's rights first (a 0700 directory of
+  // root's for a container user), and again as the user only if that was
+  // refused (a directory only the user may enter), as runc does.
+  auto cwd = enter_cwd(proc.cwd);
+  if (!cwd && cwd.error().code != EACCES && cwd.error().code != EPERM) return std::move(cwd).error();
   BERTH_TRY(set_user(proc.user, caps));
-  // After the user switch, so the cwd is checked with the user's permissions.
-  BERTH_TRY(enter_cwd(proc.cwd));
+  if (!cwd) BERTH_TRY(enter_cwd(proc.cwd));
   // The LSM labels take effect at execve; written before no_new_privs and
   // seccomp, which could forbid the change or the write.
   BERTH_TRY(apply_exec_labels(proc));
@@ -175,8 +191,9 @@ Result<PreparedProcess> prepare_process(const oci::Process& proc, const CapSets*
   return out;
 }
 
-Error exec_process(const oci::Process& proc, const std::string& path, int preserve_fds,
-                   const seccomp::Filter* late_filter) {
+Error exec_process(const oci::Process& proc, const PreparedProcess& prepared, int preserve_fds) {
+  const std::string& path = prepared.path;
+  const seccomp::Filter* late_filter = prepared.late_filter;
   reset_signals();
   // Only stdio and the preserved fds survive execve; ours are O_CLOEXEC, and
   // anything else the caller leaked to us is marked so here.
@@ -184,7 +201,7 @@ Error exec_process(const oci::Process& proc, const std::string& path, int preser
   std::vector<char*> argv, envp;
   for (const auto& a : proc.args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
-  for (const auto& e : proc.env) envp.push_back(const_cast<char*>(e.c_str()));
+  for (const auto& e : prepared.env) envp.push_back(const_cast<char*>(e.c_str()));
   envp.push_back(nullptr);
   if (late_filter) {
     if (auto r = late_filter->load(); !r) return std::move(r).error();

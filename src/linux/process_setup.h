@@ -17,9 +17,6 @@ Status set_rlimits(const std::vector<oci::Rlimit>& rlimits);
 
 Status set_oom_score_adj(int value);
 
-// Writes each sysctl below /proc/sys (the container's /proc).
-Status write_sysctls(const std::map<std::string, std::string>& sysctl);
-
 // Supplementary groups, gid, uid, in that order; with caps, the bounding set is
 // trimmed first and the other sets applied after the uid change.
 Status set_user(const oci::User& user, const CapSets* caps);
@@ -32,6 +29,13 @@ Status enter_cwd(const std::string& cwd);
 // Errors read like runc's: exec: "nope": executable file not found in $PATH
 Result<std::string> find_executable(const std::string& name, const std::vector<std::string>& env);
 
+// The home directory of uid in the container's /etc/passwd, or "/" (runc's
+// default when the user has no entry). Call once in the container's root.
+std::string home_of(uid_t uid);
+
+// env with HOME=home_of(uid) added when env has no HOME, as runc does.
+std::vector<std::string> with_home(const std::vector<std::string>& env, uid_t uid);
+
 // Restores the signal mask and dispositions a freshly exec'd program expects.
 void reset_signals();
 
@@ -42,6 +46,7 @@ bool seccomp_loads_late(const oci::Process& proc, const CapSets* caps);
 
 struct PreparedProcess {
   std::string path;                              // args[0], resolved
+  std::vector<std::string> env;                  // process.env, with HOME added if missing
   Fd seccomp_listener;                           // the filter's notify fd, for listenerPath
   const seccomp::Filter* late_filter = nullptr;  // to load right before execve
 };
@@ -57,10 +62,9 @@ struct PreparedProcess {
 Result<PreparedProcess> prepare_process(const oci::Process& proc, const CapSets* caps,
                                         const seccomp::Filter* filter);
 
-// execve(path, args, env) with default signals and only stdio and the
-// preserved fds (3 .. 3+preserve_fds-1) left open; late_filter, if any, is
-// loaded just before. Returns only on failure.
-Error exec_process(const oci::Process& proc, const std::string& path, int preserve_fds,
-                   const seccomp::Filter* late_filter);
+// execve(prepared.path, args, prepared.env) with default signals and only
+// stdio and the preserved fds (3 .. 3+preserve_fds-1) left open; the late
+// seccomp filter, if any, is loaded just before. Returns only on failure.
+Error exec_process(const oci::Process& proc, const PreparedProcess& prepared, int preserve_fds);
 
 }  // namespace berth::lnx

@@ -10,6 +10,7 @@
 #include "base/crash.h"
 #include "base/file.h"
 #include "linux/devices.h"
+#include "linux/mountinfo.h"
 
 namespace berth::lnx {
 
@@ -37,10 +38,14 @@ bool needs_dev_setup(const oci::Spec& spec) {
   return true;
 }
 
-// pivot_root(2) needs the new root's parent mount to be non-shared.
+// pivot_root(2) needs the new root's mount and its parent mount to be
+// non-shared. The rootfs is bind-mounted onto itself next, so the mount that
+// holds the rootfs (the rootfs itself when it is a mount point, as
+// containerd's overlay always is) becomes that parent: it is made private,
+// and the bind copies it as private. Under rootfsPropagation "rshared" a
+// mount point rootfs would otherwise stay shared (pivot_root: EINVAL).
 Status make_parent_private(const std::string& rootfs) {
-  auto last = rootfs.rfind('/');
-  std::string parent = last == 0 ? "/" : rootfs.substr(0, last);
+  std::string parent = rootfs;
   for (;;) {
     if (::mount(nullptr, parent.c_str(), nullptr, MS_PRIVATE, nullptr) == 0) return {};
     if (errno != EINVAL || parent == "/") return sys_error("make " + parent + " private");
@@ -68,7 +73,32 @@ Status pivot_root_to(const std::string& rootfs) {
   return {};
 }
 
+// With chroot the host's mounts stay in the container's mount namespace,
+// out of view but there: a full procfs or sysfs among them lets a nested
+// user namespace mount a fresh procfs (the kernel's mount_too_revealing()
+// looks for one). Each one outside the rootfs is detached, or covered with
+// an empty tmpfs where that is not allowed, as runc does.
+Status hide_host_proc_and_sys(const std::string& rootfs) {
+  auto mounts = read_mountinfo();
+  if (!mounts) return std::move(mounts).error();
+  for (const auto& m : *mounts) {
+    if (m.root != "/" || (m.fs_type != "proc" && m.fs_type != "sysfs")) continue;
+    if (m.mount_point == rootfs || m.mount_point.starts_with(rootfs + "/")) continue;
+    const char* p = m.mount_point.c_str();
+    // Slave first, so the detach never propagates to the host.
+    if (::mount(nullptr, p, nullptr, MS_SLAVE | MS_REC, nullptr) < 0) {
+      if (errno == ENOENT) continue;  // under a mount already detached
+      return sys_error("make " + m.mount_point + " slave");
+    }
+    if (::umount2(p, MNT_DETACH) == 0) continue;
+    if (errno != EINVAL && errno != EPERM) return sys_error("unmount " + m.mount_point);
+    if (::mount("tmpfs", p, "tmpfs", 0, nullptr) < 0) return sys_error("cover " + m.mount_point);
+  }
+  return {};
+}
+
 Status move_and_chroot(const std::string& rootfs) {
+  BERTH_TRY(hide_host_proc_and_sys(rootfs));
   if (::chdir(rootfs.c_str()) < 0) return sys_error("chdir " + rootfs);
   if (::mount(rootfs.c_str(), "/", nullptr, MS_MOVE, nullptr) < 0) return sys_error("move rootfs to /");
   if (::chroot(".") < 0) return sys_error("chroot");
@@ -139,7 +169,8 @@ Status setup_rootfs(const oci::Spec& spec, const RootfsConfig& cfg) {
 
   for (size_t i = 0; i < spec.mounts.size(); ++i) {
     int userns = i < cfg.mount.idmap_userns.size() ? cfg.mount.idmap_userns[i] : -1;
-    BERTH_TRY(mount_entry(root->get(), spec.mounts[i], cfg.mount, userns));
+    int tree = i < cfg.mount.bind_trees.size() ? cfg.mount.bind_trees[i] : -1;
+    BERTH_TRY(mount_entry(root->get(), spec.mounts[i], cfg.mount, userns, tree));
   }
   crash_point("init:mounts");
 
@@ -172,6 +203,13 @@ Status finish_rootfs(const oci::Spec& spec) {
     crash_point("init:masked-paths");
     for (const auto& p : spec.linux_->readonly_paths) BERTH_TRY(readonly_path(root->get(), p));
     crash_point("init:readonly-paths");
+  }
+  // A read-only /dev was mounted writable for its devices (mount_entry).
+  for (const auto& m : spec.mounts) {
+    if (path_clean(m.destination) != "/dev" || !(parse_mount_options(m.options).flags & MS_RDONLY)) continue;
+    auto dev = open_in_root(root->get(), "/dev", O_PATH | O_DIRECTORY);
+    if (!dev) return std::move(dev).error().wrap("make /dev read-only");
+    if (auto r = remount(dev->get(), MS_RDONLY); !r) return std::move(r).error().wrap("make /dev read-only");
   }
   if (spec.root.readonly) {
     if (auto r = remount(root->get(), MS_RDONLY); !r) return std::move(r).error().wrap("make / read-only");
