@@ -6,6 +6,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <linux/filter.h>
+#include <stddef.h>
+
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <memory>
@@ -65,6 +69,49 @@ Result<std::vector<sock_filter>> export_program(scmp_filter_ctx ctx) {
   if (::pread(mem.get(), program.data(), static_cast<size_t>(size), 0) != size)
     return sys_error(kBase + ": read the exported filter");
   return program;
+}
+
+// runc's -ENOSYS stub, put in front of libseccomp's program: a system call
+// newer than every one the profile names (per architecture) fails with
+// ENOSYS instead of the default action. glibc falls back to an older call
+// (clone3 to clone, faccessat2 to faccessat, ...) only on ENOSYS, so an image
+// with a newer libc than the profile keeps working; a call the profile
+// could have named but did not still gets the default action. Not used when
+// the default allows (ALLOW, LOG): there is nothing to fall back from.
+std::vector<sock_filter> enosys_stub(const oci::Seccomp& s, const std::vector<uint32_t>& arches) {
+  struct Block {
+    uint32_t arch;
+    uint32_t max;
+  };
+  std::vector<Block> blocks;
+  for (uint32_t arch : arches) {
+    if (arch == SCMP_ARCH_X32) continue;  // reported as x86_64 with bit 30 set: see below
+    int max = -1;
+    for (const auto& rule : s.syscalls)
+      for (const auto& name : rule.names) max = std::max(max, seccomp_syscall_resolve_name_arch(arch, name.c_str()));
+    if (max >= 0) blocks.push_back({arch, static_cast<uint32_t>(max)});
+  }
+  if (blocks.empty()) return {};
+  auto len = [](const Block& b) { return b.arch == SCMP_ARCH_X86_64 ? 4u : 3u; };
+  size_t total = 1;
+  for (const auto& b : blocks) total += len(b);
+  const size_t enosys = total + 1, original = total + 2;  // after one "ja original"
+  auto off = [](size_t from, size_t to) { return static_cast<uint8_t>(to - from - 1); };
+  std::vector<sock_filter> out;
+  out.push_back(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)));
+  for (const auto& b : blocks) {
+    size_t at = out.size();
+    out.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, b.arch, 0, static_cast<uint8_t>(len(b) - 1)));
+    out.push_back(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)));
+    // x32 calls are left to libseccomp's program.
+    if (b.arch == SCMP_ARCH_X86_64) out.push_back(BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x40000000, off(at + 2, original), 0));
+    size_t jgt = out.size();
+    out.push_back(BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, b.max, off(jgt, enosys), off(jgt, original)));
+  }
+  out.push_back(BPF_STMT(BPF_JMP | BPF_JA, 0));  // jump to the original program at total + 2
+  out.back().k = 1;
+  out.push_back(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (ENOSYS & SECCOMP_RET_DATA)));
+  return out;
 }
 
 }  // namespace
@@ -156,6 +203,15 @@ Result<Filter> compile(const oci::Seccomp& s, std::vector<std::string>& warnings
   auto program = export_program(raw);
   if (!program) return std::move(program).error();
   filter.program_ = std::move(*program);
+  if (s.default_action != "SCMP_ACT_ALLOW" && s.default_action != "SCMP_ACT_LOG") {
+    std::vector<uint32_t> arches = {seccomp_arch_native()};
+    for (const auto& a : s.architectures)
+      if (uint32_t t = arch_of(a); t != 0) arches.push_back(t);
+    std::sort(arches.begin(), arches.end());
+    arches.erase(std::unique(arches.begin(), arches.end()), arches.end());
+    auto stub = enosys_stub(s, arches);
+    filter.program_.insert(filter.program_.begin(), stub.begin(), stub.end());
+  }
   if (filter.listener_) {
     filter.flags_ |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
     // The kernel takes TSYNC with a listener only when told to fail with

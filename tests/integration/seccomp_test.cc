@@ -247,5 +247,27 @@ TEST_F(Seccomp, NotifyWithoutAListeningAgentFailsCleanly) {
   EXPECT_NE(d.err.find("linux.seccomp.defaultAction"), std::string::npos) << d.err;
 }
 
+// glibc falls back to an older system call (clone3 to clone, and more each
+// release) only on ENOSYS: under an allow-list profile, a call newer than
+// every call the profile names gets ENOSYS, as with runc; an older one it
+// leaves out still gets the profile's default (EPERM here).
+TEST_F(Seccomp, SyscallsNewerThanTheProfileGetEnosys) {
+  std::string dir = tmp_ + "/spec";
+  ASSERT_EQ(run_cmd({"/bin/sh", "-c", "mkdir -p " + dir + " && cd " + dir + " && " + BERTH_BINARY +
+                                          " spec --seccomp"}).code, 0);
+  auto spec = json::parse(read_text(dir + "/config.json"));
+  config_["linux"]["seccomp"] = spec["linux"]["seccomp"];
+  set_args({"/bin/probe", "syscall", "1000", "syscall", "163"});  // 163: acct, not allowed
+  RunResult r = berth({"run", "--bundle", bundle_, "nosys"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto p = parse_probe(r.out);
+  EXPECT_EQ(p["syscall.1000"], "38") << r.out;  // ENOSYS
+  EXPECT_EQ(p["syscall.163"], "1") << r.out;    // EPERM, the default
+  set_args({"/bin/probe", "sleep"});
+  ASSERT_EQ(berth({"run", "-d", "--bundle", bundle_, "nosysx"}).code, 0);
+  r = berth({"exec", "nosysx", "/bin/probe", "syscall", "1000"});
+  EXPECT_EQ(parse_probe(r.out)["syscall.1000"], "38") << r.out << r.err;
+}
+
 }  // namespace
 }  // namespace berth::test

@@ -4,6 +4,8 @@
  *
  *   probe id hostname cwd pid ns fds umask caps nnp
  *   probe env KEY | rlimit NAME | status FIELD | mountinfo | exit N | sleep
+ *   probe session (sid, pgrp) | syscall NR (errno of a raw call, 0 if it worked)
+ *   probe read PATH (first line, or the errno) | write PATH VALUE
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -19,6 +21,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 static void print_status_field(const char* field) {
@@ -132,6 +135,29 @@ int main(int argc, char** argv) {
       char line[4096];
       while (f && fgets(line, sizeof line, f)) fputs(line, stdout);
       if (f) fclose(f);
+    } else if (!strcmp(c, "session")) {
+      printf("sid=%d\npgrp=%d\n", (int)getsid(0), (int)getpgrp());
+    } else if (!strcmp(c, "syscall")) {
+      long r = syscall(atol(arg), 0, 0, 0, 0, 0, 0);
+      printf("syscall.%s=%d\n", arg, r < 0 ? errno : 0);
+      i++;
+    } else if (!strcmp(c, "read")) {
+      char line[4096] = "";
+      FILE* f = fopen(arg, "r");
+      if (!f) printf("read.%s=errno:%d\n", arg, errno);
+      else {
+        if (fgets(line, sizeof line, f)) line[strcspn(line, "\n")] = 0;
+        printf("read.%s=%s\n", arg, line);
+        fclose(f);
+      }
+      i++;
+    } else if (!strcmp(c, "write")) {
+      const char* value = i + 2 < argc ? argv[i + 2] : "";
+      int fd = open(arg, O_WRONLY);
+      int err = fd < 0 || write(fd, value, strlen(value)) < 0 ? errno : 0;
+      printf("write.%s=%d\n", arg, err);
+      if (fd >= 0) close(fd);
+      i += 2;
     } else if (!strcmp(c, "exit")) {
       fflush(stdout);
       return atoi(arg);
