@@ -76,7 +76,15 @@ int cmd_list(Context& ctx, CommandArgs args) {
   std::vector<std::vector<std::string>> rows = {{"ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER", "SANDBOX"}};
   for (const auto& id : *ids) {
     auto c = runtime::load(ctx.store, id, false);
-    if (!c) continue;  // deleted while we looked
+    if (!c && c.error().kind == ErrorKind::kNotFound) continue;  // deleted while we looked
+    if (!c) {
+      // A damaged record stays visible: its container may still run.
+      ctx.log.warn(c.error().message);
+      if (a.flag("quiet")) out += id + "\n";
+      else if (format == "json") json.push_back({{"id", id}, {"pid", 0}, {"status", "unknown"}});
+      else rows.push_back({id, "0", "unknown", "", "", "", ""});
+      continue;
+    }
     if (a.flag("quiet")) {
       out += id + "\n";
       continue;

@@ -15,11 +15,20 @@ Result<Loaded> load(const state::Store& store, const std::string& id, bool lock)
   auto dir = lock ? store.lock(id) : store.open(id);
   if (!dir) return std::move(dir).error();
   auto st = dir->load();
+  if (!st && st.error().code != ENOENT) {
+    // Neither state.json nor its backup can be read: the container may be
+    // running, and deleting the directory would orphan it. Refuse, keep it.
+    return make_error(ErrorKind::kInternal,
+                      st.error().message + " (the record of container \"" + id +
+                          "\" is damaged: berth cannot tell what it runs, so it leaves it alone; restore " +
+                          dir->path() + "/" + state::kStateFile + " or stop its processes and remove " +
+                          dir->path() + ")");
+  }
   Loaded c{std::move(*dir), {}, state::Status::kStopped};
   if (st) {
     c.st = std::move(*st);
   } else {
-    c.st.id = id;  // pid 0: nothing to signal, only the directory to remove
+    c.st.id = id;  // never recorded: nothing was made, only the directory to remove
   }
   c.status = state::derive_status(c.st, c.dir);
   if (c.status == state::Status::kRunning) {

@@ -18,8 +18,10 @@ struct Loaded {
 };
 
 // Opens a container (locking it when lock is true) and derives its status.
-// A directory whose state.json is missing or unreadable loads as stopped with
-// pid 0 (or creating while a create holds it) so it can still be deleted.
+// A directory whose state was never written loads as stopped with pid 0 (or
+// creating while a create holds it) so it can still be deleted. A damaged
+// record (state.json and its backup unreadable) is an error for every
+// command, delete --force included: the directory stays, and list shows it.
 Result<Loaded> load(const state::Store& store, const std::string& id, bool lock);
 
 // The runtime-spec state of a container, as `runc state` prints it

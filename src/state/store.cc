@@ -117,21 +117,36 @@ Status validate_id(const std::string& id) {
 }
 
 Status ContainerDir::save(const ContainerState& st) const {
-  return write_file_atomic(dir_.get(), kStateFile, encode_state(st), 0600);
+  std::string text = encode_state(st);
+  BERTH_TRY(write_file_atomic(dir_.get(), kStateFile, text, 0600));
+  return write_file_atomic(dir_.get(), kStateBackup, text, 0600);
 }
 
-Result<ContainerState> ContainerDir::load() const {
+Result<ContainerState> ContainerDir::load_file(const char* name) const {
+  std::string path = path_ + "/" + name;
   // A state.json replaced by hand with a fifo or a device must not hang us.
-  auto fd = open_at(dir_.get(), kStateFile, O_RDONLY | O_NONBLOCK | O_NOFOLLOW);
+  auto fd = open_at(dir_.get(), name, O_RDONLY | O_NONBLOCK | O_NOFOLLOW);
   if (!fd) return std::move(fd).error().wrap("container " + id_);
   struct stat sb;
   if (::fstat(fd->get(), &sb) < 0 || !S_ISREG(sb.st_mode) || sb.st_size > int64_t{kMaxInputFile})
-    return invalid(path_ + "/" + kStateFile + ": not a regular file of a sane size");
+    return invalid(path + ": not a regular file of a sane size");
   auto text = read_fd(fd->get());
-  if (!text) return std::move(text).error().wrap(path_ + "/" + kStateFile);
+  if (!text) return std::move(text).error().wrap(path);
   auto st = decode_state(*text);
   if (!st) return std::move(st).error().wrap(path_);
   return st;
+}
+
+Result<ContainerState> ContainerDir::load() const {
+  auto st = load_file(kStateFile);
+  if (st || !has(kStateBackup)) return st;
+  // state.json is gone or damaged, the backup is there: it has what
+  // delete --force needs to find the container's processes.
+  auto backup = load_file(kStateBackup);
+  if (backup) return backup;
+  Error e = std::move(st).error();
+  if (e.code == ENOENT) e.code = 0;  // damaged, not "never written"
+  return e;
 }
 
 bool ContainerDir::has(const char* name) const {

@@ -25,6 +25,10 @@
 namespace berth::state {
 
 inline constexpr char kStateFile[] = "state.json";
+// A second copy of state.json, written right after it: a state.json
+// truncated or overwritten by someone else must not orphan a running
+// container (its pid and cgroups are what delete --force needs).
+inline constexpr char kStateBackup[] = "state.json.bak";
 inline constexpr char kExecFifo[] = "exec.fifo";
 
 // What berth remembers about one container.
@@ -69,13 +73,19 @@ class ContainerDir {
   // True when this object holds the container's lock.
   bool locked() const { return locked_; }
 
+  // Writes state.json, then its backup, each atomically.
   Status save(const ContainerState& st) const;
+  // Reads state.json, or its backup when state.json cannot be read. ENOENT
+  // means neither was ever written (a create that stopped before recording
+  // anything); any other error means the record is damaged: the container
+  // may be running and berth cannot tell what it holds.
   Result<ContainerState> load() const;
   bool has(const char* name) const;
   // Removes the directory and everything in it.
   Status remove();
 
  private:
+  Result<ContainerState> load_file(const char* name) const;
   std::string id_;
   std::string path_;
   Fd dir_;
