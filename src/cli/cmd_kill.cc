@@ -17,7 +17,8 @@ const Option kKillOptions[] = {
 Result<int> parse_signal(const std::string& text) {
   int64_t n = 0;
   if (parse_int64(text, n)) {
-    if (n <= 0 || n >= NSIG) return invalid("invalid signal \"" + text + "\"");
+    // 0 checks that the container's process exists, as kill(2) and runc do.
+    if (n < 0 || n >= NSIG) return invalid("invalid signal \"" + text + "\"");
     return static_cast<int>(n);
   }
   std::string name;

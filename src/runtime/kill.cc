@@ -11,9 +11,12 @@ Status kill(const state::Store& store, const std::string& id, int sig, bool all)
   std::string ctx = "kill " + id;
   auto c = load(store, id, false);
   if (!c) return std::move(c).error().wrap(ctx);
-  if (!state::can_kill(c->status)) return make_error(ErrorKind::kConflict, ctx + ": container not running");
   auto cg = manager_for(c->st);
   if (!cg) return std::move(cg).error().wrap(ctx);
+  // --all reaches whatever is left in the cgroup even once the init is gone
+  // (a pod sharing a pid namespace: containerd kills its others this way).
+  if (!state::can_kill(c->status) && !(all && *cg))
+    return make_error(ErrorKind::kConflict, ctx + ": container not running");
   Status r;
   if (all && *cg) {
     auto pids = (*cg)->pids();
@@ -23,7 +26,7 @@ Status kill(const state::Store& store, const std::string& id, int sig, bool all)
     r = signal_process(c->st.pid, c->st.pid_start, sig);
   }
   // A frozen process only dies once thawed; runc once hung here.
-  if (sig == SIGKILL && c->status == state::Status::kPaused && *cg) (void)(*cg)->freeze(false);
+  if (sig == SIGKILL && *cg && (c->status == state::Status::kPaused || (*cg)->frozen())) (void)(*cg)->freeze(false);
   if (!r) {
     if (r.error().code == ESRCH) return make_error(ErrorKind::kConflict, ctx + ": container not running");
     return std::move(r).error().wrap(ctx);

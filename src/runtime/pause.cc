@@ -8,17 +8,18 @@ namespace berth::runtime {
 
 namespace {
 
-// A container that is not stopped, with its cgroup manager (nullptr when it
-// has no cgroup). Errors carry ctx.
+// A container that is not stopped (unless stopped_ok), with its cgroup
+// manager (nullptr when it has no cgroup). Errors carry ctx.
 struct Live {
   Loaded c;
   std::unique_ptr<cgroups::Manager> cg;
 };
 
-Result<Live> load_live(const state::Store& store, const std::string& id, bool lock, const std::string& ctx) {
+Result<Live> load_live(const state::Store& store, const std::string& id, bool lock, const std::string& ctx,
+                       bool stopped_ok = false) {
   auto c = load(store, id, lock);
   if (!c) return std::move(c).error().wrap(ctx);
-  if (c->status == state::Status::kStopped)
+  if (c->status == state::Status::kStopped && !stopped_ok)
     return make_error(ErrorKind::kConflict, ctx + ": container is not running");
   auto cg = manager_for(c->st);
   if (!cg) return std::move(cg).error().wrap(ctx);
@@ -57,9 +58,14 @@ Status update(const state::Store& store, const std::string& id, const oci::Resou
 }
 
 Result<std::vector<pid_t>> pids(const state::Store& store, const std::string& id) {
-  auto live = load_live(store, id, false, "ps " + id);
+  // A stopped container's cgroup may still hold processes (its init gone,
+  // a shared pid namespace's others not): runc lists them, and so do we.
+  auto live = load_live(store, id, false, "ps " + id, true);
   if (!live) return std::move(live).error();
-  if (!live->cg) return std::vector<pid_t>{live->c.st.pid};
+  if (!live->cg) {
+    if (live->c.status == state::Status::kStopped) return std::vector<pid_t>{};
+    return std::vector<pid_t>{live->c.st.pid};
+  }
   return live->cg->pids();
 }
 
