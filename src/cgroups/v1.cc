@@ -216,9 +216,19 @@ class V1Manager : public Manager {
       BERTH_TRY(need("cpu", "cpu"));
     std::string dir = dir_of("cpu");
     if (c.shares && *c.shares != 0) BERTH_TRY(write_value(dir, "cpu.shares", unum(*c.shares), f + "shares"));
-    // The period first: a quota is checked against it.
-    if (c.period && *c.period != 0) BERTH_TRY(write_value(dir, "cpu.cfs_period_us", unum(*c.period), f + "period"));
+    // The period first: a quota is checked against it. But a period smaller
+    // than the current one can be refused (EINVAL: old quota / new period
+    // exceeds a parent's limit) until the new quota is in; then the quota
+    // goes first and the period after, as runc does (the kubelet resizes
+    // pods with both).
+    bool period_late = false;
+    if (c.period && *c.period != 0) {
+      auto r = write_value(dir, "cpu.cfs_period_us", unum(*c.period), f + "period");
+      if (!r && (r.error().code != EINVAL || !c.quota || *c.quota == 0)) return std::move(r).error();
+      period_late = !r;
+    }
     if (c.quota && *c.quota != 0) BERTH_TRY(write_value(dir, "cpu.cfs_quota_us", num(*c.quota), f + "quota"));
+    if (period_late) BERTH_TRY(write_value(dir, "cpu.cfs_period_us", unum(*c.period), f + "period"));
     if (c.burst) BERTH_TRY(write_value(dir, "cpu.cfs_burst_us", unum(*c.burst), f + "burst"));
     if (c.realtime_period && *c.realtime_period != 0)
       BERTH_TRY(write_value(dir, "cpu.rt_period_us", unum(*c.realtime_period), f + "realtimePeriod"));
