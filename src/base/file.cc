@@ -61,6 +61,32 @@ Result<std::string> read_input_file(const std::string& path, size_t max_bytes) {
   return data;
 }
 
+Result<std::string> read_stream_file(const std::string& path, size_t max_bytes) {
+  if (path == "-") return read_stream_fd(0, "stdin", max_bytes);
+  auto fd = open_file(path, O_RDONLY);
+  if (!fd) return std::move(fd).error();
+  return read_stream_fd(fd->get(), path, max_bytes);
+}
+
+Result<std::string> read_stream_fd(int fd, const std::string& name, size_t max_bytes) {
+  struct stat sb;
+  if (::fstat(fd, &sb) < 0) return sys_error("stat " + name);
+  if (S_ISDIR(sb.st_mode) || S_ISBLK(sb.st_mode))
+    return Error{EINVAL, name + ": not a file, pipe or terminal", ErrorKind::kInvalidArgument};
+  std::string out;
+  char buf[8192];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return sys_error("read " + name);
+    if (n == 0) return out;
+    out.append(buf, static_cast<size_t>(n));
+    if (out.size() > max_bytes)
+      return Error{EFBIG, name + ": larger than " + std::to_string(max_bytes >> 20) + " MiB",
+                   ErrorKind::kInvalidArgument};
+  }
+}
+
 Status write_file(const std::string& path, std::string_view data) {
   auto fd = open_file(path, O_WRONLY);
   if (!fd) return std::move(fd).error();

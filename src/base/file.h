@@ -25,6 +25,13 @@ Result<std::string> read_file(const std::string& path);
 // place is an error instead of a hang.
 Result<std::string> read_input_file(const std::string& path, size_t max_bytes = kMaxInputFile);
 Result<std::string> read_fd(int fd);
+// For files a user may hand over as a stream (exec --process, update
+// --resources): a regular file, a pipe or fifo (`<(...)`, /dev/stdin), a
+// socket or a terminal, read to EOF but never past max_bytes (so /dev/zero is
+// an error, not an endless read). A fifo waits for its writer, as with runc.
+// "-" is standard input.
+Result<std::string> read_stream_file(const std::string& path, size_t max_bytes = kMaxInputFile);
+Result<std::string> read_stream_fd(int fd, const std::string& name, size_t max_bytes = kMaxInputFile);
 
 // Writes data to an existing file (e.g. /proc/PID/uid_map), in one write().
 Status write_file(const std::string& path, std::string_view data);

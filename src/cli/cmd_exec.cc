@@ -92,7 +92,7 @@ Result<oci::Process> build_process(const Context& ctx, const Args& a) {
   else if (!a.has("process")) return std::move(base).error();
   if (a.has("process")) {
     std::string file = a.get("process");
-    auto text = read_input_file(file);
+    auto text = read_stream_file(file);
     if (!text) return std::move(text).error().wrap("--process");
     json over = json::parse(*text, nullptr, false);
     if (over.is_discarded() || !over.is_object()) {
@@ -128,7 +128,14 @@ int cmd_exec(Context& ctx, CommandArgs args) {
     std::string ctrls = colon == std::string::npos ? "" : c.substr(0, colon);
     std::string path = colon == std::string::npos ? c : c.substr(colon + 1);
     if (path.empty()) return fail(ctx, invalid("--cgroup: empty path in \"" + c + "\""));
-    for (const auto& ctrl : split(ctrls, ',')) opts.sub_cgroups[ctrl] = path;
+    for (const auto& ctrl : split(ctrls, ',')) {
+      if (ctrl.empty() && colon != std::string::npos)
+        return fail(ctx, invalid("--cgroup: empty controller in \"" + c + "\""));
+      if (opts.sub_cgroups.count(ctrl))
+        return fail(ctx, invalid("--cgroup: " + (ctrl.empty() ? std::string("a path") : "controller " + ctrl) +
+                                 " given more than once"));
+      opts.sub_cgroups[ctrl] = path;
+    }
   }
   auto preserve = preserve_fds_of(a);
   if (!preserve) return fail(ctx, preserve.error());

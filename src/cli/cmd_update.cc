@@ -117,7 +117,7 @@ int cmd_update(Context& ctx, CommandArgs args) {
   oci::Resources r;
   if (a.has("resources")) {
     std::string file = a.get("resources");
-    auto text = file == "-" ? read_fd(0) : read_input_file(file);
+    auto text = read_stream_file(file);
     if (!text) return fail(ctx, std::move(text).error().wrap("--resources"));
     auto parsed = oci::parse_resources(*text);
     if (!parsed) return fail(ctx, std::move(parsed).error().wrap("--resources " + file));

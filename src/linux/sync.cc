@@ -14,6 +14,7 @@ namespace {
 struct Header {
   uint32_t type;
   int32_t err;
+  uint32_t kind;  // ErrorKind of a kError
 };
 
 constexpr size_t kMaxText = 16384;
@@ -27,9 +28,9 @@ Result<SyncPair> make_sync_pair() {
   return SyncPair{Fd(fds[0]), Fd(fds[1])};
 }
 
-Status sync_send(int fd, SyncType type, int32_t err, std::string_view text) {
+Status sync_send(int fd, SyncType type, int32_t err, std::string_view text, ErrorKind kind) {
   char buf[sizeof(Header) + kMaxText];
-  Header h{static_cast<uint32_t>(type), err};
+  Header h{static_cast<uint32_t>(type), err, static_cast<uint32_t>(kind)};
   std::memcpy(buf, &h, sizeof h);
   size_t n = std::min(text.size(), kMaxText);
   // An empty view may have a null data(): memcpy from it is undefined even for 0 bytes.
@@ -42,7 +43,7 @@ Status sync_send(int fd, SyncType type, int32_t err, std::string_view text) {
 }
 
 Status sync_send_fd(int sock, SyncType type, int fd) {
-  Header h{static_cast<uint32_t>(type), 0};
+  Header h{static_cast<uint32_t>(type), 0, 0};
   auto r = send_with_fd(sock, std::string_view(reinterpret_cast<const char*>(&h), sizeof h), fd);
   if (!r) return std::move(r).error().wrap("sync send");
   return {};
@@ -58,20 +59,22 @@ Result<SyncMessage> sync_recv(int fd, const char* peer) {
   if (n < sizeof(Header)) return Error{EPROTO, "sync: short message"};
   Header h;
   std::memcpy(&h, buf, sizeof h);
+  ErrorKind kind = h.kind <= static_cast<uint32_t>(ErrorKind::kNotImplemented) ? static_cast<ErrorKind>(h.kind)
+                                                                                : ErrorKind::kInternal;
   return SyncMessage{static_cast<SyncType>(h.type), h.err, std::string(buf + sizeof h, n - sizeof h),
-                     std::move(passed)};
+                     std::move(passed), kind};
 }
 
 Status sync_expect(int fd, SyncType want, const char* peer) {
   auto m = sync_recv(fd, peer);
   if (!m) return std::move(m).error();
   if (m->type == want) return {};
-  if (m->type == SyncType::kError) return Error{m->err, std::move(m->text)};
+  if (m->type == SyncType::kError) return std::move(*m).as_error();
   return Error{EPROTO, "sync: unexpected message " + std::to_string(static_cast<uint32_t>(m->type))};
 }
 
 void sync_send_error(int fd, const Error& e) {
-  (void)sync_send(fd, SyncType::kError, e.code, e.message);
+  (void)sync_send(fd, SyncType::kError, e.code, e.message, e.kind);
 }
 
 }  // namespace berth::lnx

@@ -46,6 +46,10 @@ struct SyncMessage {
   int32_t err = 0;
   std::string text;
   Fd fd;  // a descriptor passed with the message, if any
+  ErrorKind kind = ErrorKind::kInternal;  // of a kError: the init's error keeps its kind
+
+  // A kError message as the Error the init had.
+  Error as_error() && { return Error{err, std::move(text), kind}; }
 };
 
 struct SyncPair {
@@ -55,7 +59,8 @@ struct SyncPair {
 
 Result<SyncPair> make_sync_pair();
 
-Status sync_send(int fd, SyncType type, int32_t err = 0, std::string_view text = {});
+Status sync_send(int fd, SyncType type, int32_t err = 0, std::string_view text = {},
+                 ErrorKind kind = ErrorKind::kInternal);
 
 // Sends a message carrying fd (SCM_RIGHTS).
 Status sync_send_fd(int sock, SyncType type, int fd);

@@ -17,6 +17,7 @@
 #include "linux/lsm.h"
 #include "linux/sync.h"
 #include "oci/parse.h"
+#include "oci/validate.h"
 #include "runtime/cgroup.h"
 #include "seccomp/seccomp.h"
 #include "runtime/container.h"
@@ -46,6 +47,36 @@ int namespaces_to_join(pid_t pid) {
   return flags;
 }
 
+bool key_has(const std::string& key, const std::string& ctrl) {
+  return ("," + key + ",").find("," + ctrl + ",") != std::string::npos;
+}
+
+// A controller named by --cgroup must be one the container has: a v1
+// hierarchy's key, or a controller of its cgroup2 directory.
+bool has_controller(const state::ContainerState& st, const std::string& ctrl) {
+  for (const auto& [key, dir] : st.cgroups) {
+    if (!key.empty() && key_has(key, ctrl)) return true;
+    if (!key.empty()) continue;
+    auto text = read_file(path_join(dir, "cgroup.controllers"));
+    if (!text) continue;
+    for (const auto& c : split(trim(*text), ' '))
+      if (c == ctrl) return true;
+  }
+  return false;
+}
+
+// A sub-cgroup never leads out of the container's ("..") and never names a
+// controller the container does not have: both are errors, not ignored.
+Status check_sub_cgroups(const state::ContainerState& st, const ExecOptions& opts) {
+  for (const auto& [ctrl, path] : opts.sub_cgroups) {
+    for (const auto& part : split(path, '/'))
+      if (part == "..") return invalid("--cgroup: " + oci::quote(path) + " leads out of the container's cgroup");
+    if (!ctrl.empty() && !has_controller(st, ctrl))
+      return invalid("--cgroup: unknown controller " + oci::quote(ctrl) + " (the container has no such cgroup)");
+  }
+  return {};
+}
+
 // Moves pid into the container's cgroups, or into the sub-cgroups --cgroup
 // names below them (which must exist, as with runc).
 Status join_container_cgroups(const state::ContainerState& st, const ExecOptions& opts, pid_t pid) {
@@ -53,7 +84,7 @@ Status join_container_cgroups(const state::ContainerState& st, const ExecOptions
   for (const auto& [key, dir] : st.cgroups) {
     std::string sub;
     for (const auto& [ctrl, path] : opts.sub_cgroups) {
-      bool match = ctrl.empty() || ("," + key + ",").find("," + ctrl + ",") != std::string::npos;
+      bool match = ctrl.empty() || key_has(key, ctrl);
       if (match && (sub.empty() || !ctrl.empty())) sub = path;
     }
     std::string clean = path_clean("/" + sub);
@@ -94,6 +125,7 @@ Result<Execed> exec(const state::Store& store, const ExecOptions& opts) {
   Execed out;
   oci::Process process = opts.process;  // labels an LSM-less host cannot apply are dropped
   BERTH_TRY_CTX(lnx::resolve_process_labels(process, "", out.warnings), ctx);
+  BERTH_TRY_CTX(check_sub_cgroups(c->st, opts), ctx);
   pid_t init = c->st.pid;
   int pidfd_raw = static_cast<int>(::syscall(SYS_pidfd_open, init, 0));
   if (pidfd_raw < 0) return sys_error("pidfd_open").wrap(ctx);
@@ -183,7 +215,7 @@ Result<Execed> exec(const state::Store& store, const ExecOptions& opts) {
                                       listener ? oci_state_json(c->st, state::Status::kRunning, false) : "",
                                       out.child.pid);
   if (m) {
-    Error e = m->type == lnx::SyncType::kError ? Error{m->err, m->text}
+    Error e = m->type == lnx::SyncType::kError ? std::move(*m).as_error()
                                                : Error{EPROTO, "sync: unexpected message"};
     return fail(std::move(e));
   }
