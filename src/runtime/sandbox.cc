@@ -53,7 +53,7 @@ Result<Membership> parse(const std::map<std::string, std::string>& annotations, 
   return Membership{};
 }
 
-Result<Sandbox> check_member(const state::Store& store, const Membership& m) {
+Result<std::optional<Sandbox>> check_member(const state::Store& store, const Membership& m) {
   std::string ctx = field(m.id_annotation);
   if (auto r = state::validate_id(m.sandbox_id); !r) return invalid(ctx + ": sandbox " + r.error().message);
   auto c = load(store, m.sandbox_id, true);
@@ -62,12 +62,11 @@ Result<Sandbox> check_member(const state::Store& store, const Membership& m) {
       return make_error(ErrorKind::kNotFound, ctx + ": sandbox " + oci::quote(m.sandbox_id) + " does not exist");
     return std::move(c).error().wrap(ctx + ": sandbox " + oci::quote(m.sandbox_id));
   }
-  if (!is_sandbox(c->st))
-    return invalid(ctx + ": container " + oci::quote(m.sandbox_id) + " is not a sandbox");
+  if (!is_sandbox(c->st)) return std::optional<Sandbox>();
   if (!state::can_kill(c->status))  // created, running or paused: an init to join
     return make_error(ErrorKind::kConflict, ctx + ": sandbox " + oci::quote(m.sandbox_id) + " is " +
                                                 state::status_name(c->status) + ", not running");
-  return Sandbox{std::move(*c)};
+  return std::optional<Sandbox>(Sandbox{std::move(*c)});
 }
 
 void join_namespaces(oci::Spec& spec, const Sandbox& sb, std::vector<std::string>& warnings) {

@@ -54,11 +54,15 @@ struct Sandbox {
   Loaded c;
 };
 
-// Checks that the member's sandbox exists in this store, is a sandbox, and
-// has a live init (created, running or paused), and locks it. Errors name
-// the annotation: kNotFound when missing, kInvalidArgument when the
-// container is not a sandbox, kConflict when it is not alive.
-Result<Sandbox> check_member(const state::Store& store, const Membership& m);
+// Checks that the member's sandbox exists in this store and has a live init
+// (created, running or paused), and locks it. Errors name the annotation:
+// kNotFound when missing, kConflict when it is not alive.
+// A named container that exists but was not created as a sandbox gives
+// nullopt (and no lock): podman names its pod's infra container this way
+// without marking the infra as a sandbox, and passes every namespace as a
+// path itself, so the member is an ordinary container that joins what its
+// paths say, outside any sandbox (README: "Sandboxes").
+Result<std::optional<Sandbox>> check_member(const state::Store& store, const Membership& m);
 
 // Makes the member join the sandbox init's network, ipc and uts namespaces
 // (/proc/<pid>/ns/...) where its config lists one without a path or not at
