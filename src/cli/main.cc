@@ -8,6 +8,7 @@
 #include "base/file.h"
 #include "cli/command.h"
 #include "linux/self_exe.h"
+#include "linux/userns.h"
 #include "shim/monitor.h"
 #include "shim/shim.h"
 
@@ -88,6 +89,17 @@ void remember_shim_binary() {
 
 }  // namespace
 
+// runc's rule for $XDG_RUNTIME_DIR: a user other than root uses it; the
+// host's root never does (/run/berth, as always); root of another user
+// namespace (rootless podman, which sets XDG_RUNTIME_DIR) does unless $USER
+// says it is the real root.
+static bool honour_xdg_runtime_dir() {
+  if (::geteuid() != 0) return true;
+  if (!lnx::in_user_namespace()) return false;
+  const char* user = ::getenv("USER");
+  return user == nullptr || std::string(user) != "root";
+}
+
 int run_main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   Context ctx;
@@ -117,7 +129,7 @@ int run_main(int argc, char** argv) {
     std::string root = global->get("root");
     if (root.empty()) return fail(ctx, invalid("--root: must not be empty"));
     ctx.store = state::Store(root);
-  } else if (const char* xdg = ::getenv("XDG_RUNTIME_DIR"); xdg && *xdg && ::geteuid() != 0) {
+  } else if (const char* xdg = ::getenv("XDG_RUNTIME_DIR"); xdg && *xdg && honour_xdg_runtime_dir()) {
     // An ordinary user's containers live in their runtime directory, as runc's do.
     ctx.store = state::Store(std::string(xdg) + "/berth");
   }
@@ -125,7 +137,9 @@ int run_main(int argc, char** argv) {
   std::string rootless = global->get("rootless", "auto");
   if (rootless != "auto" && rootless != "true" && rootless != "false")
     return fail(ctx, invalid("--rootless: want true, false or auto, got \"" + rootless + "\""));
-  ctx.rootless = rootless == "true" || (rootless == "auto" && ::geteuid() != 0);
+  // auto: a user other than root, or root of a user namespace that is not the
+  // host's (rootless podman), as runc decides it.
+  ctx.rootless = rootless == "true" || (rootless == "auto" && (::geteuid() != 0 || lnx::in_user_namespace()));
 
   CommandArgs rest(args.data() + cmd_index + 1, args.size() - cmd_index - 1);
   for (const auto& c : kCommands)

@@ -11,6 +11,17 @@
 
 namespace berth::lnx {
 
+bool in_user_namespace() {
+  static const bool inside = [] {
+    auto text = read_file("/proc/self/uid_map");
+    if (!text) return false;  // no user namespaces at all
+    auto f = split(trim(*text), ' ');
+    std::erase(f, "");
+    return !(f.size() == 3 && f[0] == "0" && f[1] == "0" && f[2] == "4294967295");
+  }();
+  return inside;
+}
+
 std::string id_map_text(const std::vector<oci::IdMapping>& maps) {
   std::string out;
   for (const auto& m : maps)

@@ -12,6 +12,12 @@
 
 namespace berth::lnx {
 
+// True when berth runs in a user namespace other than the initial one (its
+// uid_map is not the identity "0 0 4294967295"), as rootless podman runs
+// it: uid 0 there is not the host's root, so cgroups may not be made and
+// device nodes must be bind-mounted, as for a non-root user. runc's test.
+bool in_user_namespace();
+
 // "containerID hostID size\n" lines, as /proc/PID/uid_map takes them.
 std::string id_map_text(const std::vector<oci::IdMapping>& maps);
 

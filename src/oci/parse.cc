@@ -290,6 +290,8 @@ void read_spec(ObjectReader& r, Spec& spec) {
   r.object("hooks", [&](ObjectReader& o) { read_hooks(o, spec.hooks.emplace()); });
   r.string_map("annotations", spec.annotations);
   r.object("linux", [&](ObjectReader& o) { read_linux(o, spec.linux_.emplace()); });
+  r.object("vm", [&](ObjectReader&) { spec.other_platforms.push_back("vm"); });
+  r.object("windows", [&](ObjectReader&) { spec.other_platforms.push_back("windows"); });
 }
 
 // Strings reach execve, mount and open as C strings, where a NUL ("\u0000")

@@ -280,6 +280,9 @@ struct Spec {
   std::optional<Hooks> hooks;
   std::map<std::string, std::string> annotations;
   std::optional<Linux> linux_;  // "linux" is a predefined macro under GNU extensions
+  // The platform sections present besides "linux" ("vm", "windows"): parsed
+  // only so that create can refuse what no platform of this berth honours.
+  std::vector<std::string> other_platforms;
 };
 
 }  // namespace berth::oci

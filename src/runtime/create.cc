@@ -18,7 +18,9 @@
 #include "linux/cgroup_join.h"
 #include "linux/console.h"
 #include "linux/lsm.h"
+#include "linux/mounts.h"
 #include "linux/sync.h"
+#include "linux/sysctl.h"
 #include "linux/userns.h"
 #include "oci/names.h"
 #include "oci/parse.h"
@@ -113,6 +115,9 @@ namespace {
 // Fields berth parses but does not apply yet are refused, never ignored: a
 // container must not run with less isolation than its config asks for.
 Status check_spec_supported(oci::Spec& spec, std::vector<std::string>& warnings) {
+  // A VM or Windows container run as a plain Linux one would be less isolated
+  // than asked: refused until a platform applies the section.
+  for (const auto& section : spec.other_platforms) BERTH_TRY(unsupported(section));
   if (spec.process) BERTH_TRY(lnx::resolve_process_labels(*spec.process, "process.", warnings));
   if (!spec.linux_) return {};
   auto& lx = *spec.linux_;
@@ -136,6 +141,8 @@ Result<Prepared> prepare(const oci::Spec& spec, const std::string& bundle, const
   }
   if (!S_ISDIR(sb.st_mode)) return invalid("root.path: rootfs " + rootfs + " is not a directory");
   BERTH_TRY(prepare_namespaces(spec, p));
+  // A sysctl outside the container's own namespaces would change the host's.
+  if (spec.linux_) BERTH_TRY(lnx::check_sysctls(*spec.linux_));
   // Idmapped mounts: one user namespace per mount carries its mappings.
   for (size_t i = 0; i < spec.mounts.size(); ++i) {
     const auto& m = spec.mounts[i];
@@ -149,13 +156,25 @@ Result<Prepared> prepare(const oci::Spec& spec, const std::string& bundle, const
     p.init.rootfs.mount.idmap_userns.push_back(fd);
   }
 
+  // With a user namespace, bind sources are reached with berth's rights,
+  // not the init's (see lnx::clone_bind_source).
+  if ((p.clone_flags & CLONE_NEWUSER) || p.join_user >= 0) {
+    for (size_t i = 0; i < spec.mounts.size(); ++i) {
+      auto tree = lnx::clone_bind_source(spec.mounts[i], bundle);
+      if (!tree) return std::move(tree).error().wrap("mounts[" + std::to_string(i) + "].source");
+      p.init.rootfs.mount.bind_trees.push_back(tree->get());
+      if (*tree) p.ns_fds.push_back(std::move(*tree));
+    }
+  }
   auto& init = p.init;
   init.spec = &spec;
   init.rootfs.rootfs = path_clean(rootfs);
   init.rootfs.mount.bundle = bundle;
   init.rootfs.mount.new_cgroup_ns = p.clone_flags & CLONE_NEWCGROUP;
   if (spec.linux_) init.rootfs.mount.mount_label = spec.linux_->mount_label;
-  init.rootfs.userns = (p.clone_flags & CLONE_NEWUSER) || p.join_user >= 0;
+  // Device nodes cannot be made in a user namespace: they are bind-mounted
+  // from the host's /dev (also when berth itself runs in one: rootless podman).
+  init.rootfs.userns = (p.clone_flags & CLONE_NEWUSER) || p.join_user >= 0 || lnx::in_user_namespace();
   init.rootfs.no_pivot = opts.no_pivot;
   init.new_mount_ns = p.clone_flags & CLONE_NEWNS;
   init.new_uts_ns = p.clone_flags & CLONE_NEWUTS;
@@ -316,8 +335,12 @@ Result<Created> create(const state::Store& store, const CreateOptions& opts, lnx
   if (!membership->is_sandbox && !membership->sandbox_id.empty()) {
     auto s = sandbox::check_member(store, *membership);
     if (!s) return std::move(s).error().wrap(ctx);
-    sb.emplace(std::move(*s));
-    sandbox::join_namespaces(*spec, *sb, early_warnings);
+    if (*s) {
+      sb.emplace(std::move(**s));
+      sandbox::join_namespaces(*spec, *sb, early_warnings);
+    } else {
+      membership->sandbox_id.clear();  // names a plain container: not a sandbox member
+    }
   }
   if (auto r = check_spec_supported(*spec, early_warnings); !r) return std::move(r).error().wrap(ctx);
   auto prep = prepare(*spec, bundle, opts, park);
@@ -366,6 +389,11 @@ Result<Created> create(const state::Store& store, const CreateOptions& opts, lnx
       return fail(make_error(ErrorKind::kConflict, "linux.cgroupsPath: cgroup " + cg_dir +
                                                        " already has processes; a container needs its own"));
   }
+  // A frozen cgroup would hold the init in D state forever (runc: "container's
+  // cgroup unexpectedly frozen"). A parent's freezer is checked below, once
+  // the directories exist.
+  if ((*planned)->frozen())
+    return fail(make_error(ErrorKind::kConflict, "linux.cgroupsPath: the container's cgroup is frozen"));
   // Recorded before they are made: from here on delete --force finds them.
   crash_point("create:state-write-before");
   if (auto r = out.c.dir.save(st); !r) return fail(std::move(r).error());
@@ -385,6 +413,8 @@ Result<Created> create(const state::Store& store, const CreateOptions& opts, lnx
     st.cgroups.clear();
     if (auto s = out.c.dir.save(st); !s) return fail(std::move(s).error());
   }
+  if (cg && cg->frozen())
+    return fail(make_error(ErrorKind::kConflict, "linux.cgroupsPath: the container's cgroup is frozen (by a parent)"));
   if (cg && spec->linux_ && spec->linux_->resources) {
     if (auto r = cg->set(*spec->linux_->resources); !r) return fail(std::move(r).error());
   }
@@ -470,7 +500,7 @@ Result<Created> create(const state::Store& store, const CreateOptions& opts, lnx
     struct pollfd p = {out.sync.get(), POLLIN, 0};
     if (::poll(&p, 1, 0) == 1) {
       auto m = lnx::sync_recv(out.sync.get(), "container init");
-      if (m && m->type == lnx::SyncType::kError) return fail(Error{m->err, std::move(m->text)});
+      if (m && m->type == lnx::SyncType::kError) return fail(std::move(*m).as_error());
     }
     return fail(std::move(e));
   };
@@ -494,7 +524,7 @@ Result<Created> create(const state::Store& store, const CreateOptions& opts, lnx
   const oci::Seccomp* profile = spec->linux_ && spec->linux_->seccomp ? &*spec->linux_->seccomp : nullptr;
   auto ready = sync_recv_passing_listener(out.sync.get(), "container init", profile, state_json, st.pid);
   if (!ready) return fail(std::move(ready).error());
-  if (ready->type == lnx::SyncType::kError) return fail(Error{ready->err, std::move(ready->text)});
+  if (ready->type == lnx::SyncType::kError) return fail(std::move(*ready).as_error());
   if (ready->type != lnx::SyncType::kReady) return fail(Error{EPROTO, "sync: expected ready"});
   crash_point("create:ready");
   if (!opts.pid_file.empty()) {
@@ -511,7 +541,7 @@ Status start_now(Created& c) {
   auto m = lnx::sync_recv(c.sync.get(), "container init");
   c.sync.reset();
   if (m) {
-    if (m->type == lnx::SyncType::kError) return Error{m->err, std::move(m->text)};
+    if (m->type == lnx::SyncType::kError) return std::move(*m).as_error();
     return Error{EPROTO, "sync: unexpected message after start"};
   }
   if (m.error().code != EPIPE) return std::move(m).error();
