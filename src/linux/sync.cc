@@ -53,6 +53,10 @@ Result<SyncMessage> sync_recv(int fd, const char* peer) {
   char buf[sizeof(Header) + kMaxText];
   Fd passed;
   auto got = recv_with_fd(fd, buf, sizeof buf, passed);
+  // A peer that exited with our last message unread (an init failing before
+  // it read kCgroups) makes the next recv fail ECONNRESET even though its
+  // error message is queued: the error is reported once, so read again.
+  if (!got && got.error().code == ECONNRESET) got = recv_with_fd(fd, buf, sizeof buf, passed);
   if (!got) return std::move(got).error().wrap("sync receive");
   size_t n = *got;
   if (n == 0) return Error{EPIPE, std::string(peer) + " exited unexpectedly"};
