@@ -316,6 +316,9 @@ Result<Fd> clone_bind_source(const oci::Mount& m, const std::string& bundle) {
   std::string source = bind_source(m, bundle);
   unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | ((o.flags & MS_REC) ? AT_RECURSIVE : 0);
   long raw = ::syscall(SYS_open_tree, AT_FDCWD, source.c_str(), flags);
+  // Cloning a mount needs CAP_SYS_ADMIN over berth's own mount namespace: an
+  // ordinary user (rootless) has not, and reaches its sources as itself.
+  if (raw < 0 && errno == EPERM) return Fd();
   if (raw < 0) return sys_error("bind source " + source);
   Fd fd(static_cast<int>(raw));
   // The copy would be a peer of a shared source: made a slave, so mounts the
