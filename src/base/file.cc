@@ -63,8 +63,13 @@ Result<std::string> read_input_file(const std::string& path, size_t max_bytes) {
 
 Result<std::string> read_stream_file(const std::string& path, size_t max_bytes) {
   if (path == "-") return read_stream_fd(0, "stdin", max_bytes);
-  auto fd = open_file(path, O_RDONLY);
+  // A fifo without a writer would block the open: opened non-blocking, then
+  // read blocking, so a pipe being written is read to its end and a fifo
+  // nobody writes reads as empty at once.
+  auto fd = open_file(path, O_RDONLY | O_NONBLOCK);
   if (!fd) return std::move(fd).error();
+  int fl = ::fcntl(fd->get(), F_GETFL);
+  if (fl < 0 || ::fcntl(fd->get(), F_SETFL, fl & ~O_NONBLOCK) < 0) return sys_error("fcntl " + path);
   return read_stream_fd(fd->get(), path, max_bytes);
 }
 

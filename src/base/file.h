@@ -28,8 +28,8 @@ Result<std::string> read_fd(int fd);
 // For files a user may hand over as a stream (exec --process, update
 // --resources): a regular file, a pipe or fifo (`<(...)`, /dev/stdin), a
 // socket or a terminal, read to EOF but never past max_bytes (so /dev/zero is
-// an error, not an endless read). A fifo waits for its writer, as with runc.
-// "-" is standard input.
+// an error, not an endless read). A fifo nobody has open for writing reads
+// as empty (runc would block on it). "-" is standard input.
 Result<std::string> read_stream_file(const std::string& path, size_t max_bytes = kMaxInputFile);
 Result<std::string> read_stream_fd(int fd, const std::string& name, size_t max_bytes = kMaxInputFile);
 
