@@ -85,8 +85,10 @@ const BadCase kCases[] = {
     {"ExecutableNotFound", [](json& c) { c["process"]["args"] = {"nope"}; },
      "exec: \"nope\": executable file not found in $PATH"},
     {"CwdIsAFile", [](json& c) { c["process"]["cwd"] = "/etc/passwd"; }, "cwd"},
-    {"UnknownSysctl", [](json& c) { c["linux"]["sysctl"] = {{"kernel.nosuchknob", "1"}}; },
-     "sysctl kernel.nosuchknob"},
+    {"UnknownSysctl", [](json& c) { c["linux"]["sysctl"] = {{"net.ipv4.nosuchknob", "1"}}; },
+     "linux.sysctl: \"net.ipv4.nosuchknob\""},
+    {"GlobalSysctl", [](json& c) { c["linux"]["sysctl"] = {{"kernel.nosuchknob", "1"}}; },
+     "linux.sysctl: \"kernel.nosuchknob\""},
     // Parsed but not applied yet: refused, never silently ignored.
     {"SeccompArgIndexTooBig",
      [](json& c) {
