@@ -81,7 +81,9 @@ int cmd_list(Context& ctx, CommandArgs args) {
       // A damaged record stays visible: its container may still run.
       ctx.log.warn(c.error().message);
       if (a.flag("quiet")) out += id + "\n";
-      else if (format == "json") json.push_back({{"id", id}, {"pid", 0}, {"status", "unknown"}});
+      else if (format == "json")
+        json.push_back({{"ociVersion", ""}, {"id", id}, {"pid", 0}, {"status", "unknown"}, {"bundle", ""},
+                        {"rootfs", ""}, {"created", ""}, {"owner", ""}});
       else rows.push_back({id, "0", "unknown", "", "", "", ""});
       continue;
     }
