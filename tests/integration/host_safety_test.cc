@@ -100,8 +100,11 @@ TEST_F(HostSafety, ABindMountOverProcCannotRedirectASysctlWrite) {
   std::string fake = tmp_ + "/fake-sys";
   ASSERT_EQ(run_cmd({"/bin/mkdir", "-p", fake + "/net/ipv4"}).code, 0);
   ASSERT_EQ(::symlink(host_file.c_str(), (fake + "/net/ipv4/ip_forward").c_str()), 0);
-  // The container binds the host file too, so a write through the symlink
-  // would land on it from inside as well.
+  // The symlink names the host file where the container sees it (a bind of
+  // it), so a write that follows the link lands on the host's file.
+  ASSERT_EQ(::unlink((fake + "/net/ipv4/ip_forward").c_str()), 0);
+  ASSERT_EQ(::symlink("/host-file", (fake + "/net/ipv4/ip_forward").c_str()), 0);
+  config_["mounts"].push_back({{"destination", "/host-file"}, {"type", "bind"}, {"source", host_file}, {"options", {"bind"}}});
   config_["mounts"].push_back({{"destination", "/proc/sys"}, {"type", "bind"}, {"source", fake}, {"options", {"rbind"}}});
   config_["linux"]["sysctl"] = {{"net.ipv4.ip_forward", "1"}};
   config_["linux"]["readonlyPaths"] = nlohmann::json::array();
@@ -109,10 +112,16 @@ TEST_F(HostSafety, ABindMountOverProcCannotRedirectASysctlWrite) {
   EXPECT_EQ(berth({"run", "--bundle", bundle_, "sys"}).code, 1);
   EXPECT_EQ(read_text(host_file), "untouched\n");
 
-  // The same directory in place of /proc itself.
+  // The same directory in place of /proc itself (its sys/ is the fake one).
+  std::string fake_proc = tmp_ + "/fake-proc";
+  ASSERT_EQ(::mkdir(fake_proc.c_str(), 0755), 0);
+  ASSERT_EQ(::rename(fake.c_str(), (fake_proc + "/sys").c_str()), 0);
   config_ = default_config();
-  config_["mounts"][0] = {{"destination", "/proc"}, {"type", "bind"}, {"source", tmp_}, {"options", {"rbind"}}};
+  config_["mounts"][0] = {{"destination", "/proc"}, {"type", "bind"}, {"source", fake_proc}, {"options", {"rbind"}}};
+  config_["mounts"].push_back({{"destination", "/host-file"}, {"type", "bind"}, {"source", host_file}, {"options", {"bind"}}});
   config_["linux"]["sysctl"] = {{"net.ipv4.ip_forward", "1"}};
+  config_["linux"]["maskedPaths"] = nlohmann::json::array();
+  config_["linux"]["readonlyPaths"] = nlohmann::json::array();
   write_config();
   EXPECT_EQ(berth({"run", "--bundle", bundle_, "proc"}).code, 1);
   EXPECT_EQ(read_text(host_file), "untouched\n");
@@ -162,7 +171,7 @@ TEST_F(HostSafety, DeviceNodesAreChangedThroughAnFdNeverByName) {
       if (::symlink(host_file.c_str(), tmp_link.c_str()) == 0) ::rename(tmp_link.c_str(), null.c_str());
     }
   });
-  for (int i = 0; i < 40; ++i) {
+  for (int i = 0; i < 100; ++i) {
     RunResult r = berth({"run", "--bundle", bundle_, "victim"});
     (void)r;  // either outcome is fine; only the host file matters
     berth({"delete", "--force", "victim"});
@@ -202,11 +211,12 @@ TEST_F(HostSafety, CreateIntoAFrozenCgroupFailsAtOnce) {
 // (chroot only): a full procfs among them would let a nested user namespace
 // mount procfs. runc hides them; so does berth.
 TEST_F(HostSafety, NoPivotHidesTheHostsProcFromNestedUserNamespaces) {
-  nlohmann::json caps = nlohmann::json::array({"CAP_SYS_ADMIN", "CAP_SETUID", "CAP_SETGID"});
+  // CAP_SETFCAP: mapping uid 0 into the nested user namespace needs it.
+  nlohmann::json caps = nlohmann::json::array({"CAP_SYS_ADMIN", "CAP_SETUID", "CAP_SETGID", "CAP_SETFCAP"});
   config_["process"]["capabilities"] = {{"bounding", caps}, {"effective", caps}, {"permitted", caps}};
   config_["process"]["noNewPrivileges"] = false;
   set_args({"/bin/sh", "-c",
-            "mkdir -p /tmp/p && unshare -U -r -m -p -f --mount-proc=/tmp/p true && echo MOUNTED || echo REFUSED"});
+            "mkdir -p /tmp/p; unshare -U -r -m -p -f sh -c 'mount -t proc proc /tmp/p && echo MOUNTED || echo REFUSED'"});
   config_["root"]["readonly"] = false;
   own_rootfs();
   write_config();
