@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -69,6 +70,47 @@ RunResult run_cmd(const std::vector<std::string>& argv, int timeout_ms, std::ato
   ::unlink(out_path);
   ::unlink(err_path);
   return r;
+}
+
+const std::string& runtime() {
+  static const std::string path = [] {
+    const char* env = std::getenv("BERTH_RUNTIME");
+    return std::string(env != nullptr && *env != '\0' ? env : BERTH_BINARY);
+  }();
+  return path;
+}
+
+bool runtime_is_berth() {
+  static const bool is_berth = runtime() == BERTH_BINARY ||
+                               run_cmd({runtime(), "--version"}, 10000).out.rfind("berth version", 0) == 0;
+  return is_berth;
+}
+
+std::string runtime_name() {
+  if (runtime_is_berth()) return "berth";
+  const std::string& p = runtime();
+  return p.substr(p.rfind('/') + 1);
+}
+
+const nlohmann::json& runtime_features() {
+  static const nlohmann::json features = [] {
+    auto j = nlohmann::json::parse(run_cmd({runtime(), "features"}, 10000).out, nullptr, false);
+    return j.is_object() ? j : nlohmann::json::object();
+  }();
+  return features;
+}
+
+bool runtime_spec_at_least(const std::string& version) {
+  // "1.0.2-dev" -> {1, 0, 2}; a runtime without `features` is taken at its word (berth's).
+  auto parse = [](const std::string& v) {
+    std::vector<int> out;
+    std::istringstream in(v);
+    for (std::string part; std::getline(in, part, '.') && out.size() < 3;) out.push_back(std::atoi(part.c_str()));
+    out.resize(3, 0);
+    return out;
+  };
+  if (!runtime_features().contains("ociVersionMax")) return runtime_is_berth();
+  return parse(runtime_features()["ociVersionMax"].get<std::string>()) >= parse(version);
 }
 
 std::vector<std::string> mount_points() {
@@ -167,7 +209,7 @@ void BerthTest::TearDown() {
 
 RunResult BerthTest::berth(std::vector<std::string> args, int timeout_ms,
                            std::atomic<pid_t>* started) {
-  args.insert(args.begin(), {BERTH_BINARY, "--root", root_});
+  args.insert(args.begin(), {runtime(), "--root", root_});
   return run_cmd(args, timeout_ms, started);
 }
 
