@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstring>
 
 #include <fstream>
 #include <thread>
@@ -121,12 +122,20 @@ TEST_F(Exec, DISABLED_ProcessFileWithoutTerminalIntoATtyContainerGetsNoTty) {
   std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", sock.c_str());
   ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
   ASSERT_EQ(::listen(listener, 1), 0);
+  int master = -1;  // held while the container runs: its init's terminal
   std::thread accept_one([&] {
     int c = ::accept(listener, nullptr, nullptr);
-    char buf[64];
     if (c < 0) return;
-    ssize_t n = ::read(c, buf, sizeof buf);  // the master arrives and is dropped
-    (void)n;
+    char buf[256];
+    char control[CMSG_SPACE(sizeof(int))] = {};
+    iovec iov = {buf, sizeof buf};
+    msghdr msg = {};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    if (::recvmsg(c, &msg, MSG_CMSG_CLOEXEC) > 0 && CMSG_FIRSTHDR(&msg) != nullptr)
+      std::memcpy(&master, CMSG_DATA(CMSG_FIRSTHDR(&msg)), sizeof master);
     ::close(c);
   });
   RunResult r = berth({"run", "-d", "--console-socket", sock, "--bundle", bundle_, "ttybox"});
@@ -142,6 +151,8 @@ TEST_F(Exec, DISABLED_ProcessFileWithoutTerminalIntoATtyContainerGetsNoTty) {
   std::string out = "/proc/" + std::to_string(init) + "/root/dev/shm/tty";
   for (int i = 0; i < 250 && read_text(out).empty(); ++i) ::usleep(20000);
   EXPECT_EQ(read_text(out), "not a tty\n");
+  berth({"delete", "--force", "ttybox"});
+  if (master >= 0) ::close(master);
 }
 
 TEST_F(Exec, ExitCodesPassThrough) {
