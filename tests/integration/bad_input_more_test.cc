@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <fstream>
 #include <functional>
+#include <map>
 
 #include "harness.h"
 #include "leftovers.h"
@@ -21,8 +22,11 @@ namespace {
 using nlohmann::json;
 
 // One line on stderr (warnings may precede it; the error is the last line).
+// That is berth's promise; another runtime need only say something (runc
+// 1.1.5 adds nsexec's own lines and quotes a 10 MB value back whole).
 bool one_clear_line(const std::string& err) {
-  return !err.empty() && err.back() == '\n' && err.find('\n') == err.size() - 1 && err.size() < 64 * 1024;
+  if (!runtime_is_berth()) return !err.empty();
+  return err.back() == '\n' && err.find('\n') == err.size() - 1 && err.size() < 64 * 1024;
 }
 
 std::vector<std::string> root_entries(const std::string& root) {
@@ -108,10 +112,18 @@ const ConfigCase kConfigCases[] = {
 
 void PrintTo(const ConfigCase& c, std::ostream* os) { *os << c.name; }
 
+// Configs runc 1.1.5 runs (exit 0) or hangs on; berth refuses them.
+const std::map<std::string, const char*> kRuncTakes = {
+    {"DevicePathRelative", "runc 1.1.5 accepts a relative linux.devices[].path"},
+    {"OciVersionEmpty", "runc 1.1.5 does not check ociVersion"},
+    {"ConfigIsFifo", "runc 1.1.5 blocks for ever opening a fifo config.json"},
+};
+
 class HostileConfig : public BerthTest, public ::testing::WithParamInterface<ConfigCase> {};
 
 TEST_P(HostileConfig, FailsCleanly) {
   const ConfigCase& c = GetParam();
+  if (auto it = kRuncTakes.find(c.name); it != kRuncTakes.end()) BERTH_ONLY(it->second);
   ::unlink((bundle_ + "/config.json").c_str());
   if (c.raw) {
     c.raw(bundle_);
@@ -152,7 +164,9 @@ TEST_F(BerthTest, SymlinkedBundles) {
 
 // exec -p FILE and exec flags against a running container: each is refused
 // (1 for bad input, 255 when berth fails after finding the container, as
-// runc), and no process is left in the container.
+// runc), and no process is left in the container. Flags are given with a
+// command, not with -p: runc takes a process file as the whole process and
+// ignores --user, --cwd and -e beside it.
 class BadExec : public BerthTest {};
 
 TEST_F(BadExec, ProcessFilesAndFlagsFailCleanly) {
@@ -173,7 +187,8 @@ TEST_F(BadExec, ProcessFilesAndFlagsFailCleanly) {
   struct Case {
     const char* name;
     std::function<void()> setup;
-    std::vector<std::string> extra;  // flags before the id
+    std::vector<std::string> extra;  // flags before the id, with a command instead of -p
+    const char* runc_takes = nullptr;  // why runc 1.1.5 runs (or hangs on) it
   };
   auto file = [&](std::string text) { return [&, text] { write(text); }; };
   const Case cases[] = {
@@ -191,30 +206,37 @@ TEST_F(BadExec, ProcessFilesAndFlagsFailCleanly) {
       {"CapabilitiesArray", file(with([](json& j) { j["capabilities"] = {"CAP_KILL"}; })), {}},
       {"RlimitUnknown",
        file(with([](json& j) { j["rlimits"] = {{{"type", "RLIMIT_X"}, {"hard", 1}, {"soft", 1}}}; })), {}},
-      {"OomScoreAdjOutOfRange", file(with([](json& j) { j["oomScoreAdj"] = -5000; })), {}},
+      {"OomScoreAdjOutOfRange", file(with([](json& j) { j["oomScoreAdj"] = -5000; })), {},
+       "runc 1.1.5 ignores an exec process's oomScoreAdj"},
       {"NulInArg", file(with([](json& j) { j["args"][0] = std::string("/bin/probe\0x", 12); })), {}},
       {"TenMegabyteEnv", file(with([](json& j) { j["env"] = {k10MB}; })), {}},
       {"NumberOverflow", file(R"({"args": ["/bin/probe"], "user": {"uid": 1e999}})"), {}},
       {"ExecutableMissing", file(with([](json& j) { j["args"] = {"/nope"}; })), {}},
       {"FileMissing", [&] { ::unlink(p.c_str()); }, {}},
       {"FileIsDirectory", [&] { ::unlink(p.c_str()); ::mkdir(p.c_str(), 0755); }, {}},
-      {"FileIsFifo", [&] { ::rmdir(p.c_str()); ::mkfifo(p.c_str(), 0644); }, {}},
+      {"FileIsFifo", [&] { ::rmdir(p.c_str()); ::mkfifo(p.c_str(), 0644); }, {},
+       "runc 1.1.5 blocks for ever opening a fifo process file"},
       {"FileIsDevZero", [&] { ::unlink(p.c_str()); (void)::symlink("/dev/zero", p.c_str()); }, {}},
       {"UserNotANumber", file(good.dump()), {"--user", "nobody:x"}},
-      {"PreserveFdsNegative", file(good.dump()), {"--preserve-fds=-1"}},
+      {"PreserveFdsNegative", file(good.dump()), {"--preserve-fds=-1"}, "runc 1.1.5 accepts a negative --preserve-fds"},
       {"PreserveFdsHuge", file(good.dump()), {"--preserve-fds=99999999999999"}},
-      {"CgroupEmptyPath", file(good.dump()), {"--cgroup", "memory:"}},
+      {"CgroupEmptyPath", file(good.dump()), {"--cgroup", "memory:"}, "runc 1.1.5 accepts an empty --cgroup path"},
       {"CgroupMissing", file(good.dump()), {"--cgroup", "/no/such/sub"}},
       {"CwdFlagRelative", file(good.dump()), {"--cwd", "rel"}},
       {"EnvFlagNoEquals", file(good.dump()), {"-e", "NOEQUALS"}},
-      {"ConsoleSocketMissing", file(with([](json& j) { j["terminal"] = true; })),
-       {"--console-socket", "/nonexistent/sock"}},
+      {"ConsoleSocketMissing", file(good.dump()), {"-t", "--console-socket", "/nonexistent/sock"}},
   };
   for (const auto& c : cases) {
+    if (c.runc_takes != nullptr && !runtime_is_berth()) {
+      std::printf("berth-only case %s: %s\n", c.name, c.runc_takes);
+      continue;
+    }
     c.setup();
-    std::vector<std::string> args = {"exec", "-p", p};
+    std::vector<std::string> args = {"exec"};
+    if (c.extra.empty()) args.insert(args.end(), {"-p", p});
     args.insert(args.end(), c.extra.begin(), c.extra.end());
     args.push_back("ex");
+    if (!c.extra.empty()) args.insert(args.end(), {"/bin/probe", "id"});
     RunResult r = berth(args, 30000);
     EXPECT_TRUE(r.code == 1 || r.code == 255) << c.name << ": exit " << r.code << ": " << r.err.substr(0, 300);
     EXPECT_TRUE(one_clear_line(r.err)) << c.name << ": " << r.err.substr(0, 300);
@@ -236,7 +258,7 @@ TEST_F(BerthTest, MoreBadFlagsFailCleanly) {
       {"create", "--bundle", bundle_, ".."},
       {"create", "--bundle", bundle_, "a\nb"},
       {"create", "--bundle", bundle_, std::string(256, 'a')},
-      {"create", "--bundle", bundle_, "--preserve-fds", "-3", "f3"},
+      {"create", "--bundle", bundle_, "--preserve-fds", "-3", "f3"},  // runc 1.1.5 takes it (see below)
       {"kill", "nonexistent", "KILL"},
       {"kill", "nonexistent", "999"},
       {"start", "nonexistent"},
@@ -251,8 +273,12 @@ TEST_F(BerthTest, MoreBadFlagsFailCleanly) {
       {"spec", "--bundle", tmp_ + "/no/such/bundle"},
   };
   for (const auto& args : cases) {
-    RunResult r = berth(args, 30000);
     std::string what = args[0] + " " + args.back();
+    if (args.back() == "f3" && !runtime_is_berth()) {
+      std::printf("berth-only case %s: runc 1.1.5 accepts a negative --preserve-fds\n", what.c_str());
+      continue;
+    }
+    RunResult r = berth(args, 30000);
     if (args[0] == "exec") {
       EXPECT_TRUE(r.code == 1 || r.code == 255) << what << ": " << r.code << " " << r.err;
     } else {
@@ -317,6 +343,9 @@ void PrintTo(const StateCase& c, std::ostream* os) { *os << c.name; }
 class HandEditedState : public BerthTest, public ::testing::WithParamInterface<StateCase> {};
 
 TEST_P(HandEditedState, IsReportedAndRemovedOrKept) {
+  // runc's state.json is another format; runc 1.1.5 also hangs on a fifo
+  // there (state, list, kill, delete) and cannot delete a truncated one.
+  BERTH_ONLY("the state files are berth's own format");
   const StateCase& c = GetParam();
   std::string dir = root_ + "/hand";
   ASSERT_EQ(::mkdir(root_.c_str(), 0700), 0);

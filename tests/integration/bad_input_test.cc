@@ -7,6 +7,7 @@
 
 #include <fstream>
 #include <functional>
+#include <map>
 
 #include "harness.h"
 
@@ -126,6 +127,21 @@ const BadCase kCases[] = {
     {"EmptyFile", nullptr, "config.json", ""},
 };
 
+// Cases another runtime may accept or word its own way are still bad input
+// to berth. runc 1.1.5 runs these (exit 0); berth refuses them.
+const std::map<std::string, const char*> kRuncRuns = {
+    {"MissingOciVersion", "runc 1.1.5 does not check ociVersion"},
+    {"OciVersionMajor2", "runc 1.1.5 does not check ociVersion"},
+    {"RelativeMountDestination", "runc 1.1.5 takes a relative mount destination as relative to /"},
+    {"UidMappingsWithoutUserNamespace", "runc 1.1.5 ignores uidMappings without a user namespace"},
+    {"DuplicateRlimit", "runc 1.1.5 accepts a duplicated rlimit type (the last one wins)"},
+    {"BadPersonality", "runc 1.1.5 ignores linux.personality"},
+    {"IntelRdtNotSupported", "berth refuses linux.intelRdt (not implemented); runc 1.1.5 ignores a closID"},
+    {"SandboxIdNotTheContainers", "sandbox annotations are berth's extension"},
+    {"MemberOfAMissingSandbox", "sandbox annotations are berth's extension"},
+    {"MemberOfAnInvalidSandboxId", "sandbox annotations are berth's extension"},
+};
+
 // gtest prints a parameter's bytes unless told how to name it.
 void PrintTo(const BadCase& c, std::ostream* os) { *os << c.name; }
 
@@ -148,6 +164,7 @@ std::vector<int> tagged_processes(const std::string& tag) {
 
 TEST_P(BadConfig, FailsCleanly) {
   const BadCase& c = GetParam();
+  if (auto it = kRuncRuns.find(c.name); it != kRuncRuns.end()) BERTH_ONLY(it->second);
   if (c.raw != nullptr) {
     std::ofstream(bundle_ + "/config.json") << c.raw;
   } else {
@@ -159,8 +176,16 @@ TEST_P(BadConfig, FailsCleanly) {
   for (const char* cmd : {"create", "run"}) {
     RunResult r = berth({cmd, "--bundle", bundle_, "bad"});
     EXPECT_EQ(r.code, 1) << cmd << ": " << r.err;
-    EXPECT_NE(r.err.find(c.expect), std::string::npos) << cmd << ": stderr: " << r.err;
-    EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << "one line: " << r.err;
+    // berth's error names the JSON path, file or flag at fault.
+    if (runtime_is_berth()) {
+      EXPECT_NE(r.err.find(c.expect), std::string::npos) << cmd << ": stderr: " << r.err;
+    }
+    // One line is berth's promise (runc 1.1.5 adds nsexec's lines and warnings).
+    if (runtime_is_berth()) {
+      EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << "one line: " << r.err;
+    } else {
+      EXPECT_FALSE(r.err.empty()) << cmd;
+    }
     EXPECT_FALSE(exists(root_ + "/bad")) << cmd;
     EXPECT_EQ(mount_points(), mounts) << cmd;
     EXPECT_TRUE(tagged_processes(tmp_).empty()) << cmd;
@@ -197,8 +222,15 @@ TEST_F(BadArgs, InvalidIdsAndFlagsFailCleanly) {
   };
   for (const auto& c : cases) {
     RunResult r = berth(c.args);
-    EXPECT_EQ(r.code, 1) << c.args[0];
-    EXPECT_NE(r.err.find(c.expect), std::string::npos) << r.err;
+    // An unknown command: runc 1.1.5 exits 3 (its flag library's "No help topic").
+    if (c.args[0] == "frobnicate" && !runtime_is_berth()) {
+      EXPECT_NE(r.code, 0) << c.args[0];
+    } else {
+      EXPECT_EQ(r.code, 1) << c.args[0];
+    }
+    if (runtime_is_berth()) {
+      EXPECT_NE(r.err.find(c.expect), std::string::npos) << r.err;
+    }
   }
   EXPECT_EQ(berth({"list", "-q"}).out, "");
 }

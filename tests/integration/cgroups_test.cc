@@ -128,6 +128,9 @@ TEST_F(Cgroups, MemoryHogIsOomKilledAndEventsReportIt) {
   config_["linux"]["resources"] = {{"memory", {{"limit", 32 << 20}, {"swap", 32 << 20}}}};
   write_config();
   ASSERT_EQ(berth({"run", "-d", "--bundle", bundle_, "hog"}).code, 0);
+  // A one-off reading.
+  RunResult stats = berth({"events", "--stats", "hog"});
+  EXPECT_NE(stats.out.find(R"({"type":"stats","id":"hog")"), std::string::npos) << stats.out << stats.err;
   RunResult events;
   std::thread t([&] { events = berth({"events", "--interval", "10s", "hog"}, 30000); });
   ::usleep(300000);  // events has taken its first reading
@@ -135,17 +138,24 @@ TEST_F(Cgroups, MemoryHogIsOomKilledAndEventsReportIt) {
   RunResult hog = berth({"exec", "hog", "/bin/dd", "if=/dev/zero", "of=/dev/null", "bs=64M", "count=1"});
   EXPECT_EQ(hog.code, 128 + 9) << hog.err;
   ::usleep(500000);  // events polls for OOM kills every 100 ms
-  ASSERT_EQ(berth({"kill", "hog", "KILL"}).code, 0);
+  // events ends once the container is gone (runc's once its cgroup is removed).
+  ASSERT_EQ(berth({"delete", "--force", "hog"}).code, 0);
   t.join();
-  EXPECT_NE(events.out.find(R"({"type":"stats","id":"hog")"), std::string::npos) << events.out;
   EXPECT_NE(events.out.find(R"({"type":"oom","id":"hog"})"), std::string::npos) << events.out;
+  // berth's stream starts with a reading; runc 1.1.5's first comes after an interval.
+  if (runtime_is_berth()) {
+    EXPECT_NE(events.out.find(R"({"type":"stats","id":"hog")"), std::string::npos) << events.out;
+  }
 }
 
 TEST_F(Cgroups, ForkBombStopsAtThePidsLimit) {
   config_["linux"]["resources"] = {{"pids", {{"limit", 10}}}};
   write_config();
   ASSERT_EQ(berth({"run", "-d", "--bundle", bundle_, "bomb"}).code, 0);
-  RunResult r = berth({"exec", "bomb", "/bin/sh", "-c", "for i in $(seq 40); do sleep 30 & done; wait"}, 60000);
+  // The sleeps do not hold exec's stdout and stderr: runc's foreground exec
+  // returns only when every holder of its pipes has gone.
+  RunResult r = berth({"exec", "bomb", "/bin/sh", "-c", "for i in $(seq 40); do sleep 30 >/dev/null 2>&1 & done; wait"},
+                      60000);
   EXPECT_NE(r.err.find("can't fork"), std::string::npos) << r.err;
   std::string pids = cgroup_dir(pid_of("bomb"), "pids");
   EXPECT_EQ(value(pids, "pids.max"), "10");
@@ -164,14 +174,16 @@ TEST_F(Cgroups, UpdateChangesARunningContainersLimits) {
   EXPECT_EQ(value(cgroup_dir(pid, "cpu"), "cpu.shares"), "256");
   // containerd's form: LinuxResources JSON on stdin.
   std::string cmd = "echo '{\"pids\": {\"limit\": 77}, \"cpu\": {\"quota\": 20000, \"period\": 100000}}' | " +
-                    std::string(BERTH_BINARY) + " --root " + root_ + " update --resources - upd";
+                    runtime() + " --root " + root_ + " update --resources - upd";
   ASSERT_EQ(run_cmd({"/bin/sh", "-c", cmd}).code, 0);
   EXPECT_EQ(value(cgroup_dir(pid, "pids"), "pids.max"), "77");
   EXPECT_EQ(value(cgroup_dir(pid, "cpu"), "cpu.cfs_quota_us"), "20000");
   EXPECT_EQ(value(cgroup_dir(pid, "memory"), "memory.limit_in_bytes"), std::to_string(100 << 20));
   RunResult bad = berth({"update", "--memory", "lots", "upd"});
   EXPECT_EQ(bad.code, 1);
-  EXPECT_NE(bad.err.find("--memory"), std::string::npos) << bad.err;
+  if (runtime_is_berth()) {
+    EXPECT_NE(bad.err.find("--memory"), std::string::npos) << bad.err;
+  }
 }
 
 TEST_F(Cgroups, PauseFreezesEveryProcessAndResumeContinues) {
@@ -241,13 +253,18 @@ TEST_F(Cgroups, ExecRunsInASubCgroupWhenAsked) {
   EXPECT_EQ(cgroup_dir(child, "memory"), cgroup_dir(pid, "memory"));
   RunResult missing = berth({"exec", "--cgroup", "pids:nope", "sub", "/bin/true"});
   EXPECT_EQ(missing.code, 255);
-  EXPECT_NE(missing.err.find("does not exist"), std::string::npos) << missing.err;
+  if (runtime_is_berth()) {
+    EXPECT_NE(missing.err.find("does not exist"), std::string::npos) << missing.err;
+  }
   // delete removes the sub-cgroup with the rest.
   ASSERT_EQ(berth({"delete", "--force", "sub"}).code, 0);
   EXPECT_FALSE(exists(pids_dir));
 }
 
 TEST_F(Cgroups, HugetlbLimitGoesToTheCgroup2TreeOnThisHybridHost) {
+  // runc 1.1.5 looks for hugetlb among the v1 hierarchies only ("cannot set
+  // hugetlb limit: container could not join or create cgroup").
+  BERTH_ONLY("limits in the cgroup2 tree of a hybrid host are berth's extension");
   if (exists("/sys/fs/cgroup/hugetlb/cgroup.procs")) GTEST_SKIP() << "hugetlb is a v1 hierarchy here";
   if (read_text("/sys/fs/cgroup/unified/cgroup.controllers").find("hugetlb") == std::string::npos)
     GTEST_SKIP() << "no hugetlb controller in the cgroup2 tree";
@@ -263,6 +280,9 @@ TEST_F(Cgroups, HugetlbLimitGoesToTheCgroup2TreeOnThisHybridHost) {
 }
 
 TEST_F(Cgroups, ACgroupWithOtherProcessesIsNeverAdopted) {
+  // runc 1.1 only warns about a non-empty cgroup and runs the container in
+  // it (runc#3132; an error from runc 1.2), so a later delete kills both.
+  BERTH_ONLY("runc 1.1.5 adopts a cgroup that has other processes");
   // A failed create or a delete kills what is in the container's cgroup: a
   // cgroupsPath naming a busy cgroup must be refused, its processes untouched.
   ASSERT_EQ(berth({"run", "-d", "--bundle", bundle_, "busy"}).code, 0);
@@ -273,7 +293,7 @@ TEST_F(Cgroups, ACgroupWithOtherProcessesIsNeverAdopted) {
   write_config();
   RunResult r = berth({"run", "--bundle", bundle_, "intruder"});
   EXPECT_EQ(r.code, 1);
-  EXPECT_NE(r.err.find("already has processes"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("already has processes"), std::string::npos) << r.err;  // berth's words
   EXPECT_TRUE(pid_alive(pid));
   EXPECT_EQ(status_of("busy"), "running");
   EXPECT_TRUE(exists(mem));
@@ -285,7 +305,9 @@ TEST_F(Cgroups, ALimitTheKernelRejectsFailsCleanly) {
   write_config();
   RunResult r = berth({"run", "--bundle", bundle_, "rej"});
   EXPECT_EQ(r.code, 1);
-  EXPECT_NE(r.err.find("linux.resources.cpu.cpus"), std::string::npos) << r.err;
+  if (runtime_is_berth()) {
+    EXPECT_NE(r.err.find("linux.resources.cpu.cpus"), std::string::npos) << r.err;
+  }
   EXPECT_NE(r.err.find("cpuset.cpus"), std::string::npos) << r.err;
   EXPECT_FALSE(exists(root_ + "/rej"));
   for (const char* c : {"memory", "cpu", "cpuset", "pids", "freezer", "devices", "blkio", "unified"})

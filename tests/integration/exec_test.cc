@@ -1,6 +1,11 @@
 // berth exec into running containers, as containerd and CRI-O use it.
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
 
 #include <fstream>
 #include <thread>
@@ -42,7 +47,19 @@ TEST_F(Exec, JoinsEveryNamespaceAndSeesTheContainersMounts) {
   EXPECT_NE(m.out.find("/bin/probe"), std::string::npos) << m.out;
 }
 
-TEST_F(Exec, JoinsTheInitsCgroup) {
+TEST_F(Exec, JoinsTheContainersCgroups) {
+  // The container's cgroups are not the caller's (<own>/box), so sharing
+  // every one of them with the init is observable.
+  std::string pid_file = tmp_ + "/exec.pid";
+  ASSERT_EQ(berth({"exec", "-d", "--pid-file", pid_file, "box", "/bin/probe", "sleep"}).code, 0);
+  std::string init_cgroups = read_text("/proc/" + std::to_string(init_pid_) + "/cgroup");
+  EXPECT_NE(init_cgroups, read_text("/proc/self/cgroup"));
+  EXPECT_EQ(read_text("/proc/" + read_text(pid_file) + "/cgroup"), init_cgroups);
+}
+
+TEST_F(Exec, FollowsAnInitMovedToAnotherCgroup) {
+  // runc 1.1.5 joins the cgroups recorded at create, wherever the init is now.
+  BERTH_ONLY("berth's exec joins the init's current cgroups");
   // Move the init into a cgroup of its own, so joining it is observable.
   std::string cg = "/sys/fs/cgroup/pids/berth-exec-test-" + std::to_string(::getpid());
   if (!exists("/sys/fs/cgroup/pids/cgroup.procs")) GTEST_SKIP() << "no cgroup v1 pids hierarchy";
@@ -60,7 +77,8 @@ TEST_F(Exec, JoinsTheInitsCgroup) {
 }
 
 TEST_F(Exec, UserGroupsEnvAndCwdApply) {
-  RunResult r = berth({"exec", "--user", "1000:1000", "-g", "10", "--env", "FOO=bar", "-e", "X=1",
+  // One spelling per flag: runc's flag library refuses --env and -e together.
+  RunResult r = berth({"exec", "--user", "1000:1000", "-g", "10", "--env", "FOO=bar", "--env", "X=1",
                        "--cwd", "/tmp", "box", "/bin/probe", "id", "env", "FOO", "env", "X", "cwd"});
   ASSERT_EQ(r.code, 0) << r.err;
   auto p = parse_probe(r.out);
@@ -82,8 +100,59 @@ TEST_F(Exec, ProcessFileOverridesTheContainersProcess) {
   EXPECT_EQ(p["uid"], "7");
   EXPECT_EQ(p["gid"], "8");
   EXPECT_EQ(p["cwd"], "/dev");
+  // runc 1.1.5 takes the file as the whole process (TERM unset, nnp 0).
+  BERTH_ONLY("berth fills what the process file leaves out from the container's process");
   EXPECT_EQ(p["env.TERM"], "xterm");  // not in the file: the container's own
   EXPECT_EQ(p["nnp"], "1");
+}
+
+// containerd writes the exec process with Go's omitempty, so a process
+// without a terminal has no "terminal" key at all; it must not inherit the
+// container's terminal. runc 1.1.5 passes; berth takes the container's
+// `terminal: true` and refuses the detached exec ("needs --console-socket").
+// Disabled until berth is fixed:
+//   build/tests/berth_integration_tests --gtest_also_run_disabled_tests --gtest_filter='Exec.DISABLED_*'
+TEST_F(Exec, DISABLED_ProcessFileWithoutTerminalIntoATtyContainerGetsNoTty) {
+  config_["process"]["terminal"] = true;
+  set_args({"/bin/probe", "sleep"});
+  std::string sock = tmp_ + "/console.sock";
+  int listener = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", sock.c_str());
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(listener, 1), 0);
+  int master = -1;  // held while the container runs: its init's terminal
+  std::thread accept_one([&] {
+    int c = ::accept(listener, nullptr, nullptr);
+    if (c < 0) return;
+    char buf[256];
+    char control[CMSG_SPACE(sizeof(int))] = {};
+    iovec iov = {buf, sizeof buf};
+    msghdr msg = {};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    if (::recvmsg(c, &msg, MSG_CMSG_CLOEXEC) > 0 && CMSG_FIRSTHDR(&msg) != nullptr)
+      std::memcpy(&master, CMSG_DATA(CMSG_FIRSTHDR(&msg)), sizeof master);
+    ::close(c);
+  });
+  RunResult r = berth({"run", "-d", "--console-socket", sock, "--bundle", bundle_, "ttybox"});
+  accept_one.join();
+  ::close(listener);
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::string file = tmp_ + "/process.json";
+  std::ofstream(file) << R"({"args": ["/bin/sh", "-c", "tty > /dev/shm/tty; true"], "cwd": "/",
+                            "user": {"uid": 0, "gid": 0}, "env": ["PATH=/bin"]})";
+  RunResult e = berth({"exec", "-d", "--process", file, "ttybox"});
+  ASSERT_EQ(e.code, 0) << e.err;
+  int init = nlohmann::json::parse(berth({"state", "ttybox"}).out)["pid"];
+  std::string out = "/proc/" + std::to_string(init) + "/root/dev/shm/tty";
+  for (int i = 0; i < 250 && read_text(out).empty(); ++i) ::usleep(20000);
+  EXPECT_EQ(read_text(out), "not a tty\n");
+  berth({"delete", "--force", "ttybox"});
+  if (master >= 0) ::close(master);
 }
 
 TEST_F(Exec, ExitCodesPassThrough) {
@@ -96,7 +165,14 @@ TEST_F(Exec, DetachedExecWritesThePidFile) {
   ASSERT_EQ(berth({"exec", "-d", "--pid-file", pid_file, "box", "/bin/probe", "sleep"}).code, 0);
   int pid = std::stoi(read_text(pid_file));
   ASSERT_TRUE(pid_alive(pid));
-  EXPECT_NE(read_text("/proc/" + std::to_string(pid) + "/cmdline").find("probe"), std::string::npos);
+  std::string cmdline = "/proc/" + std::to_string(pid) + "/cmdline";
+  // berth returns once the program runs; runc 1.1.5 may return while its
+  // `runc init` is still to exec it.
+  if (runtime_is_berth()) {
+    EXPECT_NE(read_text(cmdline).find("probe"), std::string::npos);
+  }
+  for (int i = 0; i < 250 && read_text(cmdline).find("probe") == std::string::npos; ++i) ::usleep(20000);
+  EXPECT_NE(read_text(cmdline).find("probe"), std::string::npos);
   char a[128] = {}, b[128] = {};
   ::readlink(("/proc/" + std::to_string(pid) + "/ns/pid").c_str(), a, sizeof a - 1);
   ::readlink(("/proc/" + std::to_string(init_pid_) + "/ns/pid").c_str(), b, sizeof b - 1);
@@ -108,7 +184,7 @@ TEST_F(Exec, OnlyStdioAndPreservedFdsReachTheProcess) {
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(parse_probe(r.out)["fds"].find("3:"), std::string::npos) << r.out;
   // fd 3 opened by the caller and preserved; fd 4 leaked by the caller, not preserved.
-  std::string cmd = "exec 3</etc/hostname 4</etc/hostname; " + std::string(BERTH_BINARY) + " --root " +
+  std::string cmd = "exec 3</etc/hostname 4</etc/hostname; " + runtime() + " --root " +
                     root_ + " exec --preserve-fds 1 box /bin/probe fds";
   RunResult pr = run_cmd({"/bin/sh", "-c", cmd});
   ASSERT_EQ(pr.code, 0) << pr.err;
@@ -120,15 +196,25 @@ TEST_F(Exec, OnlyStdioAndPreservedFdsReachTheProcess) {
 TEST_F(Exec, RefusesWhatItCannotRun) {
   RunResult missing = berth({"exec", "box", "nope"});
   EXPECT_EQ(missing.code, 255);  // runc's exit code for a failed exec
-  EXPECT_NE(missing.err.find("exec: \"nope\": executable file not found in $PATH"), std::string::npos)
-      << missing.err;
+  // The words docker and podman turn into exit code 127 (runc's log quotes them as \").
+  EXPECT_NE(missing.err.find("executable file not found in $PATH"), std::string::npos) << missing.err;
+  EXPECT_NE(missing.err.find("nope"), std::string::npos) << missing.err;
+  if (runtime_is_berth()) {
+    EXPECT_NE(missing.err.find("exec: \"nope\": executable file not found in $PATH"), std::string::npos)
+        << missing.err;
+  }
   EXPECT_EQ(berth({"exec", "ghost", "/bin/true"}).code, 255);
-  EXPECT_EQ(berth({"exec", "box"}).code, 1);  // no command
+  // No command, or a bad process file: berth exits 1 (bad input); runc
+  // 1.1.5 exits 255 as for any failed exec.
+  int bad_input = runtime_is_berth() ? 1 : 255;
+  EXPECT_EQ(berth({"exec", "box"}).code, bad_input);  // no command
   std::string bad = tmp_ + "/bad.json";
   std::ofstream(bad) << R"({"args": "not-an-array"})";
   RunResult b = berth({"exec", "--process", bad, "box"});
-  EXPECT_EQ(b.code, 1);
-  EXPECT_NE(b.err.find("args"), std::string::npos) << b.err;
+  EXPECT_EQ(b.code, bad_input);
+  if (runtime_is_berth()) {
+    EXPECT_NE(b.err.find("args"), std::string::npos) << b.err;
+  }
   // A created container can be joined, as with runc; it stays created.
   ASSERT_EQ(berth({"create", "--bundle", bundle_, "parked"}).code, 0);
   RunResult c = berth({"exec", "parked", "/bin/probe", "hostname", "pid"});

@@ -92,6 +92,27 @@ std::string runtime_name() {
   return p.substr(p.rfind('/') + 1);
 }
 
+const nlohmann::json& runtime_features() {
+  static const nlohmann::json features = [] {
+    auto j = nlohmann::json::parse(run_cmd({runtime(), "features"}, 10000).out, nullptr, false);
+    return j.is_object() ? j : nlohmann::json::object();
+  }();
+  return features;
+}
+
+bool runtime_spec_at_least(const std::string& version) {
+  // "1.0.2-dev" -> {1, 0, 2}; a runtime without `features` is taken at its word (berth's).
+  auto parse = [](const std::string& v) {
+    std::vector<int> out;
+    std::istringstream in(v);
+    for (std::string part; std::getline(in, part, '.') && out.size() < 3;) out.push_back(std::atoi(part.c_str()));
+    out.resize(3, 0);
+    return out;
+  };
+  if (!runtime_features().contains("ociVersionMax")) return runtime_is_berth();
+  return parse(runtime_features()["ociVersionMax"].get<std::string>()) >= parse(version);
+}
+
 std::vector<std::string> mount_points() {
   std::vector<std::string> out;
   std::istringstream in(read_text("/proc/self/mountinfo"));

@@ -48,6 +48,12 @@ bool runtime_is_berth();
 // ($XDG_RUNTIME_DIR/<name>): "berth", or the binary's basename ("runc").
 std::string runtime_name();
 
+// `<runtime> features` (runtime-spec's features document), parsed once; an
+// empty object if the runtime has no such command.
+const nlohmann::json& runtime_features();
+// True if the runtime's features.ociVersionMax is at least version ("1.1.0").
+bool runtime_spec_at_least(const std::string& version);
+
 // Skips the rest of a test (or, in SetUp, the test) when the runtime under
 // test is not berth, printing why: for berth's own extensions (the shim,
 // sandbox annotations, crash points, its error kinds and internal files).
@@ -57,6 +63,16 @@ std::string runtime_name();
     if (!::berth::test::runtime_is_berth())                                                 \
       GTEST_SKIP() << "berth-only: " << (reason) << " (runtime under test: "                \
                    << ::berth::test::runtime() << ")";                                      \
+  } while (0)
+
+// Skips the rest of a test when the runtime implements an older runtime-spec
+// than the one that added what the test checks (runc 1.1.5: 1.0.2).
+#define REQUIRES_SPEC(version, what)                                                        \
+  do {                                                                                      \
+    if (!::berth::test::runtime_spec_at_least(version))                                     \
+      GTEST_SKIP() << (what) << " is runtime-spec " << (version) << "; "                   \
+                   << ::berth::test::runtime() << " implements "                            \
+                   << ::berth::test::runtime_features().value("ociVersionMax", "?");        \
   } while (0)
 
 class BerthTest : public ::testing::Test {

@@ -52,6 +52,9 @@ std::string ns_of(int pid, const char* ns) {
 }
 
 TEST_F(Hooks, EachKindRunsWhenAndWhereTheSpecSays) {
+  // runc 1.1.5 runs poststart hooks at the end of create, before start
+  // (runc#4347; moved to start by runc#5186).
+  BERTH_ONLY("runc 1.1.5 runs poststart hooks in create, against the spec");
   config_["hooks"] = {
       {"prestart", {marker("prestart")}},
       {"createRuntime", {marker("createRuntime")}},
@@ -108,7 +111,9 @@ TEST_F(Hooks, AFailingPrestartHookFailsCreateAndLeavesNothing) {
   auto mounts = mount_points();
   RunResult r = berth({"create", "--bundle", bundle_, "hf"});
   EXPECT_EQ(r.code, 1);
-  EXPECT_NE(r.err.find("hooks.prestart[0]"), std::string::npos) << r.err;
+  if (runtime_is_berth()) {
+    EXPECT_NE(r.err.find("hooks.prestart[0]"), std::string::npos) << r.err;
+  }
   EXPECT_NE(r.err.find("exit status 3"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("no way"), std::string::npos) << r.err;
   EXPECT_FALSE(exists(root_ + "/hf"));
@@ -125,17 +130,23 @@ TEST_F(Hooks, ATimeoutStopsAHangingHook) {
   write_config();
   RunResult r = berth({"run", "--bundle", bundle_, "ht"}, 20000);
   EXPECT_EQ(r.code, 1);
-  EXPECT_NE(r.err.find("hooks.createRuntime[0]"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("timed out"), std::string::npos) << r.err;
+  if (runtime_is_berth()) {
+    EXPECT_NE(r.err.find("hooks.createRuntime[0]"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("timed out"), std::string::npos) << r.err;
+  }
   EXPECT_FALSE(exists(root_ + "/ht"));
 }
 
 TEST_F(Hooks, PoststartAndPoststopFailuresOnlyWarn) {
+  // runtime-spec 1.2.0 says warn and go on; runc (every release) fails the
+  // run and kills the container, and runtime-spec PR #1262 proposes making
+  // that the rule.
+  BERTH_ONLY("runc 1.1.5 fails the run when a poststart hook fails");
   config_["hooks"] = {{"poststart", {{{"path", "/bin/false"}}}}, {"poststop", {{{"path", "/bin/false"}}}}};
   set_args({"/bin/sh", "-c", "exit 4"});
   RunResult r = berth({"run", "--bundle", bundle_, "hw"});
   EXPECT_EQ(r.code, 4) << r.err;
-  EXPECT_NE(r.err.find("hooks.poststart[0]"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("hooks.poststart[0]"), std::string::npos) << r.err;  // the warnings
   EXPECT_NE(r.err.find("hooks.poststop[0]"), std::string::npos) << r.err;
   EXPECT_FALSE(exists(root_ + "/hw"));
 }

@@ -25,7 +25,11 @@ TEST_F(Lifecycle, CreateStartKillDelete) {
   EXPECT_EQ(j["status"], "created");
   EXPECT_EQ(j["id"], "c1");
   EXPECT_EQ(j["bundle"], bundle_);
-  EXPECT_EQ(j["ociVersion"], "1.2.0");
+  // The spec version the runtime's state complies with (runc 1.1.5: 1.0.2-dev).
+  EXPECT_FALSE(j.value("ociVersion", "").empty()) << st.out;
+  if (runtime_is_berth()) {
+    EXPECT_EQ(j["ociVersion"], "1.2.0");
+  }
   EXPECT_TRUE(j.contains("created") && j.contains("rootfs") && j.contains("owner"));
   int pid = j["pid"];
   EXPECT_GT(pid, 0);
@@ -216,18 +220,29 @@ TEST_F(Lifecycle, CreateStartDeleteLeaksNoMount) {
 }
 
 TEST_F(Lifecycle, VersionNamesTheSpec) {
-  RunResult r = run_cmd({BERTH_BINARY, "--version"});
+  // "<name> version X" and a "spec: " line, as docker info parses runc's.
+  RunResult r = run_cmd({runtime(), "--version"});
   EXPECT_EQ(r.code, 0);
-  EXPECT_EQ(r.out.rfind("berth version ", 0), 0u);
-  EXPECT_NE(r.out.find("\nspec: 1.2."), std::string::npos);
+  EXPECT_EQ(r.out.rfind(runtime_name() + " version ", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find("\nspec: "), std::string::npos) << r.out;
+  if (runtime_is_berth()) {
+    EXPECT_NE(r.out.find("\nspec: 1.2."), std::string::npos);
+  }
 }
 
 TEST_F(Lifecycle, FeaturesDescribeWhatThisBuildDoes) {
-  RunResult r = run_cmd({BERTH_BINARY, "features"});
+  RunResult r = run_cmd({runtime(), "features"});
   ASSERT_EQ(r.code, 0);
   auto f = nlohmann::json::parse(r.out);
-  EXPECT_EQ(f["ociVersionMax"], "1.2.0");
+  EXPECT_TRUE(f.contains("ociVersionMin") && f.contains("ociVersionMax")) << r.out;
   EXPECT_EQ(f["hooks"].size(), 6u);
+  // Every supported seccomp flag is a known one.
+  for (const auto& flag : f["linux"]["seccomp"].value("supportedFlags", nlohmann::json::array())) {
+    auto known = f["linux"]["seccomp"]["knownFlags"];
+    EXPECT_NE(std::find(known.begin(), known.end(), flag), known.end()) << flag;
+  }
+  BERTH_ONLY("what berth's build supports (runc 1.1.5: spec 1.0.2-dev, no rro, no time namespace)");
+  EXPECT_EQ(f["ociVersionMax"], "1.2.0");
   EXPECT_TRUE(f["linux"]["seccomp"]["enabled"].get<bool>());
   EXPECT_EQ(f["linux"]["namespaces"].size(), 8u);
   EXPECT_TRUE(f["linux"]["cgroup"]["v1"].get<bool>());
@@ -235,21 +250,19 @@ TEST_F(Lifecycle, FeaturesDescribeWhatThisBuildDoes) {
   EXPECT_NE(std::find(opts.begin(), opts.end(), "rro"), opts.end());
   auto actions = f["linux"]["seccomp"]["actions"];
   EXPECT_NE(std::find(actions.begin(), actions.end(), "SCMP_ACT_NOTIFY"), actions.end());
-  // Every supported flag is a known one.
-  for (const auto& flag : f["linux"]["seccomp"]["supportedFlags"]) {
-    auto known = f["linux"]["seccomp"]["knownFlags"];
-    EXPECT_NE(std::find(known.begin(), known.end(), flag), known.end()) << flag;
-  }
 }
 
 TEST_F(Lifecycle, JsonLogCarriesTheError) {
   std::string log = tmp_ + "/log.json";
-  RunResult r = run_cmd({BERTH_BINARY, "--root", root_, "--log", log, "--log-format=json", "state", "ghost"});
+  RunResult r = run_cmd({runtime(), "--root", root_, "--log", log, "--log-format=json", "state", "ghost"});
   EXPECT_EQ(r.code, 1);
   auto line = nlohmann::json::parse(read_text(log));
   EXPECT_EQ(line["level"], "error");
-  EXPECT_NE(line["msg"].get<std::string>().find("ghost"), std::string::npos);
   EXPECT_TRUE(line.contains("time"));
+  // runc's says "container does not exist"; berth names the container.
+  if (runtime_is_berth()) {
+    EXPECT_NE(line["msg"].get<std::string>().find("ghost"), std::string::npos);
+  }
 }
 
 }  // namespace
