@@ -35,8 +35,14 @@ const Option kExecOptions[] = {
     {{"ignore-paused"}, false, "exec even into a paused container"},
 };
 
-// Exit code for a failure after the container was found, as runc uses for exec.
+// Exit code of every exec failure after the flags parsed, as runc's exec
+// (docker and podman tell berth's failures from the process's by it).
 constexpr int kExecFailed = 255;
+
+int exec_failed(const Context& ctx, const Error& e) {
+  fail(ctx, e);
+  return kExecFailed;
+}
 
 Result<uint32_t> parse_id(const std::string& what, const std::string& text) {
   uint64_t v = 0;
@@ -44,16 +50,15 @@ Result<uint32_t> parse_id(const std::string& what, const std::string& text) {
   return static_cast<uint32_t>(v);
 }
 
-// Applies the flags on top of process (JSON), as runc's getProcess does.
+// Applies the flags on top of the container's process (JSON), as runc's
+// getProcess does without --process.
 Status apply_flags(const Args& a, json& p) {
-  if (!a.has("process") || a.positional.size() > 1)
-    p["args"] = std::vector<std::string>(a.positional.begin() + 1, a.positional.end());
+  p["args"] = std::vector<std::string>(a.positional.begin() + 1, a.positional.end());
   if (a.has("cwd")) p["cwd"] = a.get("cwd");
   if (a.has("apparmor")) p["apparmorProfile"] = a.get("apparmor");
   if (a.has("process-label")) p["selinuxLabel"] = a.get("process-label");
   for (const auto& e : a.all("env")) p["env"].push_back(e);
-  if (a.has("tty")) p["terminal"] = a.flag("tty");
-  else if (!a.has("process")) p["terminal"] = false;
+  p["terminal"] = a.has("tty") && a.flag("tty");
   if (a.has("no-new-privs")) p["noNewPrivileges"] = a.flag("no-new-privs");
   if (a.has("user")) {
     auto parts = split(a.get("user"), ':');
@@ -84,27 +89,30 @@ Status apply_flags(const Args& a, json& p) {
   return {};
 }
 
+// With --process the file is the whole process, as runc's getProcess takes
+// it: nothing comes from the container's config (containerd leaves out
+// "terminal": false, which must not become the container's tty), and the
+// process flags are ignored. Without it, the container's process is the
+// base and the flags change it.
 Result<oci::Process> build_process(const Context& ctx, const Args& a) {
-  const std::string& id = a.positional[0];
-  json p = json::object();
-  auto base = runtime::container_process_json(ctx.store, id);
-  if (base) p = json::parse(*base);
-  else if (!a.has("process")) return std::move(base).error();
   if (a.has("process")) {
     std::string file = a.get("process");
     auto text = read_stream_file(file);
     if (!text) return std::move(text).error().wrap("--process");
-    json over = json::parse(*text, nullptr, false);
-    if (over.is_discarded() || !over.is_object()) {
-      // Let the parser name what is wrong.
-      auto r = oci::parse_process(*text);
-      return r ? invalid(file + ": expected a JSON object") : std::move(r).error().wrap(file);
-    }
-    for (auto& [key, value] : over.items()) p[key] = value;
+    for (const char* flag : {"env", "cwd", "user", "additional-gids", "cap", "tty", "no-new-privs", "apparmor",
+                             "process-label"})
+      if (a.has(flag)) ctx.log.warn(std::string("--") + flag + " is ignored with --process, as runc ignores it");
+    auto proc = oci::parse_process(*text);
+    if (!proc) return std::move(proc).error().wrap(file);
+    return proc;
   }
+  const std::string& id = a.positional[0];
+  auto base = runtime::container_process_json(ctx.store, id);
+  if (!base) return std::move(base).error();
+  json p = json::parse(*base);
   BERTH_TRY(apply_flags(a, p));
   auto proc = oci::parse_process(p.dump());
-  if (!proc) return std::move(proc).error().wrap(a.has("process") ? a.get("process") : "exec");
+  if (!proc) return std::move(proc).error().wrap("exec");
   return proc;
 }
 
@@ -114,9 +122,11 @@ int cmd_exec(Context& ctx, CommandArgs args) {
   Args a;
   // Parsing stops at the container id: what follows is the command's own argv.
   if (!parse_command(ctx, args, kExecOptions, false, a)) return 1;
-  if (a.positional.empty()) return fail(ctx, invalid("exec: expected <container-id> [command...]"));
+  // From here on every failure exits 255, as runc's exec does (flags it
+  // cannot parse exit 1, above).
+  if (a.positional.empty()) return exec_failed(ctx, invalid("exec: expected <container-id> [command...]"));
   if (!a.has("process") && a.positional.size() < 2)
-    return fail(ctx, invalid("exec: missing command (or --process FILE)"));
+    return exec_failed(ctx, invalid("exec: missing command (or --process FILE)"));
 
   runtime::ExecOptions opts;
   opts.id = a.positional[0];
@@ -127,28 +137,28 @@ int cmd_exec(Context& ctx, CommandArgs args) {
     auto colon = c.find(':');
     std::string ctrls = colon == std::string::npos ? "" : c.substr(0, colon);
     std::string path = colon == std::string::npos ? c : c.substr(colon + 1);
-    if (path.empty()) return fail(ctx, invalid("--cgroup: empty path in \"" + c + "\""));
+    if (path.empty()) return exec_failed(ctx, invalid("--cgroup: empty path in \"" + c + "\""));
     for (const auto& ctrl : split(ctrls, ',')) {
       if (ctrl.empty() && colon != std::string::npos)
-        return fail(ctx, invalid("--cgroup: empty controller in \"" + c + "\""));
+        return exec_failed(ctx, invalid("--cgroup: empty controller in \"" + c + "\""));
       if (opts.sub_cgroups.count(ctrl))
-        return fail(ctx, invalid("--cgroup: " + (ctrl.empty() ? std::string("a path") : "controller " + ctrl) +
+        return exec_failed(ctx, invalid("--cgroup: " + (ctrl.empty() ? std::string("a path") : "controller " + ctrl) +
                                  " given more than once"));
       opts.sub_cgroups[ctrl] = path;
     }
   }
   auto preserve = preserve_fds_of(a);
-  if (!preserve) return fail(ctx, preserve.error());
+  if (!preserve) return exec_failed(ctx, preserve.error());
   opts.preserve_fds = *preserve;
   auto proc = build_process(ctx, a);
   if (!proc) {
     fail(ctx, proc.error());
-    return proc.error().kind == ErrorKind::kInvalidArgument ? 1 : kExecFailed;
+    return kExecFailed;
   }
   bool detach = a.flag("detach");
   opts.console_socket = a.get("console-socket");
   if (proc->terminal && detach && opts.console_socket.empty())
-    return fail(ctx, invalid("exec: a terminal needs --console-socket with --detach"));
+    return exec_failed(ctx, invalid("exec: a terminal needs --console-socket with --detach"));
   opts.process = std::move(*proc);
 
   if (!detach) lnx::block_signals();
@@ -163,7 +173,7 @@ int cmd_exec(Context& ctx, CommandArgs args) {
   auto& child = execed->child;
   if (execed->console) {
     auto master = lnx::recv_pty_master(execed->console.get());
-    if (!master) return fail(ctx, master.error());
+    if (!master) return exec_failed(ctx, master.error());
     status = lnx::proxy_pty(master->get(), child.pid, child.pidfd.get());
   } else {
     status = lnx::wait_forwarding_signals(child.pid, child.pidfd.get());

@@ -100,19 +100,17 @@ TEST_F(Exec, ProcessFileOverridesTheContainersProcess) {
   EXPECT_EQ(p["uid"], "7");
   EXPECT_EQ(p["gid"], "8");
   EXPECT_EQ(p["cwd"], "/dev");
-  // runc 1.1.5 takes the file as the whole process (TERM unset, nnp 0).
-  BERTH_ONLY("berth fills what the process file leaves out from the container's process");
-  EXPECT_EQ(p["env.TERM"], "xterm");  // not in the file: the container's own
-  EXPECT_EQ(p["nnp"], "1");
+  // The file is the whole process, as runc takes it: nothing of the
+  // container's process fills what it leaves out.
+  EXPECT_EQ(p["env.TERM"], "<unset>");
+  EXPECT_EQ(p["nnp"], "0");
 }
 
 // containerd writes the exec process with Go's omitempty, so a process
 // without a terminal has no "terminal" key at all; it must not inherit the
-// container's terminal. runc 1.1.5 passes; berth takes the container's
-// `terminal: true` and refuses the detached exec ("needs --console-socket").
-// Disabled until berth is fixed:
-//   build/tests/berth_integration_tests --gtest_also_run_disabled_tests --gtest_filter='Exec.DISABLED_*'
-TEST_F(Exec, DISABLED_ProcessFileWithoutTerminalIntoATtyContainerGetsNoTty) {
+// container's terminal (berth once took the container's `terminal: true`
+// and refused the detached exec: "needs --console-socket").
+TEST_F(Exec, ProcessFileWithoutTerminalIntoATtyContainerGetsNoTty) {
   config_["process"]["terminal"] = true;
   set_args({"/bin/probe", "sleep"});
   std::string sock = tmp_ + "/console.sock";
@@ -204,9 +202,9 @@ TEST_F(Exec, RefusesWhatItCannotRun) {
         << missing.err;
   }
   EXPECT_EQ(berth({"exec", "ghost", "/bin/true"}).code, 255);
-  // No command, or a bad process file: berth exits 1 (bad input); runc
-  // 1.1.5 exits 255 as for any failed exec.
-  int bad_input = runtime_is_berth() ? 1 : 255;
+  // No command, or a bad process file: 255 as for any failed exec (runc's
+  // code; docker and podman read 255 as "the runtime failed").
+  int bad_input = 255;
   EXPECT_EQ(berth({"exec", "box"}).code, bad_input);  // no command
   std::string bad = tmp_ + "/bad.json";
   std::ofstream(bad) << R"({"args": "not-an-array"})";
