@@ -11,21 +11,23 @@ bool apparmor_enabled() {
 
 bool selinux_enabled() { return path_exists("/sys/fs/selinux/enforce"); }
 
-Status resolve_process_labels(oci::Process& p, const std::string& base, std::vector<std::string>& warnings) {
+Status resolve_process_labels(oci::Process& p, LabelsOf of, std::vector<std::string>& warnings) {
+  const std::string base = of == LabelsOf::kConfig ? "process." : "";
   if (!p.apparmor_profile.empty() && !apparmor_enabled())
     return invalid(base + "apparmorProfile: AppArmor is not enabled on this host");
   if (!p.selinux_label.empty() && !selinux_enabled()) {
+    if (of == LabelsOf::kConfig)
+      return invalid(base + "selinuxLabel: SELinux is not enabled on this host");
     warnings.push_back(base + "selinuxLabel: SELinux is not enabled on this host, label not applied");
     p.selinux_label.clear();
   }
   return {};
 }
 
-void resolve_mount_label(std::string& mount_label, std::vector<std::string>& warnings) {
-  if (!mount_label.empty() && !selinux_enabled()) {
-    warnings.push_back("linux.mountLabel: SELinux is not enabled on this host, label not applied");
-    mount_label.clear();
-  }
+Status check_mount_label(const std::string& mount_label) {
+  if (!mount_label.empty() && !selinux_enabled())
+    return invalid("linux.mountLabel: SELinux is not enabled on this host");
+  return {};
 }
 
 Status apply_exec_labels(const oci::Process& p) {

@@ -18,11 +18,19 @@ namespace berth::lnx {
 bool apparmor_enabled();
 bool selinux_enabled();
 
+// Whom the labels are for: the container's config (create) or an exec.
+enum class LabelsOf { kConfig, kExec };
+
 // In the parent, before anything is made: refuses an AppArmor profile on a
-// host without AppArmor and drops SELinux labels on a host without SELinux
-// (noted in warnings). base names the process ("process." or "" for exec).
-Status resolve_process_labels(oci::Process& p, const std::string& base, std::vector<std::string>& warnings);
-void resolve_mount_label(std::string& mount_label, std::vector<std::string>& warnings);
+// host without AppArmor. A SELinux label on a host without SELinux is refused
+// in a config, as runc's config validation refuses it ("selinux label is
+// specified in config, but selinux is disabled"), and dropped with a warning
+// for an exec. Errors name process.apparmorProfile / process.selinuxLabel.
+Status resolve_process_labels(oci::Process& p, LabelsOf of, std::vector<std::string>& warnings);
+// linux.mountLabel on a host without SELinux is refused too: runc passes it
+// on as a context= mount option, which the kernel refuses (EINVAL on /dev);
+// berth says why instead.
+Status check_mount_label(const std::string& mount_label);
 
 // In the container's process, before no_new_privs and seccomp: asks the
 // kernel to apply the profile and label at execve (/proc/thread-self/attr).

@@ -118,10 +118,10 @@ Status check_spec_supported(oci::Spec& spec, std::vector<std::string>& warnings)
   // A VM or Windows container run as a plain Linux one would be less isolated
   // than asked: refused until a platform applies the section.
   for (const auto& section : spec.other_platforms) BERTH_TRY(unsupported(section));
-  if (spec.process) BERTH_TRY(lnx::resolve_process_labels(*spec.process, "process.", warnings));
+  if (spec.process) BERTH_TRY(lnx::resolve_process_labels(*spec.process, lnx::LabelsOf::kConfig, warnings));
   if (!spec.linux_) return {};
   auto& lx = *spec.linux_;
-  lnx::resolve_mount_label(lx.mount_label, warnings);
+  BERTH_TRY(lnx::check_mount_label(lx.mount_label));
   if (lx.intel_rdt) return unsupported("linux.intelRdt");
   return {};
 }

@@ -124,7 +124,7 @@ Result<Execed> exec(const state::Store& store, const ExecOptions& opts) {
                           (c->status == state::Status::kPaused ? " (use --ignore-paused)" : ""));
   Execed out;
   oci::Process process = opts.process;  // labels an LSM-less host cannot apply are dropped
-  BERTH_TRY_CTX(lnx::resolve_process_labels(process, "", out.warnings), ctx);
+  BERTH_TRY_CTX(lnx::resolve_process_labels(process, lnx::LabelsOf::kExec, out.warnings), ctx);
   BERTH_TRY_CTX(check_sub_cgroups(c->st, opts), ctx);
   pid_t init = c->st.pid;
   int pidfd_raw = static_cast<int>(::syscall(SYS_pidfd_open, init, 0));

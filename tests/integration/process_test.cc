@@ -108,8 +108,8 @@ TEST_F(Process, PreservedAndSocketActivationFdsPassThrough) {
 }
 
 // LSM labels, as runc treats them on a host without the LSM: an AppArmor
-// profile is refused (the process would run unconfined), SELinux labels are
-// dropped with a warning. Where the LSM is on, they are applied.
+// profile or a SELinux label is refused (the process would run
+// unconfined). Where the LSM is on, they apply.
 TEST_F(Process, LsmLabelsFollowWhatTheHostHas) {
   bool apparmor = read_text("/sys/module/apparmor/parameters/enabled").rfind("Y", 0) == 0;
   bool selinux = exists("/sys/fs/selinux/enforce");
@@ -122,21 +122,32 @@ TEST_F(Process, LsmLabelsFollowWhatTheHostHas) {
       EXPECT_NE(a.err.find("process.apparmorProfile"), std::string::npos) << a.err;
     }
   }
-  // runc 1.1.5 refuses a selinuxLabel where SELinux is off ("selinux label
-  // is specified in config, but selinux is disabled or not supported").
-  if (!selinux) BERTH_ONLY("berth drops SELinux labels with a warning where SELinux is off; runc refuses them");
   config_["process"].erase("apparmorProfile");
-  config_["process"]["selinuxLabel"] = "system_u:system_r:container_t:s0:c1,c2";
-  config_["linux"]["mountLabel"] = "system_u:object_r:container_file_t:s0:c1,c2";
+  // SELinux labels where SELinux is off: refused, as runc refuses a process
+  // label ("selinux label is specified in config, but selinux is disabled")
+  // and fails mounting /dev with a mount label's context= option.
   set_args({"/bin/sh", "-c", "cat /proc/self/attr/current 2>/dev/null; echo ran"});
+  config_["linux"]["mountLabel"] = "system_u:object_r:container_file_t:s0:c1,c2";
+  write_config();
+  RunResult m = berth({"run", "--bundle", bundle_, "ml"});
+  config_["linux"].erase("mountLabel");
+  config_["process"]["selinuxLabel"] = "system_u:system_r:container_t:s0:c1,c2";
+  write_config();
   RunResult s = berth({"run", "--bundle", bundle_, "se"});
-  ASSERT_EQ(s.code, 0) << s.err;
   if (!selinux) {
-    EXPECT_NE(s.err.find("selinuxLabel"), std::string::npos) << s.err;  // the warning
-    EXPECT_NE(s.err.find("mountLabel"), std::string::npos) << s.err;
-  } else {
-    EXPECT_NE(s.out.find("container_t"), std::string::npos) << s.out;
+    EXPECT_EQ(m.code, 1) << m.err;
+    EXPECT_EQ(s.code, 1) << s.err;
+    if (runtime_is_berth()) {
+      EXPECT_NE(m.err.find("linux.mountLabel"), std::string::npos) << m.err;
+      EXPECT_NE(s.err.find("process.selinuxLabel"), std::string::npos) << s.err;
+    }
+    EXPECT_FALSE(exists(root_ + "/ml"));
+    EXPECT_FALSE(exists(root_ + "/se"));
+    return;
   }
+  ASSERT_EQ(m.code, 0) << m.err;
+  ASSERT_EQ(s.code, 0) << s.err;
+  EXPECT_NE(s.out.find("container_t"), std::string::npos) << s.out;
   EXPECT_NE(s.out.find("ran"), std::string::npos);
 }
 
