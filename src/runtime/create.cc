@@ -176,6 +176,12 @@ Result<Prepared> prepare(const oci::Spec& spec, const std::string& bundle, const
   // from the host's /dev (also when berth itself runs in one: rootless podman).
   init.rootfs.userns = (p.clone_flags & CLONE_NEWUSER) || p.join_user >= 0 || lnx::in_user_namespace();
   init.rootfs.no_pivot = opts.no_pivot;
+  // runc refuses the pair: under chroot a private root holds references to
+  // mounts the namespace can then never free (runc#1606).
+  if (opts.no_pivot && spec.linux_ &&
+      (spec.linux_->rootfs_propagation == "private" || spec.linux_->rootfs_propagation == "rprivate"))
+    return invalid("linux.rootfsPropagation: \"" + spec.linux_->rootfs_propagation +
+                   "\" cannot be used with --no-pivot");
   init.new_mount_ns = p.clone_flags & CLONE_NEWNS;
   init.new_uts_ns = p.clone_flags & CLONE_NEWUTS;
   init.new_user_ns = p.clone_flags & CLONE_NEWUSER;
