@@ -1,6 +1,7 @@
 // Behaviour clients depend on, as runc has it: what real clients (podman,
 // buildah, containerd's CRI plugin, the kubelet) hit when berth differed.
 // Each test checks what the container or the host sees.
+#include <signal.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -249,6 +250,12 @@ TEST_F(Parity, ADamagedRecordNeverOrphansARunningContainer) {
   ASSERT_EQ(berth({"run", "-d", "--bundle", bundle_, "rec"}).code, 0);
   int pid = pid_of("rec");
   ASSERT_GT(pid, 0);
+  // A runtime that loses the container (the bug this is about) would leave
+  // it running past the test: kill it whatever happens.
+  struct Reaper {
+    int pid;
+    ~Reaper() { ::kill(pid, SIGKILL); }
+  } reaper{pid};
   std::string dir = root_ + "/rec";
   std::ofstream(dir + "/state.json", std::ios::trunc).close();
   EXPECT_EQ(status_of("rec"), "running");
