@@ -150,6 +150,25 @@ t_pod() {
   if [ -d "$cgdir" ]; then echo "pod cgroup $cgdir left behind"; return 1; fi
 }
 
+# A pod without an infra container: its members name the pod itself as
+# their sandbox, and each has namespaces of its own.
+t_pod_no_infra() {
+  pm pod create --name ni --infra=false --cgroup-parent "/$cgparent" >/dev/null
+  # --network none: no infra to share a network from, and no CNI here.
+  pm run -d --pod ni --network none --name ni1 "$img" sleep 1000 >/dev/null
+  id=$(pm inspect -f '{{.Id}}' ni1)
+  expect_eq "member output" hi "$(pm run --rm --pod ni --network none "$img" echo hi)"
+  rc=0
+  pm run --rm --pod ni --network none "$img" sh -c 'exit 6' || rc=$?
+  expect_eq "member exit code" 6 "$rc"
+  expect_eq "exec" in "$(pm exec ni1 echo in)"
+  pm pod stop -t 1 ni >/dev/null
+  expect_eq "member after pod stop" exited "$(pm inspect -f '{{.State.Status}}' ni1)"
+  pm pod rm ni >/dev/null
+  if pm container exists ni1; then echo "ni1 still exists"; return 1; fi
+  if runtime_has "$id"; then echo "$rtname still has $id"; return 1; fi
+}
+
 t_kube_play() {
   cat > "$work/kp.yaml" <<YAML
 apiVersion: v1
@@ -193,5 +212,6 @@ scenario stats t_stats
 scenario kill-signal t_kill
 scenario missing-executable t_missing_exec
 scenario pod t_pod
+scenario pod-without-infra t_pod_no_infra
 scenario kube-play t_kube_play
 finish
