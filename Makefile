@@ -1,7 +1,8 @@
 # berth: the two commands of the README, and the steps behind them.
 #   make run   - install what is missing, build, run a demo container
 #   make test  - install what is missing, build, run every test (with the
-#                podman, containerd and docker suites of tests/clients/)
+#                podman, rootless podman, containerd and docker suites of
+#                tests/clients/)
 BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?= -DBERTH_WERROR=ON
@@ -55,12 +56,12 @@ unit: build
 integration: build
 	cd $(BUILD) && ctest --output-on-failure -L integration
 
-# podman, containerd and docker drive berth (also part of `make test`);
-# RUNTIME=/usr/sbin/runc checks the scenarios themselves. A suite whose client
-# is missing says so and is skipped (exit 77).
+# podman (as root and as an ordinary user), containerd and docker drive berth
+# (also part of `make test`); RUNTIME=/usr/sbin/runc checks the scenarios
+# themselves. A suite whose client is missing says so and is skipped (exit 77).
 RUNTIME ?= $(BUILD)/berth
 clients: build
-	@rc=0; for c in podman containerd docker; do \
+	@rc=0; for c in podman podman-rootless containerd docker; do \
 	  tests/clients/$$c.sh $(RUNTIME) || [ $$? = 77 ] || rc=1; done; exit $$rc
 
 # berth, crun and runc side by side, then berth's shim beside conmon; the

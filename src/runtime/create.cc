@@ -277,6 +277,28 @@ void rollback(Created& c, cgroups::Manager* cg) {
 
 bool permission_error(int code) { return code == EACCES || code == EPERM || code == EROFS; }
 
+// Whether linux.resources sets any limit or rule: rootless podman on cgroup v1
+// passes an empty object, which loses nothing when no cgroup can be made.
+bool sets_limits(const oci::Resources& r) {
+  auto any = [](const auto&... v) { return (v.has_value() || ...); };
+  if (!r.devices.empty() || !r.hugepage_limits.empty() || !r.rdma.empty() || !r.unified.empty()) return true;
+  if (const auto& m = r.memory; m && any(m->limit, m->reservation, m->swap, m->kernel, m->kernel_tcp,
+                                         m->swappiness, m->disable_oom_killer, m->use_hierarchy,
+                                         m->check_before_update))
+    return true;
+  if (const auto& c = r.cpu; c && (any(c->shares, c->quota, c->burst, c->period, c->realtime_runtime,
+                                       c->realtime_period, c->idle) ||
+                                   !c->cpus.empty() || !c->mems.empty()))
+    return true;
+  if (r.pids && r.pids->limit) return true;
+  if (const auto& b = r.block_io;
+      b && (any(b->weight, b->leaf_weight) || !b->weight_device.empty() || !b->throttle_read_bps_device.empty() ||
+            !b->throttle_write_bps_device.empty() || !b->throttle_read_iops_device.empty() ||
+            !b->throttle_write_iops_device.empty()))
+    return true;
+  return r.network && (r.network->class_id || !r.network->priorities.empty());
+}
+
 // Decides the container's cgroup directories from cgroupsPath.
 Result<std::unique_ptr<cgroups::Manager>> plan_cgroups(const oci::Spec& spec, const CreateOptions& opts,
                                                        state::ContainerState& st) {
@@ -411,7 +433,7 @@ Result<Created> create(const state::Store& store, const CreateOptions& opts, lnx
     // Rootless, as runc's --rootless auto: a user who may not make cgroups
     // runs the container in its own cgroup, with no limits of its own.
     if (!opts.rootless || !permission_error(r.error().code)) return fail(std::move(r).error());
-    if (spec->linux_ && spec->linux_->resources)
+    if (spec->linux_ && spec->linux_->resources && sets_limits(*spec->linux_->resources))
       out.warnings.push_back("rootless: linux.resources not applied, no cgroup for the container (" +
                              r.error().message + ")");
     (void)cg->destroy();

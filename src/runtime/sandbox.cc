@@ -47,6 +47,10 @@ Result<Membership> parse(const std::map<std::string, std::string>& annotations, 
       m.is_sandbox = true;
     } else if (type == "container") {
       m.sandbox_id = id;
+      // podman never makes a sandbox (its infra has no type annotation), and
+      // names the pod itself when the pod has no infra container.
+      m.may_name_no_container = std::string_view(d.type_key) == "io.kubernetes.cri-o.ContainerType" &&
+                                get(annotations, "io.container.manager") == "libpod";
     }
     return m;
   }
@@ -58,6 +62,7 @@ Result<std::optional<Sandbox>> check_member(const state::Store& store, const Mem
   if (auto r = state::validate_id(m.sandbox_id); !r) return invalid(ctx + ": sandbox " + r.error().message);
   auto c = load(store, m.sandbox_id, true);
   if (!c) {
+    if (c.error().kind == ErrorKind::kNotFound && m.may_name_no_container) return std::optional<Sandbox>();
     if (c.error().kind == ErrorKind::kNotFound)
       return make_error(ErrorKind::kNotFound, ctx + ": sandbox " + oci::quote(m.sandbox_id) + " does not exist");
     return std::move(c).error().wrap(ctx + ": sandbox " + oci::quote(m.sandbox_id));

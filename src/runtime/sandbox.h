@@ -31,6 +31,10 @@ struct Membership {
   std::string sandbox_id;  // empty: not in a sandbox; a sandbox's own id for a sandbox
   bool is_sandbox = false;
   std::string id_annotation;  // the key the id came from, for error messages
+  // podman's containers (CRI-O's dialect, io.container.manager "libpod"):
+  // the id names the pod itself when it has no infra container
+  // (`pod create --infra=false`).
+  bool may_name_no_container = false;
 };
 
 // Reads the annotations the way runhcs's parseSandboxAnnotations does: the
@@ -61,7 +65,10 @@ struct Sandbox {
 // nullopt (and no lock): podman names its pod's infra container this way
 // without marking the infra as a sandbox, and passes every namespace as a
 // path itself, so the member is an ordinary container that joins what its
-// paths say, outside any sandbox (README: "Sandboxes").
+// paths say, outside any sandbox (README: "Sandboxes"). So does a missing
+// one for podman (may_name_no_container): a pod without infra container is
+// named by the pod's id, and its members have namespaces of their own; runc,
+// which reads no annotations, runs them so.
 Result<std::optional<Sandbox>> check_member(const state::Store& store, const Membership& m);
 
 // Makes the member join the sandbox init's network, ipc and uts namespaces

@@ -129,6 +129,23 @@ TEST_F(Rootless, SubordinateIdsAreMappedWithNewuidmap) {
   EXPECT_NE(r.out.find("owner=1000"), std::string::npos) << r.out;
 }
 
+// Rootless podman on cgroup v1 passes "resources": {}: nothing is lost when
+// the user may not make a cgroup, so nothing is said; a limit that is lost is.
+TEST_F(Rootless, OnlyLimitsThatCannotBeAppliedAreWarnedAbout) {
+  rootless_config({"/bin/true"});
+  config_["linux"]["resources"] = nlohmann::json::object();
+  write_config();
+  RunResult r = as_user({"run", "--bundle", bundle_, "rl"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.err.find("not applied"), std::string::npos) << r.err;
+  BERTH_ONLY("the warning's words are berth's");
+  config_["linux"]["resources"] = {{"pids", {{"limit", 50}}}};
+  write_config();
+  r = as_user({"run", "--bundle", bundle_, "rl"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("linux.resources not applied"), std::string::npos) << r.err;
+}
+
 TEST_F(Rootless, MappingOtherIdsWithoutHelpersIsAClearError) {
   rootless_config({"/bin/true"});
   config_["linux"]["uidMappings"] = {{{"containerID", 0}, {"hostID", 0}, {"size", 1}}};

@@ -61,6 +61,7 @@ class Sandbox : public BerthTest, public ::testing::WithParamInterface<Dialect> 
   }
   void as_sandbox(const std::string& id) { annotate(GetParam().sandbox_type, id); }
   void as_member(const std::string& sandbox_id) { annotate("container", sandbox_id); }
+  bool crio() const { return std::string(GetParam().name) == "crio"; }
 
   // Runs a detached container of the current config sleeping; returns its pid.
   int run_sleeping(const std::string& id) {
@@ -137,6 +138,38 @@ TEST_P(Sandbox, MemberOfAMissingSandboxFailsAndLeavesNothing) {
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find(GetParam().id_key), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("sandbox \"m-nopod\" does not exist"), std::string::npos) << r.err;
+  EXPECT_EQ(leftovers(before_, root_, tmp_, "m-"), "");
+}
+
+// podman's `pod create --infra=false`: the members name the pod itself as
+// their CRI-O sandbox, and no container has its id. Such a member runs on
+// the namespaces of its config, in no sandbox, as with runc. Only podman's
+// (io.container.manager "libpod"): podman never makes a sandbox.
+TEST_P(Sandbox, PodmanMemberOfAPodWithoutInfraRunsOnItsPaths) {
+  if (!crio()) GTEST_SKIP() << "podman writes CRI-O's annotations";
+  config_ = default_config();
+  int other = run_sleeping("m-other");
+  ASSERT_GT(other, 0);
+  as_member("m-nopod");
+  config_["annotations"]["io.container.manager"] = "libpod";
+  for (auto& ns : config_["linux"]["namespaces"])
+    if (ns["type"] == "network") ns["path"] = "/proc/" + std::to_string(other) + "/ns/net";
+  set_args({"/bin/probe", "ns"});
+  RunResult r = berth({"run", "--bundle", bundle_, "m-app"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(parse_probe(r.out)["ns.net"], ns_of(other, "net"));
+  set_args({"/bin/probe", "sleep"});
+  ASSERT_EQ(berth({"run", "-d", "--bundle", bundle_, "m-app2"}).code, 0);
+  auto rows = nlohmann::json::parse(berth({"list", "--format", "json"}).out, nullptr, false);
+  bool listed = false;
+  for (const auto& c : rows)
+    if (c.value("id", "") == "m-app2") {
+      listed = true;
+      EXPECT_FALSE(c.contains("sandbox")) << c.dump();
+    }
+  EXPECT_TRUE(listed);
+  ASSERT_EQ(berth({"delete", "--force", "m-app2"}).code, 0);
+  ASSERT_EQ(berth({"delete", "--force", "m-other"}).code, 0);
   EXPECT_EQ(leftovers(before_, root_, tmp_, "m-"), "");
 }
 
