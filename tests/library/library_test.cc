@@ -12,6 +12,8 @@
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <cstdlib>
+#include <fstream>
 #include <thread>
 
 #include "../integration/harness.h"
@@ -478,6 +480,18 @@ TEST_F(Library, EachMisuseGetsItsTypedError) {
   EXPECT_EQ(client_->create_container(id("nobundle"), specs_["x"], {.bundle = tmp_ + "/none"}, &c).code(),
             Code::kInvalidArgument);
   EXPECT_EQ(client_->load_container(id("ghost"), &c).code(), Code::kNotFound);
+  // An error raised inside the container's init keeps its kind on the way
+  // out (the sync socket, then berth's JSON log): proc mounted over a file in
+  // the image is bad input, not an internal failure.
+  std::string rootfs = tmp_ + "/procfile-rootfs";
+  ASSERT_EQ(std::system(("cp -a " BERTH_TEST_ROOTFS " " + rootfs).c_str()), 0);
+  ::rmdir((rootfs + "/proc").c_str());
+  std::ofstream(rootfs + "/proc") << "a file\n";
+  auto pf = container(id("procfile"), {"/bin/probe", "sleep"}, [&](nlohmann::json& j) { j["root"]["path"] = rootfs; });
+  std::shared_ptr<libberth::Task> pt;
+  libberth::Status ps = pf->new_task({}, &pt);
+  EXPECT_EQ(ps.code(), Code::kInvalidArgument) << ps.to_string();
+  EXPECT_TRUE(pf->remove().ok());
 
   c = container(id("misuse"), {"/bin/probe", "sleep"});
   std::shared_ptr<libberth::Container> dup;
