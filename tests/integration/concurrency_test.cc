@@ -59,6 +59,10 @@ class Concurrency : public BerthTest {
 };
 
 TEST_F(Concurrency, ManyCommandsOnOneId) {
+  // Seen in CI: runc 1.1.5 can leave its runc:[2:INIT] and the cgroups
+  // behind when a create races a delete --force on one id. berth must not;
+  // runc's races are not what the differential run compares.
+  BERTH_ONLY("runc 1.1.5 leaks an init when create races delete on one id");
   const std::string id = "race";
   const std::vector<std::vector<std::string>> kinds = {
       {"create", "--bundle", bundle_, id},
