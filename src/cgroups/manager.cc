@@ -122,8 +122,13 @@ Status Manager::destroy() {
   bool any = false;
   for (const auto& [key, dir] : paths_) any = any || path_exists(dir);
   if (!any) return {};
-  // A frozen process cannot die: thaw first.
-  if (frozen()) BERTH_TRY(freeze(false));
+  // A frozen process cannot die: thaw first. An empty cgroup frozen by its
+  // parent (a create refused for it) cannot thaw, and needs not: it is
+  // removed as it is.
+  if (frozen()) {
+    auto pids = this->pids();
+    if (!pids || !pids->empty()) BERTH_TRY(freeze(false));
+  }
   for (int round = 0; round < 100; ++round) {
     auto pids = this->pids();
     if (!pids || pids->empty()) break;

@@ -201,9 +201,18 @@ TEST_F(HostSafety, CreateIntoAFrozenCgroupFailsAtOnce) {
   EXPECT_LT(took, std::chrono::seconds(5)) << "create hung on the frozen cgroup";
   EXPECT_FALSE(exists(root_ + "/frozen"));
   EXPECT_EQ(first_line(dir + "/freezer.state"), "FROZEN");
+  // Below a frozen parent: refused too, and the directories the create made
+  // for it are gone again (an empty cgroup that cannot thaw is removed).
+  config_["linux"]["cgroupsPath"] = "/" + name + "/child";
+  write_config();
+  r = berth({"run", "--bundle", bundle_, "frozen2"}, 10000);
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_FALSE(exists(root_ + "/frozen2"));
+  EXPECT_FALSE(exists(dir + "/child"));
   std::ofstream(dir + "/freezer.state") << "THAWED";
   ::rmdir(dir.c_str());
-  for (const char* c : {"memory", "cpu", "pids", "devices", "blkio", "unified"})
+  for (const char* c : {"memory", "cpu", "cpuacct", "cpu,cpuacct", "cpuset", "pids", "devices", "blkio", "systemd",
+                        "unified"})
     ::rmdir(("/sys/fs/cgroup/" + std::string(c) + "/" + name).c_str());
 }
 
