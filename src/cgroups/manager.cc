@@ -126,8 +126,10 @@ Status Manager::destroy() {
   // parent (a create refused for it) cannot thaw, and needs not: it is
   // removed as it is.
   if (frozen()) {
-    auto pids = this->pids();
-    if (!pids || !pids->empty()) BERTH_TRY(freeze(false));
+    if (auto r = freeze(false); !r) {
+      auto pids = this->pids();
+      if (!pids || !pids->empty()) return std::move(r).error();
+    }
   }
   for (int round = 0; round < 100; ++round) {
     auto pids = this->pids();

@@ -191,6 +191,20 @@ TEST_F(HostSafety, CreateIntoAFrozenCgroupFailsAtOnce) {
   std::string name = "berth-frozen-" + std::to_string(::getpid());
   std::string dir = "/sys/fs/cgroup/freezer/" + name;
   ASSERT_EQ(::mkdir(dir.c_str(), 0755), 0);
+  // Whatever happens: thawed, and every directory made for it removed.
+  struct Cleanup {
+    std::string name, dir;
+    ~Cleanup() {
+      std::ofstream(dir + "/freezer.state") << "THAWED";
+      ::rmdir((dir + "/child").c_str());
+      ::rmdir(dir.c_str());
+      for (const char* c : {"memory", "cpu", "cpuacct", "cpu,cpuacct", "cpuset", "pids", "devices", "blkio",
+                            "systemd", "unified"}) {
+        ::rmdir(("/sys/fs/cgroup/" + std::string(c) + "/" + name + "/child").c_str());
+        ::rmdir(("/sys/fs/cgroup/" + std::string(c) + "/" + name).c_str());
+      }
+    }
+  } cleanup{name, dir};
   std::ofstream(dir + "/freezer.state") << "FROZEN";
   config_["linux"]["cgroupsPath"] = "/" + name;
   write_config();
@@ -203,17 +217,13 @@ TEST_F(HostSafety, CreateIntoAFrozenCgroupFailsAtOnce) {
   EXPECT_EQ(first_line(dir + "/freezer.state"), "FROZEN");
   // Below a frozen parent: refused too, and the directories the create made
   // for it are gone again (an empty cgroup that cannot thaw is removed).
+  BERTH_ONLY("runc 1.1.5 checks only the cgroup itself, and hangs below a frozen parent");
   config_["linux"]["cgroupsPath"] = "/" + name + "/child";
   write_config();
   r = berth({"run", "--bundle", bundle_, "frozen2"}, 10000);
   EXPECT_EQ(r.code, 1) << r.err;
   EXPECT_FALSE(exists(root_ + "/frozen2"));
   EXPECT_FALSE(exists(dir + "/child"));
-  std::ofstream(dir + "/freezer.state") << "THAWED";
-  ::rmdir(dir.c_str());
-  for (const char* c : {"memory", "cpu", "cpuacct", "cpu,cpuacct", "cpuset", "pids", "devices", "blkio", "systemd",
-                        "unified"})
-    ::rmdir(("/sys/fs/cgroup/" + std::string(c) + "/" + name).c_str());
 }
 
 // --no-pivot keeps the host's mounts in the container's mount namespace
