@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "platform/stats.h"
 #include "base/result.h"
 #include "cgroups/layout.h"
 #include "oci/spec.h"
@@ -24,15 +25,7 @@ namespace berth::cgroups {
 
 using Paths = std::map<std::string, std::string>;
 
-struct Stats {
-  uint64_t cpu_usage_ns = 0, cpu_user_ns = 0, cpu_system_ns = 0;
-  uint64_t memory_usage = 0, memory_limit = 0, memory_max_usage = 0, memory_cache = 0;
-  uint64_t memory_failcnt = 0;
-  uint64_t swap_usage = 0, swap_limit = 0;
-  uint64_t pids_current = 0, pids_limit = 0;  // limit 0: no limit
-  uint64_t oom_kills = 0;
-  std::map<std::string, uint64_t> memory_raw;  // memory.stat
-};
+using Stats = platform::Stats;
 
 class Manager {
  public:

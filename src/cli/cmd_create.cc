@@ -83,7 +83,7 @@ int cmd_create(Context& ctx, CommandArgs args) {
     if (!shim) return fail(ctx, shim.error());
     return 0;
   }
-  auto created = runtime::create(ctx.store, opts, lnx::Park::kExecFifo);
+  auto created = runtime::create(ctx.store, opts, runtime::Park::kStartCommand);
   if (!created) return fail(ctx, created.error());
   for (const auto& w : created->warnings) ctx.log.warn(w);
   return 0;

@@ -35,7 +35,7 @@ Result<int64_t> parse_duration_ms(const std::string& text) {
   return invalid("--interval: invalid duration \"" + text + "\" (e.g. 5s, 500ms)");
 }
 
-ordered_json stats_event(const std::string& id, const cgroups::Stats& s) {
+ordered_json stats_event(const std::string& id, const platform::Stats& s) {
   ordered_json raw = s.memory_raw;
   ordered_json data = {
       {"cpu", {{"usage", {{"total", s.cpu_usage_ns}, {"kernel", s.cpu_system_ns}, {"user", s.cpu_user_ns}}}}},

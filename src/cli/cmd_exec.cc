@@ -5,10 +5,10 @@
 
 #include "base/file.h"
 #include "cli/command.h"
-#include "linux/console.h"
-#include "linux/spawn.h"
+#include "base/proc.h"
 #include "oci/parse.h"
 #include "runtime/exec.h"
+#include "runtime/foreground.h"
 
 namespace berth::cli {
 
@@ -161,7 +161,7 @@ int cmd_exec(Context& ctx, CommandArgs args) {
     return exec_failed(ctx, invalid("exec: a terminal needs --console-socket with --detach"));
   opts.process = std::move(*proc);
 
-  if (!detach) lnx::block_signals();
+  if (!detach) runtime::block_signals();
   auto execed = runtime::exec(ctx.store, opts);
   if (!execed) {
     fail(ctx, execed.error());
@@ -169,16 +169,10 @@ int cmd_exec(Context& ctx, CommandArgs args) {
   }
   for (const auto& w : execed->warnings) ctx.log.warn(w);
   if (detach) return 0;
-  int status;
-  auto& child = execed->child;
-  if (execed->console) {
-    auto master = lnx::recv_pty_master(execed->console.get());
-    if (!master) return exec_failed(ctx, master.error());
-    status = lnx::proxy_pty(master->get(), child.pid, child.pidfd.get());
-  } else {
-    status = lnx::wait_forwarding_signals(child.pid, child.pidfd.get());
-  }
-  return lnx::exit_code_of(status);
+  platform::Process& process = *execed->process;
+  int status = execed->console ? runtime::proxy_pty(execed->console.get(), process)
+                               : runtime::wait_forwarding_signals(process);
+  return exit_code_of(status);
 }
 
 }  // namespace berth::cli

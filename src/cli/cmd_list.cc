@@ -94,13 +94,13 @@ int cmd_list(Context& ctx, CommandArgs args) {
     struct stat sb;
     std::string owner = ::fstat(c->dir.fd(), &sb) == 0 ? user_name(sb.st_uid) : "";
     if (format == "json") {
-      auto j = nlohmann::json::parse(runtime::oci_state_json(c->st, c->status, false));
+      auto j = nlohmann::json::parse(runtime::oci_state_json(*c, false));
       j["owner"] = owner;
       if (!c->st.sandbox.empty()) j["sandbox"] = c->st.sandbox;
       json.push_back(std::move(j));
     } else {
       bool alive = c->status != state::Status::kStopped && c->status != state::Status::kCreating;
-      rows.push_back({id, std::to_string(alive ? c->st.pid : 0), state::status_name(c->status),
+      rows.push_back({id, std::to_string(alive ? c->pid() : 0), state::status_name(c->status),
                       c->st.bundle, c->st.created, owner, c->st.sandbox});
     }
   }

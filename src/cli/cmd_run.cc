@@ -2,8 +2,8 @@
 
 #include "cli/command.h"
 #include "cli/create_options.h"
-#include "linux/console.h"
-#include "linux/spawn.h"
+#include "base/proc.h"
+#include "runtime/foreground.h"
 #include "runtime/commands.h"
 #include "shim/shim.h"
 
@@ -26,13 +26,13 @@ int cmd_run(Context& ctx, CommandArgs args) {
   }
 
   if (!opts.detach) {
-    lnx::block_signals();
+    runtime::block_signals();
     // berth waits for the init, which is not always its own child (a user
     // namespace joined by path needs an intermediate process), so it is a
     // subreaper even with --no-subreaper, which is accepted for runc's callers.
     ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
   }
-  auto created = runtime::create(ctx.store, opts, lnx::Park::kSync);
+  auto created = runtime::create(ctx.store, opts, runtime::Park::kStartNow);
   if (!created) return fail(ctx, created.error());
   for (const auto& w : created->warnings) ctx.log.warn(w);
   created->warnings.clear();
@@ -44,28 +44,27 @@ int cmd_run(Context& ctx, CommandArgs args) {
   created->warnings.clear();
   if (opts.detach) return 0;
 
-  pid_t pid = created->init.pid;
-  lnx::Child init = std::move(created->init);
-  { runtime::Loaded unlock = std::move(created->c); }  // others may act on it while it runs
+  // The init and the creation stay; the container's lock goes, so others
+  // may act on it while it runs.
+  { runtime::Loaded unlock = std::move(created->c); }
+  platform::Process& init = created->init();
   int status;
-  if (created->console) {
-    // The init sent the master before it reported ready: it is waiting here.
-    auto master = lnx::recv_pty_master(created->console.get());
-    if (!master) {
-      fail(ctx, master.error());
-      status = lnx::wait_forwarding_signals(pid, init.pidfd.get());
-    } else {
-      status = lnx::proxy_pty(master->get(), pid, init.pidfd.get());
-    }
+  // The init sent a terminal's master before it reported ready: it is waiting here.
+  auto master = created->creation->take_console();
+  if (!master) {
+    fail(ctx, master.error());
+    status = runtime::wait_forwarding_signals(init);
+  } else if (*master) {
+    status = runtime::proxy_pty(master->get(), init);
   } else {
-    status = lnx::wait_forwarding_signals(pid, init.pidfd.get());
+    status = runtime::wait_forwarding_signals(init);
   }
   if (!a.flag("keep")) {
     std::vector<std::string> warnings;
     if (auto r = runtime::remove(ctx.store, opts.id, true, &warnings); !r) fail(ctx, r.error());
     for (const auto& w : warnings) ctx.log.warn(w);
   }
-  return lnx::exit_code_of(status);
+  return exit_code_of(status);
 }
 
 }  // namespace berth::cli

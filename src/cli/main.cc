@@ -7,8 +7,8 @@
 
 #include "base/file.h"
 #include "cli/command.h"
-#include "linux/self_exe.h"
-#include "linux/userns.h"
+#include "platform/builtin.h"
+#include "platform/platform.h"
 #include "shim/monitor.h"
 #include "shim/shim.h"
 
@@ -95,12 +95,13 @@ void remember_shim_binary() {
 // says it is the real root.
 static bool honour_xdg_runtime_dir() {
   if (::geteuid() != 0) return true;
-  if (!lnx::in_user_namespace()) return false;
+  if (!platform::registry().native()->in_user_namespace()) return false;
   const char* user = ::getenv("USER");
   return user == nullptr || std::string(user) != "root";
 }
 
 int run_main(int argc, char** argv) {
+  platform::register_builtin();
   std::vector<std::string> args(argv + 1, argv + argc);
   Context ctx;
   auto global = parse_args(args, kGlobal, false);
@@ -121,7 +122,7 @@ int run_main(int argc, char** argv) {
   // with an effect, since the re-exec starts over.
   if (name == "create" || name == "run" || name == "exec") {
     if (name != "exec") remember_shim_binary();  // only create and run launch a shim
-    if (auto r = lnx::reexec_from_read_only_self(argv); !r) return fail(ctx, r.error());
+    if (auto r = platform::registry().native()->protect_self(argv); !r) return fail(ctx, r.error());
   }
   if (auto r = ctx.log.open(global->get("log"), global->get("log-format", "text"), global->flag("debug")); !r)
     return fail(ctx, r.error());
@@ -139,7 +140,7 @@ int run_main(int argc, char** argv) {
     return fail(ctx, invalid("--rootless: want true, false or auto, got \"" + rootless + "\""));
   // auto: a user other than root, or root of a user namespace that is not the
   // host's (rootless podman), as runc decides it.
-  ctx.rootless = rootless == "true" || (rootless == "auto" && (::geteuid() != 0 || lnx::in_user_namespace()));
+  ctx.rootless = rootless == "true" || (rootless == "auto" && (::geteuid() != 0 || platform::registry().native()->in_user_namespace()));
 
   CommandArgs rest(args.data() + cmd_index + 1, args.size() - cmd_index - 1);
   for (const auto& c : kCommands)

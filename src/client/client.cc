@@ -173,14 +173,14 @@ class ContainerImpl final : public lb::Container {
     core->dir = std::make_shared<Fd>(::fcntl(c->dir.fd(), F_DUPFD_CLOEXEC, 3));
     core->container_id = id_;
     core->key = "init";
-    core->pid = c->st.pid;
-    core->pid_start = c->st.pid_start;
+    core->pid = c->pid();
+    if (auto p = c->container->open_process()) core->process = std::move(*p);
     // Only a loaded container learns these here, before anyone sees it.
     if (sandbox_.empty()) sandbox_ = c->st.sandbox;
     if (bundle_.empty()) bundle_ = c->st.bundle;
     if (emit_create) shared_->emit(core->event(lb::EventType::kCreate));
     watch_exit(core);
-    if (c->status != state::Status::kStopped) watch_oom(shared_, id_, c->st);
+    if (c->status != state::Status::kStopped) watch_oom(shared_, id_, *c->container);
     Attached a{std::make_shared<TaskImpl>(core), core};
     task_ = a.task;
     return a;

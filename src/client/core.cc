@@ -1,8 +1,7 @@
 #include "client/core.h"
 
 #include <fcntl.h>
-#include <sys/eventfd.h>
-#include <sys/inotify.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -10,7 +9,6 @@
 #include <chrono>
 
 #include "base/file.h"
-#include "base/proc.h"
 #include "client/shim_call.h"
 #include "shim/shim.h"
 
@@ -154,14 +152,15 @@ void exit_without_shim(const std::shared_ptr<ProcCore>& core) {
     return;
   }
   const int pid = core->pid;
-  Fd pidfd(pid > 0 ? static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)) : -1);
-  // Checked after the pidfd is held: the pid cannot be reused under it.
-  if (!pidfd || process_state(pid) == 'Z' || (core->pid_start && !process_alive(pid, core->pid_start))) {
+  auto process = core->process;
+  struct pollfd p = {process ? process->exit_fd() : -1, POLLIN, 0};
+  if (p.fd < 0 || ::poll(&p, 1, 0) != 0) {
     // Gone, and nobody recorded how: 255, as containerd reports a lost exit.
     core->exited({pid, 255, 0, now_rfc3339_nano()});
     return;
   }
-  core->shared->watch(std::move(pidfd), [core, pid](int) {
+  Fd exit_fd(::fcntl(p.fd, F_DUPFD_CLOEXEC, 3));
+  core->shared->watch(std::move(exit_fd), [core, pid](int) {
     auto rec = shim::read_exit(core->shared->store, core->container_id, core->key);
     if (rec && *rec) {
       core->exited({(*rec)->pid, (*rec)->exit_code, (*rec)->signal, (*rec)->exited_at});
@@ -198,63 +197,23 @@ void watch_exit(const std::shared_ptr<ProcCore>& core) {
   });
 }
 
-void watch_oom(const std::shared_ptr<Shared>& shared, const std::string& id, const state::ContainerState& st) {
-  auto emit_oom = [shared, id] {
-    libberth::Event e;
-    e.type = libberth::EventType::kOom;
-    e.container_id = id;
-    e.process_id = "init";
-    e.time = now_rfc3339_nano();
-    shared->emit(std::move(e));
-  };
-  if (auto v1 = st.cgroups.find("memory"); v1 != st.cgroups.end()) {
-    // cgroup v1: an eventfd registered against memory.oom_control.
-    const std::string dir = v1->second;
-    auto control = open_file(dir + "/memory.oom_control", O_RDONLY);
-    Fd efd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
-    if (!control || !efd) return;
-    std::string reg = std::to_string(efd.get()) + " " + std::to_string(control->get());
-    if (!write_file(dir + "/cgroup.event_control", reg)) return;
-    // The eventfd also fires when the cgroup is removed: then it is done.
-    shared->watch(std::move(efd), [emit_oom, dir, control = std::make_shared<Fd>(std::move(*control))](int fd) {
-      uint64_t n;
-      if (::read(fd, &n, sizeof n) != sizeof n) return true;
-      if (!path_exists(dir)) return false;
-      emit_oom();
-      return true;
-    });
-    return;
-  }
-  if (auto v2 = st.cgroups.find(""); v2 != st.cgroups.end()) {
-    // cgroup v2: memory.events changes; its oom_kill count says whether to tell.
-    const std::string events = v2->second + "/memory.events";
-    auto oom_kills = [events]() -> uint64_t {
-      auto text = read_file(events);
-      if (!text) return 0;
-      for (const auto& line : split(*text, '\n')) {
-        uint64_t v = 0;
-        if (line.rfind("oom_kill ", 0) == 0 && parse_uint64(line.substr(9), v)) return v;
-      }
-      return 0;
-    };
-    Fd in(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
-    if (!in || ::inotify_add_watch(in.get(), events.c_str(), IN_MODIFY) < 0) return;
-    auto seen = std::make_shared<uint64_t>(oom_kills());
-    shared->watch(std::move(in), [emit_oom, oom_kills, seen](int fd) {
-      alignas(inotify_event) char buf[4096];
-      ssize_t n = ::read(fd, buf, sizeof buf);
-      bool gone = false;
-      for (ssize_t off = 0; off < n;) {
-        auto* ev = reinterpret_cast<inotify_event*>(buf + off);
-        if (ev->mask & IN_IGNORED) gone = true;  // the cgroup was removed
-        off += static_cast<ssize_t>(sizeof(inotify_event) + ev->len);
-      }
-      uint64_t now = oom_kills();
-      if (now > *seen) emit_oom();
-      *seen = now;
-      return !gone;
-    });
-  }
+void watch_oom(const std::shared_ptr<Shared>& shared, const std::string& id, platform::Container& container) {
+  auto watch = container.oom_events();
+  if (!watch || !*watch) return;  // the platform cannot tell: no events, as before
+  std::shared_ptr<platform::OomWatch> w = std::move(*watch);
+  Fd fd(::fcntl(w->fd(), F_DUPFD_CLOEXEC, 3));
+  shared->watch(std::move(fd), [shared, id, w](int) {
+    auto seen = w->check();
+    if (seen.oom) {
+      libberth::Event e;
+      e.type = libberth::EventType::kOom;
+      e.container_id = id;
+      e.process_id = "init";
+      e.time = now_rfc3339_nano();
+      shared->emit(std::move(e));
+    }
+    return !seen.gone;
+  });
 }
 
 }  // namespace berth::client

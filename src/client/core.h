@@ -14,6 +14,7 @@
 #include "berth/berth.h"
 #include "client/dispatcher.h"
 #include "client/watcher.h"
+#include "platform/platform.h"
 #include "state/store.h"
 
 namespace berth::client {
@@ -52,7 +53,9 @@ struct ProcCore {
   std::shared_ptr<Fd> dir;  // the container's state directory (control socket)
   std::string container_id, key;
   std::atomic<int> pid{0};
-  std::atomic<uint64_t> pid_start{0};  // /proc/PID/stat starttime: guards the pidfd fallback
+  // The platform's handle of the process, taken while it was known to be
+  // alive: the fallback when the shim is gone (no reuse race).
+  std::shared_ptr<platform::Process> process;
 
   std::mutex mu;
   std::condition_variable cv;
@@ -80,8 +83,8 @@ struct ProcCore {
 void watch_exit(const std::shared_ptr<ProcCore>& core);
 
 // Emits an oom event for the container whenever its memory cgroup's OOM
-// killer fires (cgroup v1 eventfd, or v2 memory.events).
+// killer fires (as the platform reports them).
 void watch_oom(const std::shared_ptr<Shared>& shared, const std::string& container_id,
-               const state::ContainerState& st);
+               platform::Container& container);
 
 }  // namespace berth::client

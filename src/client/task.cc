@@ -1,7 +1,5 @@
 #include "client/task.h"
 
-#include "base/proc.h"
-#include "client/proc_info.h"
 #include "client/shim_call.h"
 #include "oci/parse.h"
 #include "runtime/commands.h"
@@ -84,11 +82,11 @@ lb::Status TaskImpl::stats(lb::Stats* out) {
 }
 
 lb::Status TaskImpl::processes(std::vector<lb::ProcessInfo>* out) {
-  auto pids = runtime::pids(store(), core_->container_id);
-  if (!pids) return to_status(pids.error());
+  auto infos = runtime::processes(store(), core_->container_id);
+  if (!infos) return to_status(infos.error());
   out->clear();
-  for (pid_t pid : *pids)
-    if (auto info = read_process_info(pid)) out->push_back(std::move(*info));  // gone meanwhile: skipped
+  for (const auto& i : *infos)
+    out->push_back({i.pid, i.ppid, i.uid, i.cpu_time_ns, i.rss_bytes, i.start_time_ticks, i.command});
   return {};
 }
 
@@ -142,7 +140,9 @@ lb::Status TaskImpl::exec(const std::string& exec_id, const std::string& process
   auto reply = shim_call(core->dir->get(), "exec " + exec_id + " " + flags + " " + process_json, fds);
   if (reply && reply->rfind("started ", 0) == 0) {
     core->pid = std::atoi(reply->c_str() + 8);
-    core->pid_start = process_start_time(core->pid);  // alive: the shim has not reaped it
+    // Alive (the shim has not reaped it): its handle now, for the fallback.
+    if (auto c = runtime::load(store(), core->container_id, false))
+      if (auto p = c->container->open_process(core->pid)) core->process = std::move(*p);
   }
   const bool ok = reply && core->pid > 0;
   core->end_start(ok, EventType::kExecStarted);

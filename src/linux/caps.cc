@@ -43,6 +43,8 @@ uint64_t resolve_set(const std::vector<std::string>& names, int last, const char
 
 }  // namespace
 
+std::vector<std::string> capability_names() { return {std::begin(kCapNames), std::end(kCapNames)}; }
+
 std::optional<int> cap_from_name(std::string_view name) {
   for (size_t i = 0; i < std::size(kCapNames); ++i)
     if (name == kCapNames[i]) return static_cast<int>(i);

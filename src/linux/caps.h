@@ -16,6 +16,10 @@ struct CapSets {
   uint64_t bounding = 0, effective = 0, inheritable = 0, permitted = 0, ambient = 0;
 };
 
+// Every capability this build knows, by number ("CAP_CHOWN" first): the
+// list `berth features` reports.
+std::vector<std::string> capability_names();
+
 // "CAP_CHOWN" -> 0; nullopt for a name this build does not know.
 std::optional<int> cap_from_name(std::string_view name);
 

@@ -25,10 +25,4 @@ Status setup_terminal(int console_sock, const std::optional<oci::ConsoleSize>& s
 // Receives the master fd sent by setup_terminal().
 Result<Fd> recv_pty_master(int console_sock);
 
-// Copies berth's stdin to the pty and the pty to berth's stdout until the
-// child pid exits, with the caller's terminal in raw mode and its size
-// mirrored (SIGWINCH); other signals are forwarded to the child. Returns the
-// child's wait status. Signals must be blocked (block_signals()).
-int proxy_pty(int master, pid_t pid, int pidfd);
-
 }  // namespace berth::lnx

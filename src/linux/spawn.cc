@@ -93,34 +93,13 @@ Result<int> wait_child(pid_t pid) {
   }
 }
 
-void block_signals() {
-  sigset_t all;
-  sigfillset(&all);
-  ::sigprocmask(SIG_BLOCK, &all, nullptr);
+int wait_status_of(const siginfo_t& info) {
+  // The layout waitpid(2) reports: code << 8 for an exit, the signal (and
+  // 0x80 for a core) for a kill.
+  if (info.si_code == CLD_EXITED) return (info.si_status & 0xff) << 8;
+  if (info.si_code == CLD_DUMPED) return (info.si_status & 0x7f) | 0x80;
+  return info.si_status & 0x7f;
 }
 
-int wait_forwarding_signals(pid_t pid, int pidfd) {
-  sigset_t all;
-  sigfillset(&all);
-  for (;;) {
-    siginfo_t info;
-    int sig = ::sigwaitinfo(&all, &info);
-    if (sig < 0) continue;
-    if (sig == SIGCHLD) {
-      int status;
-      pid_t r;
-      while ((r = ::waitpid(-1, &status, WNOHANG)) > 0)
-        if (r == pid) return status;
-      continue;
-    }
-    ::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0);
-  }
-}
-
-int exit_code_of(int status) {
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return 255;
-}
 
 }  // namespace berth::lnx

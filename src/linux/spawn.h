@@ -1,6 +1,7 @@
 // Creating the container's init with clone3(2).
 #pragma once
 
+#include <signal.h>
 #include <sys/types.h>
 
 #include <utility>
@@ -38,16 +39,7 @@ Result<Child> clone_child_via(unsigned long flags, int cgroup_fd, int userns_fd,
 // Waits for the child of pidfd to exit and returns its wait status.
 Result<int> wait_child(pid_t pid);
 
-// Blocks every signal, so the next wait_forwarding_signals() takes them all
-// synchronously. Call before clone_child(): the child inherits the mask and
-// resets it before execve.
-void block_signals();
-
-// Forwards each signal berth receives to the child behind pidfd until the
-// child pid exits, reaping other children on the way; returns its wait status.
-int wait_forwarding_signals(pid_t pid, int pidfd);
-
-// Converts a wait status into a shell-like exit code: the code, or 128+signal.
-int exit_code_of(int wait_status);
+// The wait(2) status a waitid(2) result stands for.
+int wait_status_of(const siginfo_t& info);
 
 }  // namespace berth::lnx

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "base/result.h"
-#include "cgroups/manager.h"
+#include "platform/platform.h"
 #include "oci/spec.h"
 #include "state/store.h"
 
@@ -34,8 +34,11 @@ Status update(const state::Store& store, const std::string& id, const oci::Resou
 // The host pids of every process in the container.
 Result<std::vector<pid_t>> pids(const state::Store& store, const std::string& id);
 
-// The container's cgroup statistics; kConflict once it has stopped.
-Result<cgroups::Stats> stats(const state::Store& store, const std::string& id);
+// What `docker top` shows of each of those processes.
+Result<std::vector<platform::ProcessInfo>> processes(const state::Store& store, const std::string& id);
+
+// The container's resource statistics; kConflict once it has stopped.
+Result<platform::Stats> stats(const state::Store& store, const std::string& id);
 
 // Removes a stopped or created container; with force also a running one,
 // and a missing one is not an error.

@@ -1,58 +1,44 @@
 // create: a container set up and its init parked, as `runc create` leaves it.
+// The platform-neutral half: the config, the sandbox, the choice of
+// platform, the record made before anything else, rollback, the hooks and
+// the pid file. The platform (src/platform/) makes the container itself.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "base/fd.h"
 #include "base/result.h"
-#include "linux/init.h"
-#include "linux/spawn.h"
+#include "platform/platform.h"
 #include "runtime/container.h"
 #include "state/store.h"
 
 namespace berth::runtime {
 
-struct CreateOptions {
-  std::string id;
-  std::string bundle = ".";
-  std::string pid_file;
-  std::string console_socket;
-  int preserve_fds = 0;
-  int listen_fds = 0;  // socket activation: fds 3.. passed on, LISTEN_FDS/LISTEN_PID=1 set
-  bool no_pivot = false;
-  bool no_new_keyring = false;
-  bool systemd_cgroup = false;  // cgroupsPath is slice:prefix:name
-  bool rootless = false;        // a cgroup berth may not make is skipped, not an error
-  bool detach = true;  // false: `run` in the foreground, which owns the terminal
-};
+using platform::CreateOptions;
+using platform::Park;
 
-// A container just created: locked, its init waiting to exec.
+// A container just created: locked, its init waiting to run.
 struct Created {
   Loaded c;
-  lnx::Child init;
-  Fd sync;     // to the init; closed when the init execs
-  Fd console;  // foreground run with a terminal: receives the pty master
+  // What the platform's creation refers to, kept at stable addresses.
+  std::unique_ptr<oci::Spec> spec;
+  std::unique_ptr<platform::CreateRequest> request;
+  std::unique_ptr<platform::Creation> creation;
   std::vector<std::string> warnings;  // for the log (e.g. unknown capabilities)
+
+  platform::Process& init() { return creation->init(); }
 };
 
-// Creates the container. With Park::kExecFifo the init waits for `start`; with
-// Park::kSync for start_now(). On failure nothing is left: no state directory,
-// no process, no mount.
-Result<Created> create(const state::Store& store, const CreateOptions& opts, lnx::Park park);
+// Creates the container. With Park::kStartCommand the init waits for
+// `start`; with Park::kStartNow for start_now(). On failure nothing is left:
+// no state directory, no process, no mount.
+Result<Created> create(const state::Store& store, const CreateOptions& opts, Park park);
 
-// Lets a kSync-parked init exec the user's process; returns once it has,
-// after the poststart hooks (whose failures are only warnings).
+// Lets a kStartNow-parked init exec the user's process; returns once it
+// has, after the poststart hooks (whose failures are only warnings).
 Status start_now(Created& created);
-
-// The console socket for a process with a terminal: connected to
-// console_socket, or (empty path) one end of a pair whose other end berth
-// keeps to proxy the pty itself. child goes to the process, parent stays.
-struct ConsolePair {
-  Fd child;
-  Fd parent;
-};
-Result<ConsolePair> open_console(const std::string& console_socket);
 
 // Writes pid to path atomically (temp file + rename), as runc does.
 Status write_pid_file(const std::string& path, int pid);

@@ -2,12 +2,13 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "base/result.h"
-#include "linux/spawn.h"
 #include "oci/spec.h"
+#include "platform/platform.h"
 #include "state/store.h"
 
 namespace berth::runtime {
@@ -24,11 +25,7 @@ struct ExecOptions {
   std::map<std::string, std::string> sub_cgroups;
 };
 
-struct Execed {
-  lnx::Child child;  // berth's child: wait for it, or leave it to the container
-  Fd console;        // terminal without console socket: the end that receives the pty master
-  std::vector<std::string> warnings;
-};
+using platform::Execed;
 
 // The container's process spec from its bundle's config.json, as JSON text:
 // the base that exec flags and a process file override.

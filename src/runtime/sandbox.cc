@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "base/proc.h"
 #include "oci/names.h"
 #include "oci/validate.h"
 
@@ -72,30 +71,6 @@ Result<std::optional<Sandbox>> check_member(const state::Store& store, const Mem
     return make_error(ErrorKind::kConflict, ctx + ": sandbox " + oci::quote(m.sandbox_id) + " is " +
                                                 state::status_name(c->status) + ", not running");
   return std::optional<Sandbox>(Sandbox{std::move(*c)});
-}
-
-void join_namespaces(oci::Spec& spec, const Sandbox& sb, std::vector<std::string>& warnings) {
-  if (!spec.linux_) spec.linux_.emplace();
-  auto& nss = spec.linux_->namespaces;
-  std::string proc = "/proc/" + std::to_string(sb.c.st.pid) + "/ns/";
-  for (auto type : {oci::NamespaceType::kNetwork, oci::NamespaceType::kIpc, oci::NamespaceType::kUts}) {
-    auto it = std::find_if(nss.begin(), nss.end(), [&](const oci::Namespace& ns) { return ns.type == type; });
-    if (it == nss.end()) it = nss.insert(nss.end(), oci::Namespace{type, ""});
-    if (!it->path.empty()) continue;  // the config's own choice
-    it->path = proc + oci::namespace_proc_name(type);
-    if (type == oci::NamespaceType::kUts && (!spec.hostname.empty() || !spec.domainname.empty())) {
-      warnings.push_back("hostname " + oci::quote(spec.hostname) +
-                         " not set: the container shares the uts namespace of sandbox " + oci::quote(sb.c.st.id));
-      spec.hostname.clear();
-      spec.domainname.clear();
-    }
-  }
-}
-
-Status check_still_alive(const Sandbox& sb, const Membership& m) {
-  if (process_alive(sb.c.st.pid, sb.c.st.pid_start)) return {};
-  return make_error(ErrorKind::kConflict,
-                    field(m.id_annotation) + ": sandbox " + oci::quote(sb.c.st.id) + " stopped during create");
 }
 
 Result<std::vector<Member>> members(const state::Store& store, const std::string& sandbox_id) {

@@ -1,8 +1,10 @@
 // Sandboxes, as runhcs has them: a container whose annotations say it is a
 // sandbox (a Kubernetes pod's infra container) or a member of one. The
 // sandbox id is recorded in state.json (ContainerState::sandbox; a sandbox
-// records its own id); members join the sandbox init's network, ipc and uts
-// namespaces where their config leaves them unset; deleting a sandbox
+// records its own id); a member is created with the sandbox's container as
+// its host (ContainerState::host), which its platform joins (Linux: the
+// sandbox init's network, ipc and uts namespaces where the member's config
+// leaves them unset; a utility VM platform: the sandbox's VM); deleting a sandbox
 // refuses while members live, and with --force removes them first.
 //
 // Lock order: a sandbox's lock before any member's lock, never the reverse.
@@ -70,18 +72,6 @@ struct Sandbox {
 // named by the pod's id, and its members have namespaces of their own; runc,
 // which reads no annotations, runs them so.
 Result<std::optional<Sandbox>> check_member(const state::Store& store, const Membership& m);
-
-// Makes the member join the sandbox init's network, ipc and uts namespaces
-// (/proc/<pid>/ns/...) where its config lists one without a path or not at
-// all; explicit paths win. pid, mount, cgroup, user, time are left alone (a
-// member lists pid without a path to get its own, as Kubernetes does). A
-// hostname or domainname in a member that shares the sandbox's uts
-// namespace is dropped with a warning: setting it would rename the pod.
-void join_namespaces(oci::Spec& spec, const Sandbox& sb, std::vector<std::string>& warnings);
-
-// Called once the namespaces are open: kConflict if the sandbox's init died
-// (and its pid may have been reused) since check_member.
-Status check_still_alive(const Sandbox& sb, const Membership& m);
 
 struct Member {
   std::string id;

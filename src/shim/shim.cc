@@ -13,8 +13,6 @@
 #include <nlohmann/json.hpp>
 
 #include "base/file.h"
-#include "linux/console.h"
-#include "linux/spawn.h"
 #include "shim/protocol.h"
 
 extern char** environ;
@@ -86,18 +84,17 @@ Result<Fd> listen_control(int dirfd) {
   // Without a console socket, a terminal's master comes to us.
   opts.create.detach = !opts.create.console_socket.empty();
 
-  auto created = runtime::create(store, opts.create, opts.start ? lnx::Park::kSync : lnx::Park::kExecFifo);
+  auto created = runtime::create(store, opts.create, opts.start ? runtime::Park::kStartNow : runtime::Park::kStartCommand);
   if (!created) fail(status_fd, created.error());
   for (const auto& w : created->warnings) report(status_fd, "warn " + w);
   created->warnings.clear();
-  Fd pty;
-  if (created->console) {
-    auto master = lnx::recv_pty_master(created->console.get());
-    if (!master) {
-      (void)runtime::destroy(created->c);
-      fail(status_fd, master.error());
-    }
-    pty = std::move(*master);
+  auto master = created->creation->take_console();
+  if (!master) {
+    (void)runtime::destroy(created->c);
+    fail(status_fd, master.error());
+  }
+  Fd pty = std::move(*master);
+  if (pty) {
     out_from = dup_fd(pty.get());
     in_to = dup_fd(pty.get());
     err_from.reset();
@@ -119,7 +116,7 @@ Result<Fd> listen_control(int dirfd) {
   }
   // berth itself, for the exec requests the monitor runs (`berth exec`).
   Fd exe(::open("/proc/self/exe", O_PATH | O_CLOEXEC));
-  const pid_t init = created->init.pid;
+  const pid_t init = created->init().pid();
   { runtime::Created done = std::move(*created); }  // unlocks; the init stays ours
   report(status_fd, "ok");
   ::close(status_fd);
@@ -187,7 +184,8 @@ Result<pid_t> launch(const state::Store& store, const Options& opts, std::vector
   }
   report_w.reset();
   pid_w.reset();
-  (void)lnx::wait_child(first);
+  while (::waitpid(first, nullptr, 0) < 0 && errno == EINTR) {
+  }
   pid_t shim = -1;
   if (::read(pid_r.get(), &shim, sizeof shim) != sizeof shim) return Error{EPIPE, "shim: fork failed"};
   // Line by line up to "ok" or "error": a parked init holds the pipe's write

@@ -19,12 +19,7 @@ inline bool can_kill(Status s) {
 // code: a created container is killed, a stopped one only cleaned up.
 inline bool can_delete(Status s) { return s == Status::kCreated || s == Status::kStopped; }
 
-// Derives the status of a recorded container:
-//   no init pid yet       -> creating while a create holds the lock, else stopped
-//   init gone or reused   -> stopped (pid dead, zombie, or start time differs)
-//   exec fifo present     -> created (init parked until start)
-//   cgroup frozen         -> paused
-//   otherwise             -> running
-Status derive_status(const ContainerState& st, const ContainerDir& dir);
+// A container's status is derived from the live system by its platform
+// (platform::Container::status), the way runc derives it.
 
 }  // namespace berth::state

@@ -51,18 +51,18 @@ std::string encode_state(const ContainerState& st) {
   json j = {
       {"id", st.id},
       {"ociVersion", st.oci_version},
-      {"pid", st.pid},
-      {"pidStart", st.pid_start},
       {"bundle", st.bundle},
       {"rootfs", st.rootfs},
       {"created", st.created},
       {"annotations", st.annotations},
-      {"cgroups", st.cgroups},
       {"poststart", encode_hooks(st.poststart)},
       {"poststop", encode_hooks(st.poststop)},
-      {"seccomp", st.seccomp},
+      {"platform", st.platform},
   };
   if (!st.sandbox.empty()) j["sandbox"] = st.sandbox;
+  if (!st.host.empty()) j["host"] = st.host;
+  json part = json::parse(st.platform_state, nullptr, false);
+  j[st.platform] = part.is_object() ? part : json::object();
   return j.dump();
 }
 
@@ -74,30 +74,30 @@ Result<ContainerState> decode_state(std::string_view text) {
   try {
     st.id = j.at("id").get<std::string>();
     st.oci_version = j.value("ociVersion", "");
-    // get<int>() reads true, 1.5 and 4294967297 as pid 1, and pid_start 0
-    // skips the reuse check: a hand-edited file must not aim kill at init.
-    const json& pid = j.at("pid");
-    if (!pid.is_number_integer()) return invalid("state.json: pid: not an integer");
-    if (!pid.is_number_unsigned() && pid.get<int64_t>() < 0)
-      return invalid("state.json: pid: negative");
-    if (pid.get<uint64_t>() > INT_MAX) return invalid("state.json: pid: out of range");
-    st.pid = pid.get<int>();
-    if (j.contains("pidStart") && !j.at("pidStart").is_number_unsigned())
-      return invalid("state.json: pidStart: not an unsigned integer");
-    st.pid_start = j.value("pidStart", uint64_t{0});
-    // berth records the start time with the pid, and its children are never
-    // pid 1 in its namespace: without both, the pid is not the container's
-    // and nothing may be signalled (the cgroups are still worth keeping).
-    if (st.pid == 1 || st.pid_start == 0) st.pid = 0;
     st.bundle = j.value("bundle", "");
     st.rootfs = j.value("rootfs", "");
     st.created = j.value("created", "");
     st.annotations = j.value("annotations", std::map<std::string, std::string>{});
-    st.cgroups = j.value("cgroups", std::map<std::string, std::string>{});
     if (j.contains("poststart")) st.poststart = decode_hooks(j.at("poststart"));
     if (j.contains("poststop")) st.poststop = decode_hooks(j.at("poststop"));
-    st.seccomp = j.value("seccomp", "");
     st.sandbox = j.value("sandbox", "");
+    st.host = j.value("host", "");
+    if (j.contains("platform")) {
+      st.platform = j.at("platform").get<std::string>();
+      if (st.platform.empty() || !j.contains(st.platform) || !j.at(st.platform).is_object())
+        return invalid("state.json: " + (st.platform.empty() ? std::string("platform: empty")
+                                                             : st.platform + ": not an object"));
+      st.platform_state = j.at(st.platform).dump();
+    } else {
+      // Written before the platform split: Linux's fields at the top level,
+      // the pid always among them.
+      if (!j.contains("pid")) return invalid("state.json: pid: missing");
+      json part = json::object();
+      for (const char* key : {"pid", "pidStart", "cgroups", "seccomp"})
+        if (j.contains(key)) part[key] = j.at(key);
+      st.platform = "linux";
+      st.platform_state = part.dump();
+    }
   } catch (const json::exception& e) {
     return invalid(std::string("state.json: ") + e.what());
   }

@@ -31,30 +31,33 @@ inline constexpr char kStateFile[] = "state.json";
 inline constexpr char kStateBackup[] = "state.json.bak";
 inline constexpr char kExecFifo[] = "exec.fifo";
 
-// What berth remembers about one container.
+// What berth remembers about one container: the platform-neutral part,
+// and the platform's own (src/platform/platform.h) as a JSON object only
+// that platform reads.
 struct ContainerState {
   std::string id;
   std::string oci_version;   // of the config it was created from
-  int pid = 0;               // the init process, 0 until cloned
-  uint64_t pid_start = 0;    // its start time (/proc/PID/stat field 22), guards pid reuse
   std::string bundle;        // absolute
   std::string rootfs;        // absolute
   std::string created;       // RFC 3339, UTC
   std::map<std::string, std::string> annotations;
-  // The container's cgroup directories, recorded before they are made:
-  // hierarchy key ("memory", "cpu,cpuacct", "" for cgroup2) -> absolute path.
-  std::map<std::string, std::string> cgroups;
   // The hooks that run after create returns, kept here because the bundle
   // may be gone by then.
   std::vector<oci::Hook> poststart, poststop;
-  // linux.seccomp as given, for exec'd processes (the bundle may change).
-  std::string seccomp;
   // The sandbox the container belongs to (runtime/sandbox.h); a sandbox
   // records its own id, a container outside any sandbox "". Absent from
   // files written before sandboxes existed, which decode as "".
   std::string sandbox;
+  // Where it runs: the platform that made it ("linux"), and the container
+  // hosting it (runhcs's HostID: the sandbox whose namespaces or utility VM
+  // it lives in), "" for none.
+  std::string platform = "linux";
+  std::string host;
+  // The platform's part, a JSON object ("{}" until it records something).
+  // Linux: {"pid", "pidStart", "cgroups", "seccomp"}. Files written before
+  // the split hold those at the top level: they decode as Linux's part.
+  std::string platform_state = "{}";
 };
-
 std::string encode_state(const ContainerState& st);
 Result<ContainerState> decode_state(std::string_view text);
 

@@ -1,4 +1,4 @@
-#include "client/proc_info.h"
+#include "platform/linux/proc_info.h"
 
 #include <unistd.h>
 
@@ -6,13 +6,13 @@
 
 #include "base/file.h"
 
-namespace berth::client {
+namespace berth::platform::linux_ {
 
-Result<libberth::ProcessInfo> read_process_info(pid_t pid) {
+Result<ProcessInfo> read_process_info(pid_t pid) {
   const std::string dir = "/proc/" + std::to_string(pid);
   auto stat = read_file(dir + "/stat");
   if (!stat) return make_error(ErrorKind::kNotFound, "process " + std::to_string(pid) + " has exited");
-  libberth::ProcessInfo info;
+  ProcessInfo info;
   info.pid = pid;
   // Fields after the command, which may hold spaces and parentheses.
   auto close = stat->rfind(')');
@@ -52,4 +52,4 @@ Result<libberth::ProcessInfo> read_process_info(pid_t pid) {
   return info;
 }
 
-}  // namespace berth::client
+}  // namespace berth::platform::linux_

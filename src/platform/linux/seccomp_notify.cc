@@ -1,4 +1,4 @@
-#include "runtime/seccomp_notify.h"
+#include "platform/linux/seccomp_notify.h"
 
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -9,7 +9,7 @@
 #include "base/fd.h"
 #include "base/scm_rights.h"
 
-namespace berth::runtime {
+namespace berth::platform::linux_ {
 
 std::string container_process_state(const std::string& state_json, pid_t pid, const std::string& metadata) {
   nlohmann::json j = {{"ociVersion", "1.2.0"}, {"fds", {"seccompFd"}}, {"pid", pid}};
@@ -51,4 +51,4 @@ Result<lnx::SyncMessage> sync_recv_passing_listener(int sync, const char* peer, 
   }
 }
 
-}  // namespace berth::runtime
+}  // namespace berth::platform::linux_

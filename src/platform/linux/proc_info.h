@@ -4,11 +4,11 @@
 #include <sys/types.h>
 
 #include "base/result.h"
-#include "berth/berth.h"
+#include "platform/platform.h"
 
-namespace berth::client {
+namespace berth::platform::linux_ {
 
 // kNotFound when the process has gone.
-Result<libberth::ProcessInfo> read_process_info(pid_t pid);
+Result<ProcessInfo> read_process_info(pid_t pid);
 
-}  // namespace berth::client
+}  // namespace berth::platform::linux_

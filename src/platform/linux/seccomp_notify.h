@@ -14,7 +14,7 @@
 #include "linux/sync.h"
 #include "oci/spec.h"
 
-namespace berth::runtime {
+namespace berth::platform::linux_ {
 
 // The message for the listener: state_json is the container's OCI state.
 std::string container_process_state(const std::string& state_json, pid_t pid, const std::string& metadata);
@@ -28,4 +28,4 @@ Status send_seccomp_listener(const oci::Seccomp& s, const std::string& state_jso
 Result<lnx::SyncMessage> sync_recv_passing_listener(int sync, const char* peer, const oci::Seccomp* s,
                                                     const std::string& state_json, pid_t pid);
 
-}  // namespace berth::runtime
+}  // namespace berth::platform::linux_

@@ -1,0 +1,31 @@
+// The Linux platform's part of a container's state record (state.json's
+// "linux" object; the top-level fields of records written before the
+// platform split).
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "base/result.h"
+
+namespace berth::platform::linux_ {
+
+struct Record {
+  pid_t pid = 0;           // the init, 0 until cloned
+  uint64_t pid_start = 0;  // its start time (/proc/PID/stat field 22), guards pid reuse
+  // The container's cgroup directories, recorded before they are made:
+  // hierarchy key ("memory", "cpu,cpuacct", "" for cgroup2) -> absolute path.
+  std::map<std::string, std::string> cgroups;
+  // linux.seccomp as given, for exec'd processes (the bundle may change).
+  std::string seccomp;
+};
+
+std::string encode_record(const Record& r);
+// Every type is checked: a hand-edited file must not aim kill at the host's
+// init (pid 1, or a pid without its start time, decodes as no pid).
+Result<Record> decode_record(const std::string& text);
+
+}  // namespace berth::platform::linux_
