@@ -35,6 +35,10 @@ Status signal_process(pid_t pid, uint64_t start, int sig);
 // ETIMEDOUT when it does not.
 Status wait_exited(pid_t pid, int timeout_ms);
 
+// The exit code a shell would report for a wait status (sys/wait.h): the
+// code, 128+signal when killed, 255 for anything else.
+int exit_code_of(int wait_status);
+
 // Runs argv (argv[0] looked up in PATH) with our stdio and waits for it.
 // Returns its exit code (128+signal if killed); an error with ENOENT when
 // the program does not exist.
