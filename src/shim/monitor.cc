@@ -270,6 +270,10 @@ class Monitor {
       if (x.size() < 4) return invalid("shim: exec: want exec <key> <flags> <process>");
       return start_exec(client, x[1], x[2], x[3], fds);
     }
+    if (op == "start") {
+      if (w[1] != kInitKey) return invalid("shim: start: only the init starts (start init)");
+      return start_init(client);
+    }
     Proc* p = procs_.find(w[1]);
     if (!p) return make_error(ErrorKind::kNotFound, "no process \"" + std::string(w[1]) + "\"");
     Proc& pr = *p;
@@ -354,6 +358,21 @@ class Monitor {
       return e;
     }
     return r;
+  }
+
+  // `start init`: runs `berth start`, so that the shim is the parent of what
+  // the start makes (a platform whose init is created at start). The reply
+  // goes out when it has finished (runner_exited).
+  Status start_init(int client) {
+    Proc& init = procs_.init();
+    if (init.runner) return make_error(ErrorKind::kConflict, "container " + id_ + " is being started");
+    if (init.exited || procs_.orphaned()) return make_error(ErrorKind::kConflict, "container is not running");
+    Fd null(::open("/dev/null", O_RDWR | O_CLOEXEC));
+    auto r = spawn_runner({"start", id_}, null.get(), null.get(), null.get());
+    if (!r) return std::move(r).error();
+    init.runner = std::move(*r);
+    init.runner.requester = client;
+    return {};
   }
 
   // Starts `berth exec --detach` for the request; the reply goes out when it
@@ -457,7 +476,11 @@ class Monitor {
     auto status = collect_runner(p->runner);
     if (!status) return false;
     Runner r = std::exchange(p->runner, Runner{});
-    exec_started(key, r, *status);
+    if (key == kInitKey) {
+      reply(r.requester, *status == 0 ? "ok" : encode_error(runner_error(r, *status, "start")));
+    } else {
+      exec_started(key, r, *status);
+    }
     return true;
   }
 

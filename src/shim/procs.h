@@ -25,8 +25,8 @@
 
 namespace berth::shim {
 
-// A `berth exec --detach` (an exec being started) the shim runs for a
-// request; the reply goes out when it exits.
+// A `berth exec --detach` (an exec being started) or `berth start` (the
+// init's) the shim runs for a request; the reply goes out when it exits.
 struct Runner {
   pid_t pid = 0;
   Fd pidfd;
@@ -44,7 +44,7 @@ struct Proc {
   Pump in, out, err;
   Fd pty;
   std::vector<int> waiters;  // clients waiting for the exit
-  Runner runner;  // while an exec is being started
+  Runner runner;  // while an exec, or the init's start, is running
   // An exec being started:
   Fd process_json, console_listen;
   std::string console_name;  // short: sun_path holds 108 bytes, an exec id up to 128

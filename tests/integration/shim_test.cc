@@ -198,5 +198,23 @@ TEST_F(Shim, ReapsTheOrphansItInherits) {
   EXPECT_EQ(status_of("sh6"), "running");
 }
 
+// `start init` over the socket: the shim runs the start, and still records
+// the init's exit afterwards.
+TEST_F(Shim, StartsTheContainerOnRequest) {
+  set_args({"/bin/sh", "-c", "sleep 1; exit 4"});
+  ASSERT_EQ(berth({"create", "--shim", "--bundle", bundle_, "sh7"}).code, 0);
+  const int init = pid_of("sh7");
+  EXPECT_EQ(error_kind(shim_request("sh7", "start quick")), static_cast<int>(ErrorKind::kInvalidArgument));
+  EXPECT_EQ(status_of("sh7"), "created");
+  EXPECT_EQ(shim_request("sh7", "start init"), "ok");
+  EXPECT_EQ(status_of("sh7"), "running");
+  std::string again = shim_request("sh7", "start init");
+  EXPECT_EQ(error_kind(again), static_cast<int>(ErrorKind::kConflict)) << again;
+  auto exit = wait_exit("sh7");
+  ASSERT_TRUE(exit.is_object());
+  EXPECT_EQ(exit["exitCode"], 4);
+  EXPECT_EQ(exit["pid"], init);
+}
+
 }  // namespace
 }  // namespace berth::test
