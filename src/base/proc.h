@@ -35,7 +35,8 @@ Status signal_process(pid_t pid, uint64_t start, int sig);
 // ETIMEDOUT when it does not.
 Status wait_exited(pid_t pid, int timeout_ms);
 
-// A wait(2) status as a shell-like exit code: the code, or 128+signal.
+// The exit code a shell would report for a wait status (sys/wait.h): the
+// code, 128+signal when killed, 255 for anything else.
 int exit_code_of(int wait_status);
 
 // Runs argv (argv[0] looked up in PATH) with our stdio and waits for it.

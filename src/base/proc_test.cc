@@ -215,5 +215,14 @@ TEST(WaitExited, WakesWhenChildIsKilled) {
   EXPECT_EQ(process_state(c.pid()), 'Z');
 }
 
+TEST(ExitCodeOf, TheCodeOr128PlusTheSignal) {
+  Child exited = Child::exiting();
+  EXPECT_EQ(exit_code_of(exited.reap()), 7);
+  Child killed = Child::sleeping();
+  ::kill(killed.pid(), SIGTERM);
+  EXPECT_EQ(exit_code_of(killed.reap()), 128 + SIGTERM);
+  EXPECT_EQ(exit_code_of(0x137f), 255);  // stopped by SIGSTOP: neither
+}
+
 }  // namespace
 }  // namespace berth

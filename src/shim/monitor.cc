@@ -1,20 +1,18 @@
-// The shim's waiting half: a single-threaded poll loop that reaps the
-// container's processes, pumps their stdio, records how they ended and
-// answers the control socket (shim/protocol.h).
+// The shim's waiting half: a single-threaded poll loop that waits for the
+// container's processes (each through its pidfd, shim/procs.h), reaps the
+// orphans it inherits, pumps their stdio, records how they ended and answers
+// the control socket (shim/protocol.h).
 #include "shim/monitor.h"
 
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -23,52 +21,19 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <utility>
 
 #include "base/file.h"
+#include "base/proc.h"
 #include "base/scm_rights.h"
+#include "shim/procs.h"
 #include "shim/protocol.h"
-#include "shim/pump.h"
 
 extern char** environ;
 
 namespace berth::shim {
 
 namespace {
-
-struct Proc {
-  pid_t pid = 0;  // 0 while its `berth exec` runs
-  bool exited = false;
-  int status = 0;
-  std::string exited_at;
-  Pump in, out, err;
-  Fd pty;
-  std::vector<int> waiters;  // clients waiting for the exit
-  // An exec being started:
-  pid_t runner = 0;
-  Fd runner_log, process_json, console_listen;
-  std::string console_name;  // short: sun_path holds 108 bytes, an exec id up to 128
-  uint64_t runner_seq = 0;   // reaps before the runner started cannot be its process's
-  int requester = -1;
-};
-
-int code_of(int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status); }
-
-std::string exit_reply(const Proc& p) {
-  return "exit " + std::to_string(p.pid) + " " + std::to_string(code_of(p.status)) + " " +
-         std::to_string(WIFSIGNALED(p.status) ? WTERMSIG(p.status) : 0) + " " + p.exited_at;
-}
-
-std::string exit_json(const Proc& p) {
-  return "{\"pid\":" + std::to_string(p.pid) + ",\"exitCode\":" + std::to_string(code_of(p.status)) +
-         ",\"signal\":" + std::to_string(WIFSIGNALED(p.status) ? WTERMSIG(p.status) : 0) + ",\"exitedAt\":\"" +
-         p.exited_at + "\"}";
-}
-
-// Never waits: a client that does not read its replies loses them, the
-// shim does not stall.
-void reply(int client, const std::string& msg) {
-  if (client >= 0) (void)!::send(client, msg.data(), msg.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-}
 
 void set_nonblock(int fd) {
   if (fd >= 0) ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
@@ -96,15 +61,15 @@ Fd take_fd(const std::map<std::string, std::string>& args, const std::string& ke
 
 class Monitor {
  public:
-  Monitor(std::map<std::string, std::string> args) {
+  explicit Monitor(std::map<std::string, std::string> args) : dir_(take_fd(args, "dir")), procs_(dir_.get()) {
+    close_other_fds(args);  // first: the fds opened here are ours to keep
     root_ = args["root"];
     id_ = args["id"];
-    dir_ = take_fd(args, "dir");
     exe_ = take_fd(args, "exe");
     listen_ = take_fd(args, "sock");
     log_ = take_fd(args, "log");
-    Proc& init = procs_[kInitKey];
-    init.pid = std::atoi(args["init"].c_str());
+    procs_.set_init(static_cast<pid_t>(std::atoi(args["init"].c_str())));
+    Proc& init = procs_.init();
     init.in.from = take_fd(args, "in-from");
     init.in.to = take_fd(args, "in-to");
     init.out.from = take_fd(args, "out-from");
@@ -116,7 +81,6 @@ class Monitor {
     set_nonblock(init.out.from.get());
     set_nonblock(init.err.from.get());
     set_nonblock(listen_.get());
-    close_other_fds(args);
   }
 
   // Whatever else came through execve (a caller's fd without close-on-exec)
@@ -139,11 +103,12 @@ class Monitor {
     sigaddset(&chld, SIGCHLD);
     ::sigprocmask(SIG_BLOCK, &chld, nullptr);
     sigfd_.reset(::signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK));
+    procs_.collect(procs_.init());  // it may have exited already, or not be ours
     for (;;) {
-      reap();  // the init may have exited before the signalfd existed
-      flush_records();
+      reap_orphans();  // some may have exited before the signalfd existed
+      procs_.flush_records();
       if (done()) break;
-      poll_once(pending_.empty() ? -1 : 20);
+      poll_once(procs_.records_pending() ? 20 : -1);
     }
     // Requests already sent (a "wait" on a connection not yet accepted)
     // are answered before we go: a caller never sees EOF for an exit we know.
@@ -153,30 +118,33 @@ class Monitor {
     const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
     while (writes_pending() && std::chrono::steady_clock::now() < until) poll_once(100);
     // The last records: a delete holding the lock finishes soon.
-    for (int i = 0; i < 250 && !pending_.empty(); ++i) {
+    for (int i = 0; i < 250 && procs_.records_pending(); ++i) {
       ::usleep(20000);
-      flush_records();
+      procs_.flush_records();
     }
     return 0;
   }
 
  private:
   bool writes_pending() const {
-    for (const auto& [key, p] : procs_)
+    for (const auto& [key, p] : procs_.map())
       if (p.out.wants_write() || p.err.wants_write()) return true;
     return false;
   }
 
-  // The init has exited and no exec is still starting or running.
+  // The init has exited (or gone, not ours to wait for), every exec'd
+  // process has too, and no `berth` we run for a request is still running.
   bool done() const {
-    for (const auto& [key, p] : procs_)
-      if (!p.exited && (p.runner || p.pid)) return false;
-    return procs_.at(kInitKey).exited || orphaned_;
+    for (const auto& [key, p] : procs_.map()) {
+      if (p.runner) return false;
+      if (!p.exited && p.pid && !(key == kInitKey && procs_.orphaned())) return false;
+    }
+    return procs_.init().exited || procs_.orphaned();
   }
 
   // What a ready fd is for; looked up again when handled, since an earlier
   // handler of the same round may have closed it or forgotten its process.
-  enum class Source { kSignal, kListen, kClient, kStdin, kStdout, kStderr, kConsole };
+  enum class Source { kSignal, kListen, kClient, kExit, kRunner, kStdin, kStdout, kStderr, kConsole };
   struct Watch {
     Source source;
     int fd;
@@ -195,7 +163,9 @@ class Monitor {
     add(sigfd_.get(), Source::kSignal);
     if (listen_) add(listen_.get(), Source::kListen);
     for (auto& c : clients_) add(c.get(), Source::kClient);
-    for (auto& [key, p] : procs_) {
+    for (auto& [key, p] : procs_.map()) {
+      if (p.pidfd) add(p.pidfd.get(), Source::kExit, key);
+      if (p.runner.pidfd) add(p.runner.pidfd.get(), Source::kRunner, key);
       const std::pair<Pump*, Source> pumps[] = {{&p.in, Source::kStdin}, {&p.out, Source::kStdout},
                                                 {&p.err, Source::kStderr}};
       for (auto [pump, source] : pumps) {
@@ -215,6 +185,7 @@ class Monitor {
   void handle_ready(const Watch& w) {
     switch (w.source) {
       case Source::kSignal: {
+        // Only a wake-up: the orphans are reaped at the top of the loop.
         signalfd_siginfo si;
         while (::read(sigfd_.get(), &si, sizeof si) == sizeof si) {
         }
@@ -227,12 +198,15 @@ class Monitor {
       default:
         break;
     }
-    auto it = procs_.find(w.key);
-    if (it == procs_.end()) return;
-    Proc& p = it->second;
-    Pump* pump = w.source == Source::kStdin ? &p.in : w.source == Source::kStdout ? &p.out : &p.err;
-    if (w.source == Source::kConsole) {
-      take_console(p);
+    Proc* p = procs_.find(w.key);
+    if (!p) return;
+    Pump* pump = w.source == Source::kStdin ? &p->in : w.source == Source::kStdout ? &p->out : &p->err;
+    if (w.source == Source::kExit) {
+      if (p->pidfd.get() == w.fd) procs_.collect(*p);
+    } else if (w.source == Source::kRunner) {
+      if (p->runner.pidfd.get() == w.fd) runner_exited(w.key);
+    } else if (w.source == Source::kConsole) {
+      take_console(*p);
     } else if (w.write && pump->to.get() == w.fd) {
       pump->on_writable();
     } else if (!w.write && pump->from.get() == w.fd) {
@@ -240,68 +214,25 @@ class Monitor {
     }
   }
 
-  void reap() {
-    int status;
-    pid_t pid;
-    while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) {
-      auto it = find_proc([pid](const Proc& q) { return q.pid == pid && !q.exited; });
-      if (it != procs_.end()) {
-        exited(it->second, status);
-        continue;
+  // The shim is the container's subreaper: whatever its processes leave
+  // behind becomes ours when its parent exits. Each zombie is looked at
+  // before it is reaped: one of ours is collected through its pidfd (and
+  // its status kept); anything else is reaped, but not while an exec is
+  // starting, since its process may be that zombie with a pid we do not know
+  // yet (reaped, the pid could be reused before we read it). Those wait
+  // until the runner is done.
+  void reap_orphans() {
+    for (pid_t pid; (pid = peek_zombie()) > 0;) {
+      if (Proc* p = procs_.by_pid(pid).second) {
+        if (!procs_.collect(*p)) return;
+      } else if (const std::string* key = procs_.by_runner(pid).first) {
+        if (!runner_exited(*key)) return;
+      } else if (procs_.exec_starting()) {
+        return;
+      } else {
+        reap_orphan(pid);
       }
-      it = find_proc([pid](const Proc& q) { return q.runner == pid; });
-      if (it != procs_.end()) {
-        runner_done(it->first, status);
-        continue;
-      }
-      // An exec'd process can be reaped before its pid file is read; the
-      // container's other orphans land here too.
-      if (unclaimed_.size() > 4096) unclaimed_.clear();
-      unclaimed_[pid] = {status, ++reap_seq_};
     }
-    if (pid < 0 && errno == ECHILD && !procs_.at(kInitKey).exited) orphaned_ = true;  // not ours to wait for
-  }
-
-  template <class Pred>
-  std::map<std::string, Proc>::iterator find_proc(Pred pred) {
-    for (auto it = procs_.begin(); it != procs_.end(); ++it)
-      if (pred(it->second)) return it;
-    return procs_.end();
-  }
-
-  void exited(Proc& p, int status) {
-    p.exited = true;
-    p.status = status;
-    p.exited_at = now_rfc3339_nano();
-    p.out.drain();
-    p.err.drain();
-    p.in.close();  // nobody reads it any more
-    const std::string key = key_of(p);
-    pending_.emplace_back(exit_file(key), exit_json(p));
-    for (int w : p.waiters) reply(w, exit_reply(p));
-    p.waiters.clear();
-  }
-
-  std::string key_of(const Proc& p) const {
-    for (const auto& [key, q] : procs_)
-      if (&q == &p) return key;
-    return kInitKey;
-  }
-
-  // Under the container's lock (non-blocking: a delete holding it may be
-  // waiting for us to reap), and only while the directory is still linked:
-  // once deleted, there is nothing to record into.
-  void flush_records() {
-    if (pending_.empty()) return;
-    struct stat sb;
-    if (!dir_ || ::fstat(dir_.get(), &sb) < 0 || sb.st_nlink == 0) {
-      pending_.clear();
-      return;
-    }
-    if (::flock(dir_.get(), LOCK_EX | LOCK_NB) < 0) return;
-    for (const auto& [name, json] : pending_) (void)write_file_atomic(dir_.get(), name, json, 0644);
-    ::flock(dir_.get(), LOCK_UN);
-    pending_.clear();
   }
 
   void accept_client() {
@@ -310,9 +241,9 @@ class Monitor {
   }
 
   void drop_client(int fd) {
-    for (auto& [key, p] : procs_) {
+    for (auto& [key, p] : procs_.map()) {
       std::erase(p.waiters, fd);
-      if (p.requester == fd) p.requester = -1;
+      if (p.runner.requester == fd) p.runner.requester = -1;
     }
     std::erase_if(clients_, [fd](const Fd& c) { return c.get() == fd; });
   }
@@ -330,12 +261,6 @@ class Monitor {
     if (auto r = handle(fd, std::string(buf.get(), *n), fds); !r) reply(fd, encode_error(r.error()));
   }
 
-  Result<Proc*> proc(std::string_view key) {
-    auto it = procs_.find(std::string(key));
-    if (it == procs_.end()) return make_error(ErrorKind::kNotFound, "no process \"" + std::string(key) + "\"");
-    return &it->second;
-  }
-
   Status handle(int client, const std::string& msg, std::vector<Fd>& fds) {
     auto w = words(msg, 4);
     const std::string_view op = w[0];
@@ -345,9 +270,13 @@ class Monitor {
       if (x.size() < 4) return invalid("shim: exec: want exec <key> <flags> <process>");
       return start_exec(client, x[1], x[2], x[3], fds);
     }
-    auto p = proc(w[1]);
-    if (!p) return std::move(p).error();
-    Proc& pr = **p;
+    if (op == "start") {
+      if (w[1] != kInitKey) return invalid("shim: start: only the init starts (start init)");
+      return start_init(client);
+    }
+    Proc* p = procs_.find(w[1]);
+    if (!p) return make_error(ErrorKind::kNotFound, "no process \"" + std::string(w[1]) + "\"");
+    Proc& pr = *p;
     if (op == "wait") {
       if (pr.exited) {
         reply(client, exit_reply(pr));
@@ -358,9 +287,13 @@ class Monitor {
     }
     if (op == "kill") {
       if (w.size() < 3) return invalid("shim: kill: want kill <key> <signal>");
-      // Not reaped yet, so the pid is still this process's: no reuse race.
-      if (pr.exited || pr.pid <= 0) return make_error(ErrorKind::kNotFound, "process already finished");
-      if (::kill(pr.pid, std::atoi(std::string(w[2]).c_str())) < 0) return sys_error("kill");
+      // Through the pidfd: never another process that got the pid.
+      if (pr.exited || !pr.pidfd) return make_error(ErrorKind::kNotFound, "process already finished");
+      if (::syscall(SYS_pidfd_send_signal, pr.pidfd.get(), std::atoi(std::string(w[2]).c_str()), nullptr, 0) < 0) {
+        Error e = sys_error("kill");
+        if (e.code == ESRCH) e.kind = ErrorKind::kNotFound;
+        return e;
+      }
       reply(client, "ok");
       return {};
     }
@@ -383,25 +316,74 @@ class Monitor {
     if (op == "delete") {
       if (w[1] == kInitKey) return make_error(ErrorKind::kConflict, "the init is deleted with the container");
       if (!pr.exited && (pr.pid || pr.runner)) return make_error(ErrorKind::kConflict, "process is running");
-      procs_.erase(std::string(w[1]));
-      const std::string file = exit_file(w[1]);
-      std::erase_if(pending_, [&](const auto& rec) { return rec.first == file; });
-      ::unlinkat(dir_.get(), file.c_str(), 0);
+      procs_.erase(w[1]);
       reply(client, "ok");
       return {};
     }
     return make_error(ErrorKind::kNotImplemented, "shim: unknown request \"" + std::string(op) + "\"");
   }
 
+  // Runs `berth --root <root> --log <pipe> --log-format json <args...>` with
+  // stdio in, out, err: a request the shim carries out with the whole
+  // engine, which berth-shim does not hold. Its exit wakes runner_exited;
+  // its log's last error is the reply then.
+  Result<Runner> spawn_runner(const std::vector<std::string>& command, int in, int out, int err) {
+    std::vector<std::string> args = {"berth", "--root", root_, "--log", "/proc/self/fd/3", "--log-format", "json"};
+    args.insert(args.end(), command.begin(), command.end());
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    Runner r;
+    int log[2];
+    if (::pipe2(log, O_CLOEXEC) < 0) return sys_error("pipe");
+    r.log.reset(log[0]);
+    Fd log_w(log[1]);
+    r.pid = ::fork();
+    if (r.pid < 0) return sys_error("fork");
+    if (r.pid == 0) {
+      // dup2 clears close-on-exec; fd 3 is the log pipe.
+      if (::dup2(in, 0) < 0 || ::dup2(out, 1) < 0 || ::dup2(err, 2) < 0 || ::dup2(log_w.get(), 3) < 0) ::_exit(127);
+      ::sigset_t none;
+      sigemptyset(&none);
+      ::sigprocmask(SIG_SETMASK, &none, nullptr);
+      ::signal(SIGPIPE, SIG_DFL);
+      ::syscall(SYS_execveat, exe_.get(), "", argv.data(), environ, AT_EMPTY_PATH);
+      ::_exit(127);
+    }
+    // Our child, not reaped before we have its pidfd: it is this process.
+    r.pidfd = open_pidfd(r.pid);
+    if (!r.pidfd) {
+      Error e = sys_error("pidfd_open");
+      ::kill(r.pid, SIGKILL);  // unreaped, so still ours; an orphan to reap now
+      return e;
+    }
+    return r;
+  }
+
+  // `start init`: runs `berth start`, so that the shim is the parent of what
+  // the start makes (a platform whose init is created at start). The reply
+  // goes out when it has finished (runner_exited).
+  Status start_init(int client) {
+    Proc& init = procs_.init();
+    if (init.runner) return make_error(ErrorKind::kConflict, "container " + id_ + " is being started");
+    if (init.exited || procs_.orphaned()) return make_error(ErrorKind::kConflict, "container is not running");
+    Fd null(::open("/dev/null", O_RDWR | O_CLOEXEC));
+    auto r = spawn_runner({"start", id_}, null.get(), null.get(), null.get());
+    if (!r) return std::move(r).error();
+    init.runner = std::move(*r);
+    init.runner.requester = client;
+    return {};
+  }
+
   // Starts `berth exec --detach` for the request; the reply goes out when it
-  // has finished (runner_done). Its process is then our child: the runner
+  // has finished (runner_exited). Its process is then our child: the runner
   // exits and we are the subreaper.
   Status start_exec(int client, std::string_view key_v, std::string_view flags, std::string_view json,
                     std::vector<Fd>& fds) {
     std::string key(key_v);
     BERTH_TRY(validate_key(key));
-    if (procs_.count(key)) return make_error(ErrorKind::kAlreadyExists, "exec id \"" + key + "\" is in use");
-    if (procs_.at(kInitKey).exited) return make_error(ErrorKind::kConflict, "container is not running");
+    if (procs_.find(key)) return make_error(ErrorKind::kAlreadyExists, "exec id \"" + key + "\" is in use");
+    if (procs_.init().exited) return make_error(ErrorKind::kConflict, "container is not running");
     const bool terminal = flags.find('t') != std::string_view::npos;
     // The caller's fds, in the order of the flags.
     Fd caller_in, caller_out, caller_err;
@@ -451,44 +433,23 @@ class Monitor {
     p.process_json.reset(static_cast<int>(::syscall(SYS_memfd_create, "process.json", MFD_CLOEXEC)));
     if (!p.process_json || !write_all(p.process_json.get(), json.data(), json.size()))
       return sys_error("process.json");
-    int log[2];
-    if (::pipe2(log, O_CLOEXEC) < 0) return sys_error("pipe");
-    p.runner_log.reset(log[0]);
-    Fd log_w(log[1]);
-
     // Paths through our own /proc entry: short, and they name exactly these files.
     const std::string self = "/proc/" + std::to_string(::getpid()) + "/fd/";
     const std::string dir = self + std::to_string(dir_.get()) + "/";
-    std::vector<std::string> args = {"berth",     "--root",    root_,
-                                     "--log",     "/proc/self/fd/3", "--log-format", "json", "exec",
-                                     "--detach",  "--process", self + std::to_string(p.process_json.get()),
+    std::vector<std::string> args = {"exec", "--detach", "--process", self + std::to_string(p.process_json.get()),
                                      "--pid-file", dir + "exec." + key + ".pid"};
     if (terminal) {
       args.push_back("--console-socket");
       args.push_back(dir + p.console_name);
     }
     args.push_back(id_);
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
     int in = child_in ? child_in.get() : null.get(), out = child_out ? child_out.get() : null.get(),
         err = child_err ? child_err.get() : null.get();
-    pid_t runner = ::fork();
-    if (runner < 0) return sys_error("fork");
-    if (runner == 0) {
-      // dup2 clears close-on-exec; fd 3 is the log pipe.
-      if (::dup2(in, 0) < 0 || ::dup2(out, 1) < 0 || ::dup2(err, 2) < 0 || ::dup2(log_w.get(), 3) < 0) ::_exit(127);
-      ::sigset_t none;
-      sigemptyset(&none);
-      ::sigprocmask(SIG_SETMASK, &none, nullptr);
-      ::signal(SIGPIPE, SIG_DFL);
-      ::syscall(SYS_execveat, exe_.get(), "", argv.data(), environ, AT_EMPTY_PATH);
-      ::_exit(127);
-    }
-    p.runner = runner;
-    p.runner_seq = reap_seq_;
-    p.requester = client;
-    procs_.emplace(key, std::move(p));
+    auto r = spawn_runner(args, in, out, err);
+    if (!r) return std::move(r).error();
+    p.runner = std::move(*r);
+    p.runner.requester = client;
+    procs_.map().emplace(key, std::move(p));
     return {};
   }
 
@@ -507,10 +468,25 @@ class Monitor {
     p.pty = std::move(master);
   }
 
+  // A runner has exited (its pidfd polled readable, or it is the zombie
+  // reap_orphans found). True when it was collected.
+  bool runner_exited(std::string key) {
+    Proc* p = procs_.find(key);
+    if (!p) return false;
+    auto status = collect_runner(p->runner);
+    if (!status) return false;
+    Runner r = std::exchange(p->runner, Runner{});
+    if (key == kInitKey) {
+      reply(r.requester, *status == 0 ? "ok" : encode_error(runner_error(r, *status, "start")));
+    } else {
+      exec_started(key, r, *status);
+    }
+    return true;
+  }
+
   // key by value: the process may be forgotten here.
-  void runner_done(std::string key, int status) {
-    Proc& p = procs_.at(key);
-    p.runner = 0;
+  void exec_started(std::string key, Runner& r, int status) {
+    Proc& p = *procs_.find(key);
     p.process_json.reset();
     take_console(p);
     if (p.console_listen) {
@@ -527,30 +503,30 @@ class Monitor {
     ::unlinkat(dir_.get(), pid_name.c_str(), 0);
     int64_t pid = 0;
     if (status != 0 || !parse_int64(trim(text), pid) || pid <= 0) {
-      const Error e = runner_error(p, status);
-      reply(p.requester, encode_error(e));
+      const Error e = runner_error(r, status, "exec");
+      reply(r.requester, encode_error(e));
       for (int w : p.waiters) reply(w, encode_error(e));
       procs_.erase(key);
       return;
     }
-    p.runner_log.reset();
     p.pid = static_cast<pid_t>(pid);
-    reply(p.requester, "started " + std::to_string(pid));
-    p.requester = -1;
-    // Reaped before its pid was known; an older entry is another process
-    // that had the same pid.
-    if (auto it = unclaimed_.find(p.pid); it != unclaimed_.end() && it->second.seq > p.runner_seq) {
-      int st = it->second.status;
-      unclaimed_.erase(it);
-      exited(p, st);
+    // Not reaped since the runner started (no zombie is while an exec is
+    // starting): the pid is still this process's, alive or a zombie.
+    p.pidfd = open_pidfd(p.pid);
+    reply(r.requester, "started " + std::to_string(pid));
+    if (!p.pidfd) {
+      procs_.exited(p, 255 << 8);  // gone and reaped by another: lost, as containerd reports it
+      return;
     }
+    procs_.collect(p);  // it may have exited already
   }
 
-  // What berth exec logged (JSON lines): the kind and msg of its last error.
-  Error runner_error(Proc& p, int status) {
-    set_nonblock(p.runner_log.get());
-    auto text = read_fd(p.runner_log.get());
-    Error e = make_error(ErrorKind::kInternal, "exec failed (status " + std::to_string(code_of(status)) + ")");
+  // What berth logged (JSON lines): the kind and msg of its last error.
+  Error runner_error(Runner& r, int status, const char* what) {
+    set_nonblock(r.log.get());
+    auto text = read_fd(r.log.get());
+    Error e = make_error(ErrorKind::kInternal,
+                         std::string(what) + " failed (status " + std::to_string(exit_code_of(status)) + ")");
     if (!text) return e;
     for (const auto& line : split(*text, '\n')) {
       if (line.find("\"level\":\"error\"") == std::string::npos) continue;
@@ -574,17 +550,11 @@ class Monitor {
   }
 
   std::string root_, id_;
-  Fd dir_, exe_, listen_, log_, sigfd_;
-  std::map<std::string, Proc> procs_;
+  Fd dir_;  // before procs_, which records into it
+  Procs procs_;
+  Fd exe_, listen_, log_, sigfd_;
   std::vector<Fd> clients_;
-  struct Reaped {
-    int status;
-    uint64_t seq;
-  };
-  std::map<pid_t, Reaped> unclaimed_;
-  uint64_t reap_seq_ = 0, console_seq_ = 0;
-  std::vector<std::pair<std::string, std::string>> pending_;  // exit records to write: file, JSON
-  bool orphaned_ = false;
+  uint64_t console_seq_ = 0;
 };
 
 }  // namespace

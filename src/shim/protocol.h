@@ -2,9 +2,9 @@
 // directory) talks to a container's shim.
 //
 // The socket is <state dir>/shim.sock, SOCK_SEQPACKET: one request per
-// message, one reply per request. "wait" and "exec" are answered when the
-// process exits or has started, so later requests on the same connection may
-// be answered first: libberth uses a connection per request. Replies are sent
+// message, one reply per request. "wait", "exec" and "start" are answered
+// when the process exits or has started, so later requests on the same
+// connection may be answered first: libberth uses a connection per request. Replies are sent
 // without waiting; a client that does not read them loses them. Words are
 // separated by single spaces; fds travel with SCM_RIGHTS. <key> names a
 // process of the container: "init", or the id an exec was given.
@@ -17,6 +17,10 @@
 //   exec <key> <flags> <process>    -> started <pid>
 //       flags: any of i o e (fds for stdin, stdout, stderr follow, in that
 //       order) and t (process.terminal), or "-"; process: the JSON
+//   start init                      -> ok        (once `berth start` has run)
+//       the shim runs the start, so that what it makes is the shim's: a
+//       platform whose init is created at start (Windows HCS). One at a
+//       time; kConflict once the init has exited.
 //   delete <key>                    -> ok        (forget an exited exec)
 //   any failure                     -> error <errno> <kind> <message>
 //

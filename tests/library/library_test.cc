@@ -469,6 +469,47 @@ TEST_F(Library, StatsProcessesAndTheOomEvent) {
   ASSERT_TRUE(t->force_remove().ok());
 }
 
+// With a shim, Task::start goes through it: the poststart hook runs under
+// the `berth start` the shim ran, whose parent is the shim, not under us.
+TEST_F(Library, StartGoesThroughTheShim) {
+  const std::string record = tmp_ + "/poststart-parent";
+  auto c = container(id("via-shim"), {"/bin/probe", "sleep"}, [&](nlohmann::json& j) {
+    j["hooks"]["poststart"] = {{{"path", "/bin/sh"}, {"args", {"sh", "-c", "cat /proc/$PPID/stat > " + record}}}};
+  });
+  auto t = task(c);
+  ASSERT_TRUE(t->start().ok());
+  // /proc/<the hook's parent>/stat: "pid (comm) state ppid ..."
+  const std::string stat = berth::test::read_text(record);
+  const auto paren = stat.rfind(')');
+  ASSERT_NE(paren, std::string::npos) << stat;
+  const int starter = std::atoi(stat.c_str());
+  const int starter_parent = std::atoi(stat.c_str() + paren + 4);
+  std::string status = berth::test::read_text("/proc/" + std::to_string(t->pid()) + "/status");
+  const int shim = std::stoi(status.substr(status.find("PPid:") + 5));
+  EXPECT_NE(starter, ::getpid());
+  EXPECT_EQ(starter_parent, shim);
+  libberth::TaskStatus st;
+  ASSERT_TRUE(t->status(&st).ok());
+  EXPECT_EQ(st, libberth::TaskStatus::kRunning);
+  ASSERT_TRUE(t->force_remove().ok());
+}
+
+// A shim that has gone cannot start anything: the start runs here instead.
+TEST_F(Library, StartWithoutItsShimRunsHere) {
+  auto c = container(id("shim-gone"), {"/bin/probe", "sleep"});
+  auto t = task(c);
+  std::string status = berth::test::read_text("/proc/" + std::to_string(t->pid()) + "/status");
+  const int shim = std::stoi(status.substr(status.find("PPid:") + 5));
+  ASSERT_EQ(::kill(shim, SIGKILL), 0);
+  for (int i = 0; i < 500 && pid_alive(shim); ++i) ::usleep(10000);
+  libberth::Status s = t->start();
+  ASSERT_TRUE(s.ok()) << s.to_string();
+  libberth::TaskStatus st;
+  ASSERT_TRUE(t->status(&st).ok());
+  EXPECT_EQ(st, libberth::TaskStatus::kRunning);
+  ASSERT_TRUE(t->force_remove().ok());
+}
+
 TEST_F(Library, EachMisuseGetsItsTypedError) {
   std::shared_ptr<libberth::Container> c;
   std::string dir = bundle("x", {"/bin/probe", "sleep"});
