@@ -123,6 +123,7 @@ Result<Created> create(const state::Store& store, const CreateOptions& opts, Par
   // A delete of the sandbox that waited for its lock now finds this member.
   cb.recorded = [&] { sb.reset(); };
   cb.create_hooks = [&](const std::string& state_json) -> Status {
+    if (!s.hooks) return {};
     BERTH_TRY(hooks::run(s.hooks->prestart, "prestart", state_json));
     return hooks::run(s.hooks->create_runtime, "createRuntime", state_json);
   };
