@@ -276,6 +276,54 @@ TEST_F(Parity, ADamagedRecordNeverOrphansARunningContainer) {
   EXPECT_FALSE(exists(dir));
 }
 
+// A state directory written by berth 0.1, before the record split its
+// neutral fields from the platform's: the Linux fields (pid, pidStart,
+// cgroups, seccomp) at the top level and no "platform". It must still be
+// read, listed, killed and deleted, its cgroups removed with it.
+TEST_F(Parity, ARecordWrittenBeforeThePlatformSplitStillWorks) {
+  BERTH_ONLY("the state directory's layout is berth's own");
+  config_["linux"]["cgroupsPath"] = "/berth-test-oldrec-" + std::to_string(::getpid());
+  set_args({"/bin/probe", "sleep"});
+  ASSERT_EQ(berth({"run", "-d", "--bundle", bundle_, "oldrec"}).code, 0);
+  int pid = pid_of("oldrec");
+  ASSERT_GT(pid, 0);
+  struct Reaper {
+    int pid;
+    ~Reaper() { ::kill(pid, SIGKILL); }
+  } reaper{pid};
+  std::string dir = root_ + "/oldrec";
+  auto now = nlohmann::json::parse(read_text(dir + "/state.json"));
+  ASSERT_EQ(now["platform"], "linux");
+  nlohmann::json old = now;
+  old.erase("platform");
+  old.erase("linux");
+  for (const char* key : {"pid", "pidStart", "cgroups", "seccomp"}) old[key] = now["linux"][key];
+  const auto cgroups = now["linux"]["cgroups"];
+  ASSERT_FALSE(cgroups.empty());
+  for (const char* name : {"/state.json", "/state.json.bak"}) std::ofstream(dir + name, std::ios::trunc) << old.dump();
+
+  EXPECT_EQ(status_of("oldrec"), "running");
+  EXPECT_EQ(pid_of("oldrec"), pid);
+  RunResult list = berth({"list", "--format", "json"});
+  ASSERT_EQ(list.code, 0) << list.err;
+  auto listed = nlohmann::json::parse(list.out);
+  ASSERT_EQ(listed.size(), 1u) << list.out;
+  EXPECT_EQ(listed[0]["id"], "oldrec");
+  EXPECT_EQ(listed[0]["pid"], pid);
+  EXPECT_EQ(listed[0]["status"], "running");
+  RunResult ps = berth({"ps", "--format", "json", "oldrec"});
+  ASSERT_EQ(ps.code, 0) << ps.err;
+  EXPECT_NE(ps.out.find(std::to_string(pid)), std::string::npos) << ps.out;
+
+  ASSERT_EQ(berth({"kill", "oldrec", "KILL"}).code, 0);
+  for (int i = 0; i < 200 && pid_alive(pid); ++i) ::usleep(10000);
+  EXPECT_FALSE(pid_alive(pid));
+  EXPECT_EQ(wait_status("oldrec", "stopped"), "stopped");
+  ASSERT_EQ(berth({"delete", "oldrec"}).code, 0);
+  EXPECT_FALSE(exists(dir));
+  for (const auto& [key, path] : cgroups.items()) EXPECT_FALSE(exists(path.get<std::string>())) << key;
+}
+
 // An error raised inside the init keeps its kind on the way out (the JSON
 // log's "kind", which libberth reads back): proc over a file is bad input.
 TEST_F(Parity, AnInitErrorKeepsItsKind) {
