@@ -29,15 +29,13 @@ int cmd_features(Context& ctx, CommandArgs args) {
       {"annotations", {{"org.opencontainers.runc.version", "berth " BERTH_VERSION}}},
   };
   // What the native platform really does (Linux: namespaces, capabilities,
-  // cgroups, seccomp, LSMs), in runtime-spec's place for it.
+  // cgroups, seccomp, LSMs), in runtime-spec's place for it (before the
+  // annotations, as runc orders them).
   if (platform::Platform* native = platform::registry().native()) {
-    nlohmann::ordered_json section = nlohmann::ordered_json::parse(native->features_json());
-    nlohmann::ordered_json out;
-    for (auto it = j.begin(); it != j.end(); ++it) {
-      if (it.key() == "annotations") out[std::string(native->name())] = section;
-      out[it.key()] = it.value();
-    }
-    j = std::move(out);
+    nlohmann::ordered_json annotations = std::move(j["annotations"]);
+    j.erase("annotations");
+    native->features(j);
+    j["annotations"] = std::move(annotations);
   }
   std::string out = j.dump(4) + "\n";
   (void)!::write(1, out.data(), out.size());

@@ -25,6 +25,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "base/fd.h"
 #include "base/result.h"
 #include "oci/spec.h"
@@ -213,9 +215,9 @@ class Platform {
   virtual Result<std::unique_ptr<Creation>> prepare(CreateRequest& req) = 0;
   virtual Result<std::unique_ptr<Container>> open(const state::ContainerDir& dir,
                                                   const state::ContainerState& st) = 0;
-  // The platform's part of `berth features` (a JSON object), and host facts
-  // the command line needs.
-  virtual std::string features_json() const = 0;
+  // Adds the platform's part of `berth features` (runtime-spec's features
+  // document) to out; and host facts the command line needs.
+  virtual void features(nlohmann::ordered_json& out) const = 0;
   // Before a command that puts berth's code in a container (create, run,
   // exec): Linux re-executes berth from a read-only copy (CVE-2019-5736).
   virtual Status protect_self(char** argv) = 0;

@@ -148,7 +148,7 @@ class FakePlatform final : public platform::Platform {
     if (!part.is_object()) return invalid("state.json: fake: not an object");
     return std::unique_ptr<platform::Container>(std::make_unique<FakeContainer>(&systems[st.id]));
   }
-  std::string features_json() const override { return "{}"; }
+  void features(nlohmann::ordered_json&) const override {}
   Status protect_self(char**) override { return {}; }
   bool in_user_namespace() const override { return false; }
 

@@ -73,7 +73,7 @@ class LinuxPlatform final : public Platform {
   bool honours(std::string_view) const override { return false; }  // "linux" is its own, and no other
   Result<std::unique_ptr<Creation>> prepare(CreateRequest& req) override;  // create.cc
   Result<std::unique_ptr<Container>> open(const state::ContainerDir& dir, const state::ContainerState& st) override;
-  std::string features_json() const override;
+  void features(nlohmann::ordered_json& out) const override;
   Status protect_self(char** argv) override;
   bool in_user_namespace() const override;
 };

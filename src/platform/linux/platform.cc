@@ -43,8 +43,8 @@ Result<std::unique_ptr<Container>> LinuxPlatform::open(const state::ContainerDir
   return std::unique_ptr<Container>(std::make_unique<LinuxContainer>(st.id, dir.fd(), std::move(*rec)));
 }
 
-std::string LinuxPlatform::features_json() const {
-  nlohmann::ordered_json j = {
+void LinuxPlatform::features(nlohmann::ordered_json& out) const {
+  out["linux"] = {
       {"namespaces", {"cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"}},
       {"capabilities", lnx::capability_names()},
       {"cgroup", {{"v1", true}, {"v2", true}, {"systemd", false}, {"systemdUser", false}, {"rdma", true}}},
@@ -70,7 +70,6 @@ std::string LinuxPlatform::features_json() const {
       {"intelRdt", {{"enabled", false}}},
       {"mountExtensions", {{"idmap", {{"enabled", true}}}}},
   };
-  return j.dump();
 }
 
 Status LinuxPlatform::protect_self(char** argv) { return lnx::reexec_from_read_only_self(argv); }
