@@ -108,6 +108,8 @@ struct CreateRequest {
   std::string config_text;  // config.json as written (the platform may keep parts verbatim)
   Park park = Park::kStartCommand;
   // The sandbox's container this one joins (runhcs's HostID), or nullptr.
+  // Valid until CreateCallbacks::recorded() (it goes with the sandbox's
+  // lock); a platform that needs more of it keeps what it needs in prepare().
   Container* host = nullptr;
   std::string host_id;
   std::string host_annotation;  // the annotation that named the sandbox, for errors

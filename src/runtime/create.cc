@@ -120,8 +120,12 @@ Result<Created> create(const state::Store& store, const CreateOptions& opts, Par
     st.platform_state = out.creation->container().record();
     return out.c.dir.save(st);
   };
-  // A delete of the sandbox that waited for its lock now finds this member.
-  cb.recorded = [&] { sb.reset(); };
+  // A delete of the sandbox that waited for its lock now finds this member;
+  // the sandbox's container goes with its lock.
+  cb.recorded = [&] {
+    out.request->host = nullptr;
+    sb.reset();
+  };
   cb.create_hooks = [&](const std::string& state_json) -> Status {
     if (!s.hooks) return {};
     BERTH_TRY(hooks::run(s.hooks->prestart, "prestart", state_json));
