@@ -297,7 +297,8 @@ TEST_F(Parity, ARecordWrittenBeforeThePlatformSplitStillWorks) {
   nlohmann::json old = now;
   old.erase("platform");
   old.erase("linux");
-  for (const char* key : {"pid", "pidStart", "cgroups", "seccomp"}) old[key] = now["linux"][key];
+  for (const char* key : {"pid", "pidStart", "cgroups", "seccomp"})
+    if (now["linux"].contains(key)) old[key] = now["linux"][key];
   const auto cgroups = now["linux"]["cgroups"];
   ASSERT_FALSE(cgroups.empty());
   for (const char* name : {"/state.json", "/state.json.bak"}) std::ofstream(dir + name, std::ios::trunc) << old.dump();

@@ -340,9 +340,9 @@ Status LinuxCreation::make(const state::ContainerDir& dir, const CreateCallbacks
   container_ = std::make_unique<LinuxContainer>(opts.id, dir.fd(), Record{});
   Record& rec = container_->rec();
   if (spec.linux_ && spec.linux_->seccomp) {
-    // linux.seccomp as written, kept for exec'd processes.
+    // linux.seccomp as written, kept for exec'd processes (Record::seccomp).
     auto j = nlohmann::json::parse(req_.config_text, nullptr, false);
-    rec.seccomp = j["linux"]["seccomp"].dump();
+    BERTH_TRY(write_file_atomic(dir.fd(), kSeccompFile, j["linux"]["seccomp"].dump(), 0600));
   }
   if (spec.hooks) init.parent_hooks = !spec.hooks->prestart.empty() || !spec.hooks->create_runtime.empty();
   auto planned = plan_cgroups(spec, opts);

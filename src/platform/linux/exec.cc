@@ -123,8 +123,19 @@ Result<Execed> LinuxContainer::create_process(const ExecRequest& opts) {
   // The container's seccomp profile binds exec'd processes too.
   std::optional<seccomp::Filter> filter;
   std::optional<oci::Seccomp> profile;  // kept for listenerPath
-  if (!rec_.seccomp.empty()) {
-    auto parsed = oci::parse_seccomp(rec_.seccomp);
+  std::string recorded = rec_.seccomp;
+  if (recorded.empty()) {
+    auto f = open_at(dir_fd_, kSeccompFile, O_RDONLY);
+    if (f) {
+      auto text = read_fd(f->get());
+      if (!text) return std::move(text).error().wrap(kSeccompFile);
+      recorded = std::move(*text);
+    } else if (f.error().code != ENOENT) {
+      return std::move(f).error();
+    }
+  }
+  if (!recorded.empty()) {
+    auto parsed = oci::parse_seccomp(recorded);
     if (!parsed) return std::move(parsed).error().wrap("recorded seccomp profile");
     profile = std::move(*parsed);
     auto compiled = seccomp::compile(*profile, out.warnings);

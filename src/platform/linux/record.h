@@ -9,6 +9,8 @@
 #include <map>
 #include <string>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "base/result.h"
 
 namespace berth::platform::linux_ {
@@ -20,12 +22,18 @@ struct Record {
   // hierarchy key ("memory", "cpu,cpuacct", "" for cgroup2) -> absolute path.
   std::map<std::string, std::string> cgroups;
   // linux.seccomp as given, for exec'd processes (the bundle may change).
+  // Only in records of berth 0.1: the profile (often tens of kilobytes) now
+  // has a file of its own in the state directory, kSeccompFile, which only
+  // exec reads, so that state and list do not parse it for every container.
   std::string seccomp;
 };
+
+inline constexpr char kSeccompFile[] = "seccomp.json";
 
 std::string encode_record(const Record& r);
 // Every type is checked: a hand-edited file must not aim kill at the host's
 // init (pid 1, or a pid without its start time, decodes as no pid).
 Result<Record> decode_record(const std::string& text);
+Result<Record> decode_record(const nlohmann::json& j);
 
 }  // namespace berth::platform::linux_
