@@ -61,8 +61,9 @@ std::string encode_state(const ContainerState& st) {
   };
   if (!st.sandbox.empty()) j["sandbox"] = st.sandbox;
   if (!st.host.empty()) j["host"] = st.host;
-  json part = json::parse(st.platform_state, nullptr, false);
-  j[st.platform] = part.is_object() ? part : json::object();
+  json part = st.platform_state.empty() && st.platform_json ? *st.platform_json
+                                                           : json::parse(st.platform_state, nullptr, false);
+  j[st.platform] = part.is_object() ? std::move(part) : json::object();
   return j.dump();
 }
 
@@ -84,10 +85,16 @@ Result<ContainerState> decode_state(std::string_view text) {
     st.host = j.value("host", "");
     if (j.contains("platform")) {
       st.platform = j.at("platform").get<std::string>();
+      // A platform's name is also its part's key: never one of the fields above.
+      static const char* const kNeutral[] = {"id", "ociVersion", "bundle", "rootfs", "created", "annotations",
+                                             "poststart", "poststop", "sandbox", "host", "platform"};
+      for (const char* key : kNeutral)
+        if (st.platform == key) return invalid("state.json: platform: \"" + st.platform + "\" is not a platform");
       if (st.platform.empty() || !j.contains(st.platform) || !j.at(st.platform).is_object())
         return invalid("state.json: " + (st.platform.empty() ? std::string("platform: empty")
                                                              : st.platform + ": not an object"));
-      st.platform_state = j.at(st.platform).dump();
+      st.platform_json = std::make_shared<const json>(std::move(j.at(st.platform)));
+      st.platform_state.clear();
     } else {
       // Written before the platform split: Linux's fields at the top level,
       // the pid always among them.
@@ -96,7 +103,8 @@ Result<ContainerState> decode_state(std::string_view text) {
       for (const char* key : {"pid", "pidStart", "cgroups", "seccomp"})
         if (j.contains(key)) part[key] = j.at(key);
       st.platform = "linux";
-      st.platform_state = part.dump();
+      st.platform_json = std::make_shared<const json>(std::move(part));
+      st.platform_state.clear();
     }
   } catch (const json::exception& e) {
     return invalid(std::string("state.json: ") + e.what());

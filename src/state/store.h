@@ -15,8 +15,11 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json_fwd.hpp>
 
 #include "base/fd.h"
 #include "base/result.h"
@@ -53,10 +56,15 @@ struct ContainerState {
   // it lives in), "" for none.
   std::string platform = "linux";
   std::string host;
-  // The platform's part, a JSON object ("{}" until it records something).
-  // Linux: {"pid", "pidStart", "cgroups", "seccomp"}. Files written before
-  // the split hold those at the top level: they decode as Linux's part.
+  // The platform's part, a JSON object: as text when the platform recorded
+  // it (Container::record()), as decode_state() parsed it otherwise (then
+  // platform_state is empty), so a platform reading a record need not parse
+  // it a second time (list reads every record). encode_state() takes the
+  // text when there is one. Linux: {"pid", "pidStart", "cgroups"}; files
+  // written before the split hold those at the top level and decode as
+  // Linux's part.
   std::string platform_state = "{}";
+  std::shared_ptr<const nlohmann::json> platform_json;
 };
 std::string encode_state(const ContainerState& st);
 Result<ContainerState> decode_state(std::string_view text);

@@ -14,7 +14,12 @@ std::string encode_record(const Record& r) {
 
 Result<Record> decode_record(const std::string& text) {
   json j = json::parse(text, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return invalid("state.json: linux: not a JSON object");
+  if (j.is_discarded()) return invalid("state.json: linux: not a JSON object");
+  return decode_record(j);
+}
+
+Result<Record> decode_record(const json& j) {
+  if (!j.is_object()) return invalid("state.json: linux: not a JSON object");
   Record r;
   try {
     // Absent until the first record of a create. get<int>() reads true, 1.5
