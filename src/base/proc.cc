@@ -121,6 +121,27 @@ Result<int> run_program(const std::vector<std::string>& argv) {
   return exit_code_of(status);
 }
 
+int wait_status_of(const siginfo_t& info) {
+  switch (info.si_code) {
+    case CLD_EXITED: return (info.si_status & 0xff) << 8;
+    case CLD_KILLED: return info.si_status & 0x7f;
+    case CLD_DUMPED: return (info.si_status & 0x7f) | 0x80;  // WCOREFLAG
+    default: return 0xff << 8;  // not an exit (WEXITED only asks for those)
+  }
+}
+
+pid_t peek_exited_child() {
+  siginfo_t info{};
+  if (::waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) < 0) return 0;  // ECHILD: no children
+  return info.si_pid;
+}
+
+void reap_child(pid_t pid) {
+  int status;
+  while (::waitpid(pid, &status, WNOHANG) < 0 && errno == EINTR) {
+  }
+}
+
 int exit_code_of(int wait_status) {
   if (WIFEXITED(wait_status)) return WEXITSTATUS(wait_status);
   if (WIFSIGNALED(wait_status)) return 128 + WTERMSIG(wait_status);

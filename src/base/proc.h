@@ -1,6 +1,7 @@
 // Facts about processes read from /proc.
 #pragma once
 
+#include <signal.h>
 #include <sys/types.h>
 
 #include <cstdint>
@@ -34,6 +35,17 @@ Status signal_process(pid_t pid, uint64_t start, int sig);
 // Waits up to timeout_ms for pid to exit (a zombie counts as exited).
 // ETIMEDOUT when it does not.
 Status wait_exited(pid_t pid, int timeout_ms);
+
+// The wait status waitpid(2) would have given for what waitid(2) reported.
+int wait_status_of(const siginfo_t& info);
+
+// A child of ours that has exited and is not reaped yet, left unreaped
+// (waitid WNOWAIT); 0 when there is none. A subreaper looks before it reaps,
+// so a process it waits for by its own path is never taken from it.
+pid_t peek_exited_child();
+
+// Reaps exactly pid (a zombie peek_exited_child() gave).
+void reap_child(pid_t pid);
 
 // The exit code a shell would report for a wait status (sys/wait.h): the
 // code, 128+signal when killed, 255 for anything else.

@@ -93,13 +93,4 @@ Result<int> wait_child(pid_t pid) {
   }
 }
 
-int wait_status_of(const siginfo_t& info) {
-  // The layout waitpid(2) reports: code << 8 for an exit, the signal (and
-  // 0x80 for a core) for a kill.
-  if (info.si_code == CLD_EXITED) return (info.si_status & 0xff) << 8;
-  if (info.si_code == CLD_DUMPED) return (info.si_status & 0x7f) | 0x80;
-  return info.si_status & 0x7f;
-}
-
-
 }  // namespace berth::lnx

@@ -1,7 +1,6 @@
 // Creating the container's init with clone3(2).
 #pragma once
 
-#include <signal.h>
 #include <sys/types.h>
 
 #include <utility>
@@ -38,8 +37,5 @@ Result<Child> clone_child_via(unsigned long flags, int cgroup_fd, int userns_fd,
 
 // Waits for the child of pidfd to exit and returns its wait status.
 Result<int> wait_child(pid_t pid);
-
-// The wait(2) status a waitid(2) result stands for.
-int wait_status_of(const siginfo_t& info);
 
 }  // namespace berth::lnx

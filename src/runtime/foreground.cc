@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "base/fd.h"
+#include "base/proc.h"
 
 namespace berth::runtime {
 
@@ -57,12 +58,7 @@ bool pump(int from, int to) {
 // Reaps every exited child but p (orphans reparented to berth), which is
 // left for p.exit_status(): each zombie is looked at before it is reaped.
 void reap_others(const platform::Process& p) {
-  for (;;) {
-    siginfo_t info{};
-    if (::waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) < 0 || info.si_pid == 0) return;
-    if (info.si_pid == p.pid()) return;
-    ::waitpid(info.si_pid, nullptr, WNOHANG);
-  }
+  for (pid_t pid; (pid = peek_exited_child()) > 0 && pid != p.pid();) reap_child(pid);
 }
 
 int collect(platform::Process& p) {

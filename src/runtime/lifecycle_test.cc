@@ -221,6 +221,17 @@ class Lifecycle : public ::testing::Test {
     return runtime::create(*store_, opts, park);
   }
 
+  // A state directory with this record, unlocked, as a create that died leaves it.
+  void record_by_hand(const std::string& id, const std::string& platform, const std::string& part) {
+    auto dir = store_->create(id);
+    ASSERT_TRUE(dir) << dir.error().message;
+    state::ContainerState st;
+    st.id = id;
+    st.platform = platform;
+    st.platform_state = part;
+    ASSERT_TRUE(dir->save(st));
+  }
+
   state::Status status(const std::string& id) {
     auto c = load(*store_, id, false);
     EXPECT_TRUE(c) << c.error().message;
@@ -325,15 +336,7 @@ TEST_F(Lifecycle, AFailedCreateIsRolledBackThroughThePlatform) {
 TEST_F(Lifecycle, ACrashAfterTheRecordLeavesADeletableContainer) {
   // A create that died after its first record: the directory and a record
   // whose platform part says nothing was made, no lock held.
-  {
-    auto dir = store_->create("crashed");
-    ASSERT_TRUE(dir);
-    state::ContainerState st;
-    st.id = "crashed";
-    st.platform = "fake";
-    st.platform_state = R"({"made":false})";
-    ASSERT_TRUE(dir->save(st));
-  }  // unlocked, as a dead create leaves it
+  record_by_hand("crashed", "fake", R"({"made":false})");
   EXPECT_EQ(status("crashed"), state::Status::kStopped) << "no process and no create holding it: stopped";
   ASSERT_TRUE(remove(*store_, "crashed", false));
   EXPECT_TRUE(fake_.systems["crashed"].destroyed);
@@ -359,14 +362,7 @@ TEST_F(Lifecycle, ASectionIsRoutedToThePlatformThatHonoursItOrRefused) {
 }
 
 TEST_F(Lifecycle, ARecordOfAPlatformThisBuildLacksIsRefusedAndKept) {
-  {
-    auto dir = store_->create("alien");
-    ASSERT_TRUE(dir);
-    state::ContainerState st;
-    st.id = "alien";
-    st.platform = "hcs";
-    ASSERT_TRUE(dir->save(st));
-  }
+  record_by_hand("alien", "hcs", "{}");
   auto del = remove(*store_, "alien", true);
   ASSERT_FALSE(del) << "it may run somewhere berth cannot see";
   EXPECT_TRUE(path_exists(store_->root() + "/alien"));

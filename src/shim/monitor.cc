@@ -222,7 +222,7 @@ class Monitor {
   // yet (reaped, the pid could be reused before we read it). Those wait
   // until the runner is done.
   void reap_orphans() {
-    for (pid_t pid; (pid = peek_zombie()) > 0;) {
+    for (pid_t pid; (pid = peek_exited_child()) > 0;) {
       if (Proc* p = procs_.by_pid(pid).second) {
         if (!procs_.collect(*p)) return;
       } else if (const std::string* key = procs_.by_runner(pid).first) {
@@ -230,7 +230,7 @@ class Monitor {
       } else if (procs_.exec_starting()) {
         return;
       } else {
-        reap_orphan(pid);
+        reap_child(pid);
       }
     }
   }

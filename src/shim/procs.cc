@@ -49,30 +49,9 @@ int wait_pidfd(int pidfd, int& status) {
 
 }  // namespace
 
-int wait_status_of(const siginfo_t& info) {
-  switch (info.si_code) {
-    case CLD_EXITED: return (info.si_status & 0xff) << 8;
-    case CLD_KILLED: return info.si_status & 0x7f;
-    case CLD_DUMPED: return (info.si_status & 0x7f) | 0x80;  // WCOREFLAG
-    default: return 0xff << 8;  // not an exit (WEXITED only asks for those)
-  }
-}
-
 Fd open_pidfd(pid_t pid) {
   if (pid <= 0) return Fd();
   return Fd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));  // always close-on-exec
-}
-
-pid_t peek_zombie() {
-  siginfo_t info{};
-  if (::waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) < 0) return 0;  // ECHILD: no children
-  return info.si_pid;
-}
-
-void reap_orphan(pid_t pid) {
-  int status;
-  while (::waitpid(pid, &status, WNOHANG) < 0 && errno == EINTR) {
-  }
 }
 
 std::optional<int> collect_runner(Runner& r) {

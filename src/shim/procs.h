@@ -3,7 +3,7 @@
 // request) is waited for through its own pidfd: a status is never matched to
 // a pid, which another process may have had, and the pidfd is in the poll set
 // so the exit wakes the loop by itself. waitpid is left to the orphans the
-// shim inherits as the container's subreaper (reap_orphan).
+// shim inherits as the container's subreaper (base/proc.h: reap_child).
 //
 // The exit of each process is recorded in the state directory (exit.json,
 // exit.<key>.json) under the container's lock, and sent to its waiters.
@@ -50,18 +50,9 @@ struct Proc {
   std::string console_name;  // short: sun_path holds 108 bytes, an exec id up to 128
 };
 
-// The wait status waitpid would have given for what waitid reported.
-int wait_status_of(const siginfo_t& info);
-
 // The pidfd of pid (close-on-exec), or an invalid Fd when it is gone.
 Fd open_pidfd(pid_t pid);
 
-// A child of ours that has exited and is not reaped yet, left unreaped; 0
-// when there is none.
-pid_t peek_zombie();
-
-// Reaps exactly pid (a zombie peek_zombie() gave).
-void reap_orphan(pid_t pid);
 
 // The exit status of the runner, once it has exited (it is reaped then).
 std::optional<int> collect_runner(Runner& r);

@@ -14,6 +14,13 @@
 namespace berth::test {
 namespace {
 
+// Kills pid when the test ends, however it ends: a runtime that loses a
+// container (the bugs these tests are about) must not leave it running.
+struct KillOnExit {
+  int pid;
+  ~KillOnExit() { ::kill(pid, SIGKILL); }
+};
+
 class Parity : public BerthTest {
  protected:
   int pid_of(const std::string& id) {
@@ -250,12 +257,7 @@ TEST_F(Parity, ADamagedRecordNeverOrphansARunningContainer) {
   ASSERT_EQ(berth({"run", "-d", "--bundle", bundle_, "rec"}).code, 0);
   int pid = pid_of("rec");
   ASSERT_GT(pid, 0);
-  // A runtime that loses the container (the bug this is about) would leave
-  // it running past the test: kill it whatever happens.
-  struct Reaper {
-    int pid;
-    ~Reaper() { ::kill(pid, SIGKILL); }
-  } reaper{pid};
+  KillOnExit reaper{pid};
   std::string dir = root_ + "/rec";
   std::ofstream(dir + "/state.json", std::ios::trunc).close();
   EXPECT_EQ(status_of("rec"), "running");
@@ -287,10 +289,7 @@ TEST_F(Parity, ARecordWrittenBeforeThePlatformSplitStillWorks) {
   ASSERT_EQ(berth({"run", "-d", "--bundle", bundle_, "oldrec"}).code, 0);
   int pid = pid_of("oldrec");
   ASSERT_GT(pid, 0);
-  struct Reaper {
-    int pid;
-    ~Reaper() { ::kill(pid, SIGKILL); }
-  } reaper{pid};
+  KillOnExit reaper{pid};
   std::string dir = root_ + "/oldrec";
   auto now = nlohmann::json::parse(read_text(dir + "/state.json"));
   ASSERT_EQ(now["platform"], "linux");

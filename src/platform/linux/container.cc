@@ -26,7 +26,7 @@ Result<int> LinuxProcess::exit_status() {
     if (errno != EINTR) return sys_error("wait for process " + std::to_string(pid_));
   }
   pidfd_.reset();
-  return lnx::wait_status_of(info);
+  return wait_status_of(info);
 }
 
 Status LinuxProcess::signal(int sig) {
