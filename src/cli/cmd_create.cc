@@ -10,28 +10,22 @@
 
 namespace berth::cli {
 
-namespace {
-
-const Option kCreateOptions[] = {
+const Option kCreateOptions[kCreateOptionCount] = {
     {{"bundle", "b"}, true, "path to the bundle directory (default: current directory)"},
     {{"console-socket"}, true, "unix socket that receives the pty master of a terminal"},
     {{"pid-file"}, true, "file to write the init's pid to"},
     {{"no-pivot"}, false, "do not use pivot_root (rootfs on ramfs)"},
     {{"no-new-keyring"}, false, "do not create a new session keyring"},
     {{"preserve-fds"}, true, "pass N more fds (3..3+N-1) to the container"},
-    {{"shim"}, false, "leave a shim behind as the container's parent, recording its exit (shim/shim.h)"},
+    {{"shim"}, false, "leave a small shim process as the container's parent; it records how each process ended"},
     {{"shim-log"}, true, "with --shim: append the container's stdout and stderr to this file"},
-    {{"shim-stdio"}, false, "with --shim: the shim holds stdio, pumping berth's fds 0-2 (libberth)"},
+    {{"shim-stdio"}, false, "with --shim: the shim holds the container's stdio, relaying berth's own stdin, stdout, stderr"},
     // run only; create accepts and ignores them as runc does not, but
     // parsing one table keeps the two commands' syntax identical.
     {{"detach", "d"}, false, "run: detach from the container's process"},
     {{"keep"}, false, "run: keep the container's state after it exits"},
     {{"no-subreaper"}, false, "run: do not become the subreaper of the container"},
 };
-
-}  // namespace
-
-std::span<const Option> create_options() { return kCreateOptions; }
 
 bool to_create_options(const Context& ctx, const Args& a, runtime::CreateOptions& opts) {
   opts.id = a.positional.at(0);
@@ -70,10 +64,9 @@ bool to_create_options(const Context& ctx, const Args& a, runtime::CreateOptions
   return true;
 }
 
-int cmd_create(Context& ctx, CommandArgs args) {
-  Args a;
-  if (!parse_command(ctx, args, create_options(), true, a)) return 1;
-  if (!check_positional(ctx, a, "create", 1, 1, "<container-id>")) return 1;
+namespace {
+
+int run_create(Context& ctx, const Args& a) {
   runtime::CreateOptions opts;
   if (!to_create_options(ctx, a, opts)) return 1;
   if (a.flag("shim") || a.has("shim-log")) {
@@ -88,5 +81,20 @@ int cmd_create(Context& ctx, CommandArgs args) {
   for (const auto& w : created->warnings) ctx.log.warn(w);
   return 0;
 }
+
+}  // namespace
+
+const Command kCreateCommand = {
+    "create", nullptr, "<container-id>", 1, 1,
+    "create a container",
+    "Creates a container from the bundle's config.json (--bundle, default the current "
+    "directory): the namespaces, cgroups, mounts, devices and security settings the config "
+    "asks for, with its init process parked until start. The container's state is recorded "
+    "under the state root (--root) before anything is made, so delete --force can always "
+    "clean up. The prestart, createRuntime and createContainer hooks run here.\n\n"
+    "A process with \"terminal\": true needs --console-socket, a unix socket that receives the "
+    "pty master. With --shim a small process stays behind as the container's parent, holds "
+    "its stdio if asked and records how each process ended.",
+    kCreateOptions, true, run_create};
 
 }  // namespace berth::cli

@@ -57,12 +57,7 @@ void print(const ordered_json& j) {
   (void)!::write(1, line.data(), line.size());
 }
 
-}  // namespace
-
-int cmd_events(Context& ctx, CommandArgs args) {
-  Args a;
-  if (!parse_command(ctx, args, kEventsOptions, true, a)) return 1;
-  if (!check_positional(ctx, a, "events", 1, 1, "<container-id>")) return 1;
+int run_events(Context& ctx, const Args& a) {
   const std::string& id = a.positional[0];
   auto interval = parse_duration_ms(a.get("interval", "5s"));
   if (!interval) return fail(ctx, interval.error());
@@ -88,5 +83,15 @@ int cmd_events(Context& ctx, CommandArgs args) {
     since_stats += kTick;
   }
 }
+
+}  // namespace
+
+const Command kEventsCommand = {
+    "events", nullptr, "<container-id>", 1, 1,
+    "print stats and OOM events of a container",
+    "Prints the container's events as JSON lines until it stops: a stats event every "
+    "--interval (cpu, memory, pids), and an oom event each time the kernel's OOM killer acts "
+    "in its cgroup. With --stats: one stats event, then exit.",
+    kEventsOptions, true, run_events};
 
 }  // namespace berth::cli

@@ -116,15 +116,9 @@ Result<oci::Process> build_process(const Context& ctx, const Args& a) {
   return proc;
 }
 
-}  // namespace
-
-int cmd_exec(Context& ctx, CommandArgs args) {
-  Args a;
-  // Parsing stops at the container id: what follows is the command's own argv.
-  if (!parse_command(ctx, args, kExecOptions, false, a)) return 1;
-  // From here on every failure exits 255, as runc's exec does (flags it
-  // cannot parse exit 1, above).
-  if (a.positional.empty()) return exec_failed(ctx, invalid("exec: expected <container-id> [command...]"));
+int run_exec(Context& ctx, const Args& a) {
+  // Every failure from here on exits 255, as runc's exec does (flags it
+  // cannot parse and a missing id exit 1, in run_command).
   if (!a.has("process") && a.positional.size() < 2)
     return exec_failed(ctx, invalid("exec: missing command (or --process FILE)"));
 
@@ -174,5 +168,20 @@ int cmd_exec(Context& ctx, CommandArgs args) {
                                : runtime::wait_forwarding_signals(process);
   return exit_code_of(status);
 }
+
+}  // namespace
+
+// Parsing stops at the container id: what follows is the command's own argv.
+const Command kExecCommand = {
+    "exec", nullptr, "<container-id> <command> [args...]  ||  -p process.json <container-id>", 1, SIZE_MAX,
+    "run a new process inside a running container",
+    "Runs a new process in the namespaces, cgroups and security settings of a running "
+    "container. Without --process the container's own process (from its config.json) is the "
+    "base, changed by the flags; with --process FILE (or - for stdin) the file is the whole "
+    "process, as a runtime-spec Process, and the process flags are ignored.\n\n"
+    "In the foreground berth forwards signals to the process and exits with its exit code "
+    "(128+N for a signal). A failure of berth itself after the flags parsed exits 255, as "
+    "runc's exec does, so callers can tell it from the process's own exit code.",
+    kExecOptions, false, run_exec};
 
 }  // namespace berth::cli

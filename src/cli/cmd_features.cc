@@ -3,19 +3,19 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
+#include "cli/version.h"
 #include "platform/platform.h"
 
 namespace berth::cli {
 
 // The runtime-spec features document (features.md): what this build really
 // does. Lists grow as features land; nothing is claimed before it works.
-int cmd_features(Context& ctx, CommandArgs args) {
-  Args a;
-  if (!parse_command(ctx, args, {}, true, a)) return 1;
-  if (!check_positional(ctx, a, "features", 0, 0, "no arguments")) return 1;
+namespace {
+
+int run_features(Context&, const Args&) {
   nlohmann::ordered_json j = {
       {"ociVersionMin", "1.0.0"},
-      {"ociVersionMax", "1.2.0"},
+      {"ociVersionMax", kSpecVersion},
       {"hooks", {"prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"}},
       {"mountOptions",
        {"async", "atime", "bind", "defaults", "dev", "diratime", "dirsync", "exec", "iversion",
@@ -26,13 +26,16 @@ int cmd_features(Context& ctx, CommandArgs args) {
         "rnosymfollow", "ro", "rprivate", "rrelatime", "rro", "rrw", "rshared", "rslave",
         "rstrictatime", "rsuid", "rsymfollow", "runbindable", "rw", "shared", "silent", "slave",
         "strictatime", "suid", "symfollow", "sync", "unbindable", "idmap", "ridmap", "tmpcopyup"}},
-      {"annotations", {{"org.opencontainers.runc.version", "berth " BERTH_VERSION}}},
+      {"annotations",
+       {{"org.opencontainers.runc.commit", build_commit()}, {"org.opencontainers.runc.version", "berth " BERTH_VERSION}}},
   };
   // What the native platform really does (Linux: namespaces, capabilities,
   // cgroups, seccomp, LSMs), in runtime-spec's place for it (before the
   // annotations, as runc orders them).
   if (platform::Platform* native = platform::registry().native()) {
     nlohmann::ordered_json annotations = std::move(j["annotations"]);
+    for (const auto& [library, version] : native->versions())
+      if (library == "libseccomp") annotations["io.github.seccomp.libseccomp.version"] = version;
     j.erase("annotations");
     native->features(j);
     j["annotations"] = std::move(annotations);
@@ -41,5 +44,15 @@ int cmd_features(Context& ctx, CommandArgs args) {
   (void)!::write(1, out.data(), out.size());
   return 0;
 }
+
+}  // namespace
+
+const Command kFeaturesCommand = {
+    "features", nullptr, "", 0, 0,
+    "print the features berth supports (JSON)",
+    "Prints the runtime-spec features document of this build as JSON: the spec versions, hooks, "
+    "mount options, namespaces, capabilities, cgroup and seccomp support, and annotations with "
+    "berth's own details. Nothing is listed before it works.",
+    {}, true, run_features};
 
 }  // namespace berth::cli

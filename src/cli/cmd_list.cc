@@ -57,12 +57,7 @@ std::string table(const std::vector<std::vector<std::string>>& rows) {
   return out;
 }
 
-}  // namespace
-
-int cmd_list(Context& ctx, CommandArgs args) {
-  Args a;
-  if (!parse_command(ctx, args, kListOptions, true, a)) return 1;
-  if (!check_positional(ctx, a, "list", 0, 0, "no arguments")) return 1;
+int run_list(Context& ctx, const Args& a) {
   std::string format = a.get("format", "table");
   if (format != "table" && format != "json")
     return fail(ctx, invalid("list: --format: unknown format \"" + format + "\" (want table or json)"));
@@ -108,5 +103,16 @@ int cmd_list(Context& ctx, CommandArgs args) {
   (void)!::write(1, out.data(), out.size());
   return 0;
 }
+
+}  // namespace
+
+const Command kListCommand = {
+    "list", "ls", "", 0, 0,
+    "list containers",
+    "Lists the containers of the state root (--root): a table with runc's columns (ID, PID, "
+    "STATUS, BUNDLE, CREATED, OWNER) and berth's SANDBOX, a JSON array of their states with "
+    "--format json, or only their ids with --quiet. A container whose record cannot be read "
+    "is listed with status unknown (it may still run) and a warning.",
+    kListOptions, true, run_list};
 
 }  // namespace berth::cli

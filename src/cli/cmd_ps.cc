@@ -45,13 +45,7 @@ Result<std::string> run_ps(const std::vector<std::string>& args) {
   return text;
 }
 
-}  // namespace
-
-int cmd_ps(Context& ctx, CommandArgs args) {
-  Args a;
-  // Options after the id are ps's own ("berth ps ID -ef").
-  if (!parse_command(ctx, args, kPsOptions, false, a)) return 1;
-  if (a.positional.empty()) return fail(ctx, invalid("ps: expected <container-id> [ps options]"));
+int run_ps_command(Context& ctx, const Args& a) {
   std::string format = a.get("format", "table");
   if (format != "table" && format != "json")
     return fail(ctx, invalid("ps: --format: unknown format \"" + format + "\" (want table or json)"));
@@ -86,5 +80,16 @@ int cmd_ps(Context& ctx, CommandArgs args) {
   (void)!::write(1, out.data(), out.size());
   return 0;
 }
+
+}  // namespace
+
+// Options after the id are ps's own ("berth ps ID -ef"): not interleaved.
+const Command kPsCommand = {
+    "ps", nullptr, "<container-id> [ps options]", 1, SIZE_MAX,
+    "list the processes of a container",
+    "Lists the processes running in the container. With --format json: a JSON array of their "
+    "host pids. Otherwise ps(1) runs with the arguments after the id (default -ef) and its "
+    "table is cut down to the container's processes.",
+    kPsOptions, false, run_ps_command};
 
 }  // namespace berth::cli

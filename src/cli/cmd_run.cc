@@ -9,10 +9,9 @@
 
 namespace berth::cli {
 
-int cmd_run(Context& ctx, CommandArgs args) {
-  Args a;
-  if (!parse_command(ctx, args, create_options(), true, a)) return 1;
-  if (!check_positional(ctx, a, "run", 1, 1, "<container-id>")) return 1;
+namespace {
+
+int run_run(Context& ctx, const Args& a) {
   runtime::CreateOptions opts;
   if (!to_create_options(ctx, a, opts)) return 1;
   opts.detach = a.flag("detach");
@@ -66,5 +65,18 @@ int cmd_run(Context& ctx, CommandArgs args) {
   }
   return exit_code_of(status);
 }
+
+}  // namespace
+
+const Command kRunCommand = {
+    "run", nullptr, "<container-id>", 1, 1,
+    "create and start a container",
+    "Creates the container from the bundle (as create) and starts it at once. In the "
+    "foreground berth stays the container's parent: stdio is passed through (a terminal is "
+    "proxied), signals are forwarded, the container is deleted when it exits (unless --keep) "
+    "and berth exits with its exit code. With --detach berth returns once the process runs; "
+    "with --detach --shim a shim stays behind as the container's parent and records how it "
+    "ended.",
+    kCreateOptions, true, run_run};
 
 }  // namespace berth::cli

@@ -17,12 +17,7 @@ const Option kSpecOptions[] = {
     {{"seccomp"}, false, "add the seccomp profile container engines use by default"},
 };
 
-}  // namespace
-
-int cmd_spec(Context& ctx, CommandArgs args) {
-  Args a;
-  if (!parse_command(ctx, args, kSpecOptions, true, a)) return 1;
-  if (!check_positional(ctx, a, "spec", 0, 0, "no arguments")) return 1;
+int run_spec(Context& ctx, const Args& a) {
   std::string path = path_join(a.get("bundle", "."), "config.json");
   // Like runc: never overwrite an existing config.
   if (path_exists(path)) return fail(ctx, invalid("spec: " + path + " already exists"));
@@ -38,5 +33,17 @@ int cmd_spec(Context& ctx, CommandArgs args) {
     return fail(ctx, sys_error("spec: write " + path));
   return 0;
 }
+
+}  // namespace
+
+const Command kSpecCommand = {
+    "spec", nullptr, "", 0, 0,
+    "write a default config.json",
+    "Writes runc's default config.json into the bundle directory (never over an existing one): "
+    "a container running sh with a terminal, the usual namespaces, masked and read-only paths, "
+    "and the default capabilities. The rootfs is expected in rootfs/ next to it.\n\n"
+    "The default process has \"terminal\": true, so create and run -d need --console-socket "
+    "(or set \"terminal\" to false); run in the foreground gives it the caller's terminal.",
+    kSpecOptions, true, run_spec};
 
 }  // namespace berth::cli

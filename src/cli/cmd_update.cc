@@ -108,12 +108,7 @@ Status apply_update_flags(const Args& a, oci::Resources& r) {
   return {};
 }
 
-}  // namespace
-
-int cmd_update(Context& ctx, CommandArgs args) {
-  Args a;
-  if (!parse_command(ctx, args, kUpdateOptions, true, a)) return 1;
-  if (!check_positional(ctx, a, "update", 1, 1, "<container-id>")) return 1;
+int run_update(Context& ctx, const Args& a) {
   oci::Resources r;
   if (a.has("resources")) {
     std::string file = a.get("resources");
@@ -127,5 +122,16 @@ int cmd_update(Context& ctx, CommandArgs args) {
   if (auto st = runtime::update(ctx.store, a.positional[0], r); !st) return fail(ctx, st.error());
   return 0;
 }
+
+}  // namespace
+
+const Command kUpdateCommand = {
+    "update", nullptr, "<container-id>", 1, 1,
+    "change a container's resource limits",
+    "Changes the resource limits of a created, running or paused container, in its cgroups and "
+    "in its recorded config: from a LinuxResources JSON document (--resources FILE, or - for "
+    "stdin), then from the flags, which override the document's values. Only what is given "
+    "changes.",
+    kUpdateOptions, true, run_update};
 
 }  // namespace berth::cli

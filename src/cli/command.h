@@ -1,8 +1,14 @@
-// What every CLI command gets, and the commands themselves (one file each).
+// What every CLI command gets, and the table of commands (one file each).
+//
+// The table is the single source of a command's syntax: the parser accepts
+// exactly the options a Command lists (plus -h/--help), and `--help`, the man
+// pages and the shell completion (cli/docs.h) are printed from the same
+// entries, so help and flags cannot disagree.
 #pragma once
 
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "cli/args.h"
 #include "cli/log.h"
@@ -17,38 +23,43 @@ struct Context {
   bool rootless = false;  // --rootless, with auto resolved (true for a non-root user)
 };
 
-using CommandArgs = std::span<const std::string>;
+struct Command {
+  const char* name;
+  const char* alias;      // a second name ("ls"), or nullptr
+  const char* arguments;  // the positional arguments as usage shows them: "<container-id>"
+  size_t min_args, max_args;
+  const char* summary;      // one line, for `berth --help`
+  const char* description;  // paragraphs (blank-line separated), for --help and berth-NAME(8)
+  std::span<const Option> options;
+  bool interleaved;  // options may follow positional arguments (parse_args)
+  // Runs with the options parsed and the count of positional arguments checked.
+  int (*run)(Context& ctx, const Args& a);
+};
+
+// Every command, in the order `berth --help` lists them.
+std::span<const Command* const> commands();
+// By name or alias; nullptr for an unknown one.
+const Command* find_command(std::string_view name);
+// The options before the command (--root, --log, ...).
+std::span<const Option> global_options();
+// -h/--help, which every command accepts besides its own options.
+const Option& help_option();
+
+// `berth --help` and `berth CMD --help`.
+std::string global_help();
+std::string command_help(const Command& c);
+
+// Parses args for c, answers --help, checks the argument count and runs it.
+int run_command(Context& ctx, const Command& c, std::span<const std::string> args);
 
 // Reports err once (stderr and the log) and returns exit code 1.
 int fail(const Context& ctx, const Error& err);
 
-// Parses a command's options; on error reports it and sets exit to 1.
-bool parse_command(const Context& ctx, CommandArgs args, std::span<const Option> options,
-                   bool interleaved, Args& out);
-// Checks the count of positional arguments; reports "NAME: usage" otherwise.
-bool check_positional(const Context& ctx, const Args& a, const char* command, size_t min, size_t max,
-                      const char* usage);
-
-int cmd_create(Context& ctx, CommandArgs args);
-int cmd_start(Context& ctx, CommandArgs args);
-int cmd_run(Context& ctx, CommandArgs args);
-int cmd_state(Context& ctx, CommandArgs args);
-int cmd_list(Context& ctx, CommandArgs args);
-int cmd_kill(Context& ctx, CommandArgs args);
-int cmd_delete(Context& ctx, CommandArgs args);
-int cmd_spec(Context& ctx, CommandArgs args);
-int cmd_features(Context& ctx, CommandArgs args);
-int cmd_exec(Context& ctx, CommandArgs args);
-int cmd_pause(Context& ctx, CommandArgs args);
-int cmd_resume(Context& ctx, CommandArgs args);
-int cmd_update(Context& ctx, CommandArgs args);
-int cmd_ps(Context& ctx, CommandArgs args);
-int cmd_events(Context& ctx, CommandArgs args);
-
 // --preserve-fds N, 0 when absent.
 Result<int> preserve_fds_of(const Args& a);
 
-// Options create and run share.
-std::span<const Option> create_options();
+extern const Command kCreateCommand, kStartCommand, kRunCommand, kExecCommand, kPauseCommand,
+    kResumeCommand, kUpdateCommand, kPsCommand, kEventsCommand, kStateCommand, kListCommand,
+    kKillCommand, kDeleteCommand, kSpecCommand, kFeaturesCommand;
 
 }  // namespace berth::cli

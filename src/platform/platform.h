@@ -23,6 +23,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
@@ -220,6 +221,8 @@ class Platform {
   // Adds the platform's part of `berth features` (runtime-spec's features
   // document) to out; and host facts the command line needs.
   virtual void features(nlohmann::ordered_json& out) const = 0;
+  // The libraries behind it, for `berth --version` ({"libseccomp", "2.5.4"}).
+  virtual std::vector<std::pair<std::string, std::string>> versions() const { return {}; }
   // Before a command that puts berth's code in a container (create, run,
   // exec): Linux re-executes berth from a read-only copy (CVE-2019-5736).
   virtual Status protect_self(char** argv) = 0;

@@ -123,6 +123,11 @@ Result<Fd> Filter::load() const {
   return listener_ ? Fd(static_cast<int>(fd)) : Fd();
 }
 
+std::string library_version() {
+  const scmp_version* v = seccomp_version();
+  return std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->micro);
+}
+
 std::vector<std::string> supported_flags() {
   const std::pair<const char*, unsigned> flags[] = {
       {"SECCOMP_FILTER_FLAG_TSYNC", SECCOMP_FILTER_FLAG_TSYNC},

@@ -43,6 +43,9 @@ class Filter {
 // seccomp(2): a flag it knows fails on the null program with EFAULT).
 std::vector<std::string> supported_flags();
 
+// The version of the libseccomp berth runs with ("2.5.4").
+std::string library_version();
+
 // Compiles the spec's profile. As runc does, syscall names this libseccomp
 // does not know are skipped (noted in warnings, so a profile written for a
 // newer kernel still works); a rule whose action equals the default is

@@ -74,6 +74,7 @@ class LinuxPlatform final : public Platform {
   Result<std::unique_ptr<Creation>> prepare(CreateRequest& req) override;  // create.cc
   Result<std::unique_ptr<Container>> open(const state::ContainerDir& dir, const state::ContainerState& st) override;
   void features(nlohmann::ordered_json& out) const override;
+  std::vector<std::pair<std::string, std::string>> versions() const override;
   Status protect_self(char** argv) override;
   bool in_user_namespace() const override;
 };

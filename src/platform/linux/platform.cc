@@ -73,6 +73,10 @@ void LinuxPlatform::features(nlohmann::ordered_json& out) const {
   };
 }
 
+std::vector<std::pair<std::string, std::string>> LinuxPlatform::versions() const {
+  return {{"libseccomp", seccomp::library_version()}};
+}
+
 Status LinuxPlatform::protect_self(char** argv) { return lnx::reexec_from_read_only_self(argv); }
 
 bool LinuxPlatform::in_user_namespace() const { return lnx::in_user_namespace(); }
