@@ -5,10 +5,12 @@
 #include <unistd.h>
 
 #include "base/crash.h"
+#include "base/log.h"
 #include "linux/console.h"
 #include "linux/process_attrs.h"
 #include "linux/process_setup.h"
 #include "linux/sync.h"
+#include "oci/names.h"
 
 namespace berth::lnx {
 
@@ -27,6 +29,7 @@ Status exec_steps(const ExecChildConfig& cfg) {
   if (cfg.join_flags != 0 && ::setns(cfg.init_pidfd, cfg.join_flags) < 0)
     return sys_error("setns into the container");
   crash_point("exec:child-setns");
+  log_debug("exec: joined the container's namespaces [" + oci::namespace_names(static_cast<unsigned long>(cfg.join_flags)) + "]");
   // The mount namespace's root is not necessarily the container's (--no-pivot
   // uses chroot): take the init's root directory itself.
   if (::fchdir(cfg.init_root) < 0 || ::chroot(".") < 0) return sys_error("enter the container's root");

@@ -6,12 +6,14 @@
 #include <unistd.h>
 
 #include "base/crash.h"
+#include "base/log.h"
 #include "hooks/hooks.h"
 #include "linux/console.h"
 #include "linux/process_attrs.h"
 #include "linux/process_setup.h"
 #include "linux/sysctl.h"
 #include "linux/sync.h"
+#include "oci/names.h"
 
 namespace berth::lnx {
 
@@ -58,6 +60,7 @@ Status init_steps(const InitConfig& cfg, bool& parent_gone) {
   }
   for (auto [fd, type] : cfg.join_ns) {
     if (::setns(fd, type) < 0) return sys_error("setns");
+    log_debug("init: joined the " + oci::namespace_names(static_cast<unsigned long>(type)) + " namespace by path");
   }
   if (!cfg.session_keyring.empty()) BERTH_TRY(join_session_keyring(cfg.session_keyring));
   if (cfg.new_uts_ns) {
@@ -112,6 +115,7 @@ Status init_steps(const InitConfig& cfg, bool& parent_gone) {
   crash_point("init:ready");
   BERTH_TRY(wait_for_start(cfg, parent_gone));
   crash_point("init:started");
+  log_debug("init: started, running " + (proc.args.empty() ? std::string("?") : proc.args[0]));
   // By now the container is "created" (start was called): say so to the hooks.
   std::string started = state;
   const std::string creating = "\"status\":\"creating\"";

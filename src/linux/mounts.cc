@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "base/file.h"
+#include "base/log.h"
 #include "linux/cgroup_mount.h"
 #include "linux/lsm.h"
 
@@ -338,6 +339,11 @@ Result<Fd> clone_bind_source(const oci::Mount& m, const std::string& bundle) {
 Status mount_entry(int root, const oci::Mount& m, const MountContext& ctx, int userns_fd, int tree_fd) {
   MountOptions o = parse_mount_options(m.options);
   std::string what = "mount " + (m.source.empty() ? m.type : m.source) + " on " + m.destination;
+  if (debug_enabled()) {
+    std::string options;
+    for (const auto& opt : m.options) options += (options.empty() ? " options " : ",") + opt;
+    log_debug("init: " + what + (m.type.empty() ? "" : " (" + m.type + ")") + options);
+  }
   if (m.type == "bind" || o.bind()) {
     if (m.type == "bind") o.flags |= MS_BIND;
     if (auto r = bind_mount(root, m, o, ctx.bundle, userns_fd, tree_fd); !r) return std::move(r).error().wrap(what);

@@ -9,6 +9,7 @@
 
 #include "base/crash.h"
 #include "base/file.h"
+#include "base/log.h"
 #include "linux/devices.h"
 #include "linux/mountinfo.h"
 
@@ -186,6 +187,7 @@ Status setup_rootfs(const oci::Spec& spec, const RootfsConfig& cfg) {
   }
   root->reset();
   if (cfg.before_pivot) BERTH_TRY(cfg.before_pivot());
+  log_debug(std::string("init: ") + (cfg.no_pivot ? "move and chroot to " : "pivot_root to ") + cfg.rootfs);
   BERTH_TRY(cfg.no_pivot ? move_and_chroot(cfg.rootfs) : pivot_root_to(cfg.rootfs));
   crash_point("init:pivot-root");
   return {};

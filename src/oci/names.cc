@@ -73,6 +73,13 @@ const char* namespace_proc_name(NamespaceType t) { return info(t).proc_name; }
 
 int namespace_clone_flag(NamespaceType t) { return info(t).clone_flag; }
 
+std::string namespace_names(unsigned long clone_flags) {
+  std::string out;
+  for (const auto& ns : kNamespaces)
+    if (clone_flags & static_cast<unsigned long>(ns.clone_flag)) out += std::string(out.empty() ? "" : ",") + ns.name;
+  return out;
+}
+
 std::optional<int> rlimit_from_name(std::string_view name) {
   for (const auto& r : kRlimits)
     if (name == r.name) return r.resource;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "oci/spec.h"
@@ -16,6 +17,8 @@ const char* namespace_name(NamespaceType t);
 const char* namespace_proc_name(NamespaceType t);
 // kPid -> CLONE_NEWPID, ...
 int namespace_clone_flag(NamespaceType t);
+// CLONE_NEWNS|CLONE_NEWPID -> "mount,pid" (for logs); "" for none.
+std::string namespace_names(unsigned long clone_flags);
 
 // "RLIMIT_NOFILE" -> RLIMIT_NOFILE; nullopt if unknown.
 std::optional<int> rlimit_from_name(std::string_view name);

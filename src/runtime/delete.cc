@@ -1,3 +1,4 @@
+#include "base/log.h"
 #include "runtime/commands.h"
 #include "runtime/container.h"
 #include "runtime/sandbox.h"
@@ -35,6 +36,7 @@ Status remove(const state::Store& store, const std::string& id, bool force, std:
   if (!state::can_delete(c->status) && !force)
     return make_error(ErrorKind::kConflict, ctx + ": cannot delete container " + id +
                                                 " that is not stopped: " + state::status_name(c->status));
+  log_debug(ctx + ": destroying (" + state::status_name(c->status) + (force ? ", forced)" : ")"));
   if (auto r = destroy(*c, warnings); !r) return std::move(r).error().wrap(ctx);
   return {};
 }

@@ -16,6 +16,7 @@
 
 #include "base/crash.h"
 #include "base/file.h"
+#include "base/log.h"
 #include "base/proc.h"
 #include "cgroups/manager.h"
 #include "linux/cgroup_join.h"
@@ -364,6 +365,9 @@ Status LinuxCreation::make(const state::ContainerDir& dir, const CreateCallbacks
     return make_error(ErrorKind::kConflict, "linux.cgroupsPath: the container's cgroup is frozen");
   // Recorded before they are made: from here on delete --force finds them.
   rec.cgroups = planned->paths;
+  if (debug_enabled())
+    for (const auto& [key, cg_dir] : planned->paths)
+      log_debug("create " + opts.id + ": cgroup " + (key.empty() ? std::string("(unified)") : key) + " at " + cg_dir);
   crash_point("create:state-write-before");
   BERTH_TRY(cb.record());
   crash_point("create:state-write-after");
@@ -432,6 +436,9 @@ Status LinuxCreation::make(const state::ContainerDir& dir, const CreateCallbacks
   }
   if (!child) return std::move(child).error();
   crash_point("create:clone");
+  log_debug("create " + opts.id + ": init pid " + std::to_string(child->pid) + ", new namespaces [" +
+            oci::namespace_names(flags) + "]" + (clone_into ? ", born in its cgroup (CLONE_INTO_CGROUP)" : "") +
+            (via ? ", namespaces joined by path through an intermediate process" : ""));
   init_ = std::make_unique<LinuxProcess>(child->pid, std::move(child->pidfd));
   sync->child.reset();
   fifo.reset();
@@ -478,6 +485,7 @@ Status LinuxCreation::finish(const CreateCallbacks& cb, cgroups::Manager* cg, bo
   crash_point("create:go");
   if (!clone_into && cg) {
     if (auto r = cg->add(rec.pid); !r) return init_error_or(std::move(r).error());
+    log_debug("create " + req_.opts.id + ": init moved into its cgroups");
   }
   crash_point("create:cgroup-join");
   if (auto r = lnx::sync_send(sync_.get(), lnx::SyncType::kCgroups); !r) return init_error_or(std::move(r).error());
@@ -493,6 +501,7 @@ Status LinuxCreation::finish(const CreateCallbacks& cb, cgroups::Manager* cg, bo
   if (!ready) return std::move(ready).error();
   if (ready->type == lnx::SyncType::kError) return std::move(*ready).as_error();
   if (ready->type != lnx::SyncType::kReady) return Error{EPROTO, "sync: expected ready"};
+  log_debug("create " + req_.opts.id + ": init ready, parked until start");
   crash_point("create:ready");
   return {};
 }

@@ -9,6 +9,7 @@
 
 #include "base/crash.h"
 #include "base/file.h"
+#include "base/log.h"
 #include "base/proc.h"
 #include "linux/cgroup_join.h"
 #include "linux/console.h"
@@ -173,6 +174,7 @@ Result<Execed> LinuxContainer::create_process(const ExecRequest& opts) {
   if (!child) return std::move(child).error();
   crash_point("exec:clone");
   const pid_t pid = child->pid;
+  log_debug("exec into " + id_ + ": process pid " + std::to_string(pid));
   auto made = std::make_unique<LinuxProcess>(pid, std::move(child->pidfd));
   sync->child.reset();
   console.child.reset();
