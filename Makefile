@@ -11,7 +11,15 @@ CMAKE_FLAGS ?= -DBERTH_WERROR=ON
 FUZZ_SECONDS ?= 60
 FUZZ_SHORT_SECONDS ?= 5
 
-.PHONY: all deps build run test test-asan test-v2 fuzz unit integration clients bench clean
+# make install: a release build (no crash points, no tests) installed under
+# $(DESTDIR)$(PREFIX): berth, berth-shim, libberth (.so, header, .pc), the man
+# pages and the bash and zsh completion.
+PREFIX ?= /usr/local
+RELEASE ?= build-release
+# Debian's multiarch library directory under /usr, lib elsewhere.
+LIBDIR ?= $(if $(filter /usr,$(PREFIX)),lib/$(shell gcc -print-multiarch),lib)
+
+.PHONY: all deps build run test test-asan test-v2 fuzz unit integration clients bench clean install deb
 
 all: build
 
@@ -70,11 +78,24 @@ clients: build
 # tables go to docs/performance.md.
 bench:
 	@scripts/deps.sh runc crun python3 conmon
-	cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DBERTH_TESTS=OFF >/dev/null
-	$(MAKE) -C build-release -j$(JOBS) --no-print-directory berth berth-shim
+	cmake -S . -B $(RELEASE) -DCMAKE_BUILD_TYPE=Release -DBERTH_TESTS=OFF >/dev/null
+	$(MAKE) -C $(RELEASE) -j$(JOBS) --no-print-directory berth berth-shim
 	cc -O2 -o build-release/rusage bench/rusage.c
 	python3 bench/bench.py --write $(BENCH_ARGS)
 	python3 bench/shim.py --write $(SHIM_BENCH_ARGS)
 
+$(RELEASE)/Makefile:
+	cmake -S . -B $(RELEASE) -DCMAKE_BUILD_TYPE=Release -DBERTH_TESTS=OFF -DBERTH_WERROR=ON >/dev/null
+
+install: deps $(RELEASE)/Makefile
+	cmake -S . -B $(RELEASE) -DCMAKE_INSTALL_PREFIX="$(PREFIX)" -DCMAKE_INSTALL_LIBDIR="$(LIBDIR)" >/dev/null
+	$(MAKE) -C $(RELEASE) -j$(JOBS) --no-print-directory
+	DESTDIR="$(DESTDIR)" cmake --install $(RELEASE) --prefix "$(PREFIX)"
+
+# berth_<version>_<arch>.deb from `make install` under /usr (scripts/deb.sh);
+# tests/deb_test.sh installs it with apt, uses it and removes it (CI).
+deb: deps
+	@scripts/deb.sh
+
 clean:
-	rm -rf $(BUILD) build-release build-asan build-fuzz demo
+	rm -rf $(BUILD) $(RELEASE) build-asan build-fuzz demo berth_*.deb

@@ -3,7 +3,7 @@
 # once in the foreground. Prints a line from inside the container.
 set -eu
 build=${1:-build}
-berth=$(realpath "$build/berth")
+berth=${BERTH:-$(realpath "$build/berth")}
 demo=$(pwd)/demo
 rm -rf "$demo"
 mkdir -p "$demo"

@@ -1,0 +1,67 @@
+#!/bin/sh
+# CI: the Debian package as a user gets it. Installs berth_*.deb with apt on
+# this machine, checks the installed berth names the commit it was built
+# from, that `man berth-run` renders, that the demo container runs with the
+# installed binaries, then `apt remove`s it and checks no file of it is left.
+# Changes the machine (it installs a package): run by .ci/run, not make test.
+set -eu
+cd "$(dirname "$0")/.."
+if [ $# -ge 1 ]; then
+  deb=$1
+else
+  deb=""
+  for d in berth_*.deb; do [ -e "$d" ] && deb=$d; done
+  [ -n "$deb" ] || { echo "deb_test: no berth_*.deb here (make deb)" >&2; exit 1; }
+fi
+case $deb in /*) ;; *) deb=./$deb ;; esac
+fail() {
+  echo "deb_test: $*" >&2
+  exit 1
+}
+[ "$(id -u)" = 0 ] || fail "must run as root (apt install)"
+if dpkg-query -W -f='${Status}' berth 2>/dev/null | grep -q "ok installed"; then
+  fail "a berth package is already installed; not touching it"
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get install -y -qq "$deb" >/dev/null
+files=$(dpkg-query -L berth)
+removed=0
+remove() {
+  [ "$removed" = 1 ] && return
+  removed=1
+  apt-get remove -y -qq berth >/dev/null
+}
+trap remove EXIT
+
+# The commit the package was built from.
+want=$(git rev-parse HEAD)
+/usr/bin/berth --version | grep -q "^commit: $want" || fail "berth --version does not name commit $want: $(/usr/bin/berth --version)"
+echo "deb_test: $(/usr/bin/berth --version | tr '\n' ' ')"
+
+# The man pages render (where man-db is installed and dpkg keeps man pages).
+if command -v man >/dev/null; then
+  man -P cat berth-run 2>/dev/null | grep -q "create and start a container" || fail "man berth-run does not render"
+  man -P cat berth 2>/dev/null | grep -q "berth-exec" || fail "man berth does not list the commands"
+else
+  fail "man is not installed (apt install man-db)"
+fi
+[ -f /usr/share/bash-completion/completions/berth ] || fail "no bash completion"
+
+# The demo container, with the installed berth.
+out=$(BERTH=/usr/bin/berth scripts/demo.sh)
+rm -rf demo
+echo "$out" | grep -q "hello from" || fail "demo container: $out"
+echo "deb_test: demo: $out"
+
+# The library and its .pc from the package.
+pkg-config --modversion libberth >/dev/null || fail "pkg-config does not find libberth"
+
+remove
+left=""
+for f in $files; do
+  [ -d "$f" ] && continue
+  [ -e "$f" ] || [ -L "$f" ] && left="$left $f"
+done
+[ -z "$left" ] || fail "apt remove left:$left"
+if dpkg-query -W -f='${Status}' berth 2>/dev/null | grep -q "ok installed"; then fail "still installed"; fi
+echo "deb_test: installed, used and removed $deb; nothing left"
