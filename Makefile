@@ -90,7 +90,7 @@ $(RELEASE)/Makefile:
 install: deps $(RELEASE)/Makefile
 	cmake -S . -B $(RELEASE) -DCMAKE_INSTALL_PREFIX="$(PREFIX)" -DCMAKE_INSTALL_LIBDIR="$(LIBDIR)" >/dev/null
 	$(MAKE) -C $(RELEASE) -j$(JOBS) --no-print-directory
-	DESTDIR="$(DESTDIR)" cmake --install $(RELEASE) --prefix "$(PREFIX)"
+	DESTDIR="$(DESTDIR)" cmake --install $(RELEASE) --prefix "$(PREFIX)" --strip
 
 # berth_<version>_<arch>.deb from `make install` under /usr (scripts/deb.sh);
 # tests/deb_test.sh installs it with apt, uses it and removes it (CI).
