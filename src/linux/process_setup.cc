@@ -78,14 +78,19 @@ bool is_executable(const std::string& path) {
 }  // namespace
 
 Result<std::string> find_executable(const std::string& name, const std::vector<std::string>& env) {
+  // The process names what is not there (or cannot be run): the caller's
+  // mistake, as runc's exec reports it, whatever errno said so.
+  auto bad = [](Error e) {
+    e.kind = ErrorKind::kInvalidArgument;
+    return e;
+  };
   if (name.find('/') != std::string::npos) {
     struct stat sb;
-    if (::stat(name.c_str(), &sb) < 0) return sys_error("exec: \"" + name + "\": stat " + name);
-    if (S_ISDIR(sb.st_mode))
-      return Error{EISDIR, "exec: \"" + name + "\": is a directory"};
+    if (::stat(name.c_str(), &sb) < 0) return bad(sys_error("exec: \"" + name + "\": stat " + name));
+    if (S_ISDIR(sb.st_mode)) return bad(Error{EISDIR, "exec: \"" + name + "\": is a directory"});
     // As Go's exec.LookPath in runc's init: refused at create, not at start,
     // so the client gets it from create (docker exits 126 on it).
-    if ((sb.st_mode & 0111) == 0) return Error{EACCES, "exec: \"" + name + "\": permission denied"};
+    if ((sb.st_mode & 0111) == 0) return bad(Error{EACCES, "exec: \"" + name + "\": permission denied"});
     return name;
   }
   std::string path;
@@ -101,7 +106,7 @@ Result<std::string> find_executable(const std::string& name, const std::vector<s
     std::string candidate = path_join(dir.empty() ? "." : dir, name);
     if (is_executable(candidate)) return candidate;
   }
-  return Error{ENOENT, "exec: \"" + name + "\": executable file not found in $PATH"};
+  return bad(Error{ENOENT, "exec: \"" + name + "\": executable file not found in $PATH"});
 }
 
 std::string home_of(uid_t uid) {

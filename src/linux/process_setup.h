@@ -26,7 +26,8 @@ Status set_user(const oci::User& user, const CapSets* caps);
 Status enter_cwd(const std::string& cwd);
 
 // Finds args[0] like execvp, with PATH from the process's env (not berth's).
-// Errors read like runc's: exec: "nope": executable file not found in $PATH
+// Errors read like runc's: exec: "nope": executable file not found in $PATH;
+// they are kInvalidArgument (the process names it).
 Result<std::string> find_executable(const std::string& name, const std::vector<std::string>& env);
 
 // The home directory of uid in the container's /etc/passwd, or "/" (runc's

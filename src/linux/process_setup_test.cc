@@ -101,6 +101,7 @@ TEST_F(FindExecutableTest, NameWithSlashIsUsedAsIs) {
   EXPECT_EQ(missing.error().code, ENOENT);
   EXPECT_NE(missing.error().message.find("stat " + at("d1/missing")), std::string::npos)
       << missing.error().message;
+  for (const auto* e : {&data.error(), &missing.error()}) EXPECT_EQ(e->kind, ErrorKind::kInvalidArgument);
 
   auto dir = find_executable(at("d1"), {});
   ASSERT_FALSE(dir);
@@ -114,6 +115,7 @@ TEST_F(FindExecutableTest, NotFoundMessageMatchesRunc) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().message, "exec: \"nope\": executable file not found in $PATH");
   EXPECT_EQ(r.error().code, ENOENT);
+  EXPECT_EQ(r.error().kind, ErrorKind::kInvalidArgument);  // the process's mistake, as runc's exec says
 }
 
 }  // namespace
