@@ -133,7 +133,10 @@ struct Event {
 // Called for every event. Events of one container arrive strictly in order,
 // one at a time (an exit never before its start); different containers'
 // events may arrive concurrently, on the library's threads. A handler that
-// blocks holds up its own container's later events only.
+// blocks holds up its own container's later events only. An exec sends
+// exec-added and exec-started once its process runs, then its exit; an exec
+// that fails sends none (as dockerd's libcontainerd). No events after the
+// Client is destroyed.
 using EventHandler = std::function<void(const Event&)>;
 
 // ---------------------------------------------------------------- objects

@@ -84,10 +84,11 @@ void ProcCore::begin_start() {
   starting = true;
 }
 
-void ProcCore::end_start(bool ok, libberth::EventType type) {
+void ProcCore::end_start(bool ok, std::initializer_list<libberth::EventType> types) {
   std::lock_guard lock(mu);
   starting = false;
-  if (ok) shared->emit(event(type));
+  if (ok)
+    for (auto type : types) shared->emit(event(type));
   if (held_exit) shared->emit(*std::exchange(held_exit, std::nullopt));
 }
 

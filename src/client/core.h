@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <initializer_list>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -64,10 +65,10 @@ struct ProcCore {
   std::optional<libberth::Event> held_exit;
 
   libberth::Event event(libberth::EventType t) const;
-  // Around a start (Task::start, an exec): emits type when ok, then any
-  // exit held back meanwhile.
+  // Around a start (Task::start, an exec): emits types, in order, when ok,
+  // then any exit held back meanwhile.
   void begin_start();
-  void end_start(bool ok, libberth::EventType type);
+  void end_start(bool ok, std::initializer_list<libberth::EventType> types);
   // The exit, from the shim (or the fallbacks of watch_exit).
   void exited(const libberth::ExitStatus& e);
   bool has_exited();

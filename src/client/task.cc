@@ -11,6 +11,19 @@ namespace berth::client {
 using libberth::EventType;
 namespace lb = libberth;
 
+namespace {
+
+// An exec's error, said once as "exec <container>/<exec id>: ...": the
+// context `berth exec` gave it ("exec <container>: ", through the shim) is
+// replaced, not repeated.
+Error exec_context(Error e, const std::string& container_id, const std::string& exec_id) {
+  const std::string berths = "exec " + container_id + ": ";
+  if (e.message.starts_with(berths)) e.message.erase(0, berths.size());
+  return std::move(e).wrap("exec " + container_id + "/" + exec_id);
+}
+
+}  // namespace
+
 lb::Status ExecImpl::remove() {
   lb::Status s = core_->shim_request("delete", "");
   // A shim that has gone took the process with it: nothing left to forget.
@@ -34,7 +47,7 @@ lb::Status TaskImpl::start() {
     const bool no_shim = e.kind == ErrorKind::kNotFound && (e.code == ENOENT || e.code == ECONNREFUSED);
     if (no_shim || e.kind == ErrorKind::kNotImplemented) r = runtime::start(store(), core_->container_id, &warnings);
   }
-  core_->end_start(bool(r), EventType::kStart);
+  core_->end_start(bool(r), {EventType::kStart});
   return to_status(r);
 }
 
@@ -143,10 +156,9 @@ lb::Status TaskImpl::exec(const std::string& exec_id, const std::string& process
   if (stdio.stderr_fd >= 0) flags += 'e', fds.push_back(stdio.stderr_fd);
   if (proc->terminal) flags += 't';
   if (flags.empty()) flags = "-";
-  {
-    std::lock_guard lock(core->mu);
-    core->shared->emit(core->event(EventType::kExecAdded));
-  }
+  // exec-added and exec-started both once the process runs, as dockerd's
+  // libcontainerd sends them: an exec that never started has no events
+  // (and so no exit to wait for).
   core->begin_start();
   auto reply = shim_call(core->dir->get(), "exec " + exec_id + " " + flags + " " + process_json, fds);
   if (reply && reply->rfind("started ", 0) == 0) {
@@ -156,10 +168,10 @@ lb::Status TaskImpl::exec(const std::string& exec_id, const std::string& process
       if (auto p = c->container->open_process(core->pid)) core->process = std::move(*p);
   }
   const bool ok = reply && core->pid > 0;
-  core->end_start(ok, EventType::kExecStarted);
+  core->end_start(ok, {EventType::kExecAdded, EventType::kExecStarted});
   if (!ok) {
     forget();
-    if (!reply) return to_status(std::move(reply).error().wrap("exec " + core->container_id + "/" + exec_id));
+    if (!reply) return to_status(exec_context(std::move(reply).error(), core->container_id, exec_id));
     return lb::Status(lb::Code::kInternal, "exec: unexpected reply from the shim: " + *reply);
   }
   watch_exit(core);

@@ -510,6 +510,44 @@ TEST_F(Library, StartWithoutItsShimRunsHere) {
   ASSERT_TRUE(t->force_remove().ok());
 }
 
+// As runc's exec: a process that cannot be started is the caller's mistake
+// (kInvalidArgument), said once; it sends no event and leaves its id free.
+TEST_F(Library, AnExecThatCannotStartIsInvalidAndSendsNoEvent) {
+  auto c = container(id("badexec"), {"/bin/probe", "sleep"});
+  auto t = task(c);
+  ASSERT_TRUE(t->start().ok());
+  std::shared_ptr<libberth::Process> p;
+  // The program, and what the error says of it.
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"/no/such/program", "no such file or directory"},
+      {"no-such-program", "executable file not found in $PATH"},
+      {"/etc/passwd", "permission denied"},
+      {"/bin", "is a directory"},
+  };
+  for (const auto& [program, why] : bad) {
+    nlohmann::json process = nlohmann::json::parse(kShortExec);
+    process["args"] = {program};
+    libberth::Status s = t->exec("x", process.dump(), {}, &p);
+    EXPECT_EQ(s.code(), Code::kInvalidArgument) << s.to_string();
+    // Said once: whose exec, then runc's words.
+    const std::string& m = s.message();
+    EXPECT_EQ(m.rfind("exec " + c->id() + "/x: exec: \"" + program + "\": ", 0), 0u) << m;
+    EXPECT_EQ(m.find(c->id()), m.rfind(c->id())) << m;
+    EXPECT_NE(m.find(why), std::string::npos) << m;
+  }
+  ASSERT_TRUE(t->exec("x", kShortExec, {}, &p).ok());  // the id is free again
+  libberth::ExitStatus e;
+  ASSERT_TRUE(p->wait(&e).ok());
+  EXPECT_EQ(e.exit_code, 7);
+  ASSERT_TRUE(await_exit_event(c->id(), "x"));
+  std::vector<EventType> types;
+  for (const auto& ev : events_of(c->id())) types.push_back(ev.type);
+  EXPECT_EQ(types, (std::vector<EventType>{EventType::kCreate, EventType::kStart, EventType::kExecAdded,
+                                           EventType::kExecStarted, EventType::kExit}));
+  ASSERT_TRUE(p->remove().ok());
+  ASSERT_TRUE(t->force_remove().ok());
+}
+
 TEST_F(Library, EachMisuseGetsItsTypedError) {
   std::shared_ptr<libberth::Container> c;
   std::string dir = bundle("x", {"/bin/probe", "sleep"});
