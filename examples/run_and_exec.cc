@@ -68,8 +68,8 @@ int main(int argc, char** argv) {
   if (auto s = task->exec("hello", process, {.stdout_fd = 1, .stderr_fd = 2}, &exec); !s.ok())
     return fail("exec", s);
   libberth::ExitStatus exec_exit;
-  exec->wait(&exec_exit);
-  exec->remove();
+  if (auto s = exec->wait(&exec_exit); !s.ok()) return fail("wait for the exec", s);
+  if (auto s = exec->remove(); !s.ok()) return fail("remove the exec", s);
 
   libberth::Stats stats;
   if (auto s = task->stats(&stats); s.ok())
@@ -81,11 +81,12 @@ int main(int argc, char** argv) {
       say("process: pid " + std::to_string(p.pid) + " rss " + std::to_string(p.rss_bytes / 1024) + " KiB cpu " +
           std::to_string(p.cpu_time_ns / 1000) + " us: " + p.command);
 
-  task->kill(SIGKILL);
+  // SIGKILL: the init is pid 1 of its namespace, where TERM has no default action.
+  if (auto s = task->kill(SIGKILL); !s.ok()) return fail("kill", s);
   libberth::ExitStatus exit;
-  task->wait(&exit);
+  if (auto s = task->wait(&exit); !s.ok()) return fail("wait", s);
   if (auto s = task->remove(); !s.ok()) return fail("delete task", s);
-  container->remove();
+  if (auto s = container->remove(); !s.ok()) return fail("remove container", s);
   client.reset();  // delivers the events still queued
   return 0;
 }

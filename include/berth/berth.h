@@ -22,7 +22,8 @@
 //   pause, delete) take its lock in the state store, as the berth command
 //   line does, so a daemon and an operator's `berth` never interleave.
 // - Errors come back as a Status whose code() a caller can branch on; the
-//   message names what was wrong (a JSON path, a state, an id).
+//   message names what was wrong (a JSON path, a state, an id). Status is
+//   [[nodiscard]]: ignoring one is a compiler warning.
 // - The library never clones a container from the calling process (it is
 //   multi-threaded; clone and the setup before execve need a single thread):
 //   it runs the berth binary for create and the shim runs it for exec. Reads
@@ -50,8 +51,9 @@ enum class Code {
   kInternal,         // a system call failed; the message says which
 };
 
-// leveldb's habit: a small value, ok() or a code and a message.
-class Status {
+// leveldb's habit: a small value, ok() or a code and a message. Every
+// function returning one wants it checked.
+class [[nodiscard]] Status {
  public:
   Status() = default;
   Status(Code code, std::string message) : code_(code), message_(std::move(message)) {}
