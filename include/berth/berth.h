@@ -13,9 +13,23 @@
 // Every container gets a shim (one small process; see the README) that is
 // its parent: it holds the container's stdio, reaps it and records how it
 // ended. If the shim is killed, the container loses its stdio (EOF, EPIPE)
-// and its exit is reported with code 255, as containerd reports a lost one. The containers do not depend on the Client: destroy it (a daemon
-// restart), open a new one on the same root, and load_container() reattaches
-// to the running task and sees its later exit.
+// and its exit is reported with code 255, as containerd reports a lost one.
+//
+// Lifetimes:
+// - The containers do not depend on the Client: destroy it (a daemon
+//   restart), open a new one on the same root, and load_container()
+//   reattaches to the running task and sees its later exit.
+// - A Container, Task or Process the program holds keeps working after its
+//   Client is destroyed: every call (wait, kill, status, stats, exec, pause,
+//   remove, ...) does what it does with the Client open, and wait() still
+//   returns the real exit (asking the shim itself, or without one reading
+//   the exit record or watching the pid). What ends with the Client is the
+//   event handler: the events queued when it is destroyed are delivered,
+//   later ones never are (no exit event for an exit after that).
+// - Handles are shared_ptrs and may be dropped at any time: a container
+//   with a task goes on running, and a Client on its root loads it by id. A
+//   container without a task yet is known only to its Client and the
+//   handles held to it.
 //
 // Contracts:
 // - Every call is thread-safe. Calls that change a container (start, kill,
@@ -154,7 +168,7 @@ class Process {
   virtual Status resize(unsigned width, unsigned height) = 0;
   // EOF on the process's stdin (the pipe's write end closes).
   virtual Status close_stdin() = 0;
-  // Blocks until the process has exited.
+  // Blocks until the process has exited; also after the Client is gone.
   virtual Status wait(ExitStatus* exit) = 0;
   // Forgets an exited process; kConflict while it runs.
   virtual Status remove() = 0;
@@ -217,8 +231,9 @@ class Client {
  public:
   static Status open(const ClientOptions& options, std::unique_ptr<Client>* client);
   // Stops delivering events (those already queued are delivered first) and
-  // lets go of the containers, which keep running. Not from an event
-  // handler: it waits for the handlers' threads.
+  // lets go of the containers, which keep running; handles the program
+  // holds go on working (see "Lifetimes" above). Not from an event handler:
+  // it waits for the handlers' threads.
   virtual ~Client() = default;
 
   // Set before creating or loading containers.

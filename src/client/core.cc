@@ -119,10 +119,13 @@ void ProcCore::emit_unless_exited(libberth::EventType type) {
 
 libberth::Status ProcCore::wait(libberth::ExitStatus* out) {
   std::unique_lock lock(mu);
-  // The watcher thread ends with the Client: then nothing will come.
-  while (!exit) {
-    if (shared->closed()) return libberth::Status(libberth::Code::kConflict, "the client is closed");
-    cv.wait_for(lock, std::chrono::milliseconds(200));
+  // The watcher's thread ends with the Client: from then on this thread
+  // finds the exit itself.
+  while (!exit && !shared->closed()) cv.wait_for(lock, std::chrono::milliseconds(200));
+  if (!exit) {
+    lock.unlock();
+    wait_here();
+    lock.lock();
   }
   if (out) *out = *exit;
   return {};
@@ -144,41 +147,72 @@ libberth::Status ProcCore::shim_request(const std::string& op, const std::string
 
 namespace {
 
-// No answer from the shim: it was killed, or finished before we asked.
-void exit_without_shim(const std::shared_ptr<ProcCore>& core) {
-  auto record = shim::read_exit(core->shared->store, core->container_id, core->key);
-  if (record && *record) {
-    const shim::ExitRecord& r = **record;
-    core->exited({r.pid, r.exit_code, r.signal, r.exited_at});
-    return;
-  }
+// The exit the shim recorded; false when there is none.
+bool exit_from_record(ProcCore& core) {
+  auto record = shim::read_exit(core.shared->store, core.container_id, core.key);
+  if (!record || !*record) return false;
+  const shim::ExitRecord& r = **record;
+  core.exited({r.pid, r.exit_code, r.signal, r.exited_at});
+  return true;
+}
+
+// No answer from the shim: it was killed, or finished before we asked. The
+// record, else the pid's end (watched, or with here, waited for on this
+// thread), when nobody recorded how: 255, as containerd reports a lost exit.
+void exit_without_shim(const std::shared_ptr<ProcCore>& core, bool here) {
+  if (exit_from_record(*core)) return;
   const int pid = core->pid;
+  auto lost = [core, pid] {
+    if (!exit_from_record(*core)) core->exited({pid, 255, 0, now_rfc3339_nano()});
+  };
   auto process = core->process;
   struct pollfd p = {process ? process->exit_fd() : -1, POLLIN, 0};
   if (p.fd < 0 || ::poll(&p, 1, 0) != 0) {
-    // Gone, and nobody recorded how: 255, as containerd reports a lost exit.
     core->exited({pid, 255, 0, now_rfc3339_nano()});
     return;
   }
-  Fd exit_fd(::fcntl(p.fd, F_DUPFD_CLOEXEC, 3));
-  core->shared->watch(std::move(exit_fd), [core, pid](int) {
-    auto rec = shim::read_exit(core->shared->store, core->container_id, core->key);
-    if (rec && *rec) {
-      core->exited({(*rec)->pid, (*rec)->exit_code, (*rec)->signal, (*rec)->exited_at});
-    } else {
-      core->exited({pid, 255, 0, now_rfc3339_nano()});
+  if (here) {
+    while (::poll(&p, 1, -1) < 0 && errno == EINTR) {
     }
+    lost();
+    return;
+  }
+  Fd exit_fd(::fcntl(p.fd, F_DUPFD_CLOEXEC, 3));
+  core->shared->watch(std::move(exit_fd), [lost](int) {
+    lost();
     return false;
   });
 }
 
+// The shim's reply to "wait" (read from a connection that is readable);
+// false when it did not give one.
+bool exit_from_shim(ProcCore& core, int conn) {
+  char buf[512];
+  ssize_t n;
+  do {
+    n = ::recv(conn, buf, sizeof buf, 0);
+  } while (n < 0 && errno == EINTR);
+  if (n <= 0) return false;
+  auto e = parse_exit(std::string_view(buf, static_cast<size_t>(n)));
+  if (e) core.exited(*e);
+  return e.has_value();
+}
+
 }  // namespace
+
+void ProcCore::wait_here() {
+  auto conn = shim_connect(dir->get());
+  std::string req = "wait " + key;
+  if (conn && ::send(conn->get(), req.data(), req.size(), MSG_NOSIGNAL) >= 0 && exit_from_shim(*this, conn->get()))
+    return;
+  exit_without_shim(shared_from_this(), true);
+}
 
 void watch_exit(const std::shared_ptr<ProcCore>& core) {
   auto conn = shim_connect(core->dir->get());
   std::string req = "wait " + core->key;
   if (!conn || ::send(conn->get(), req.data(), req.size(), MSG_NOSIGNAL) < 0) {
-    exit_without_shim(core);
+    exit_without_shim(core, false);
     return;
   }
   // The handler holds the core: the exit is delivered even when the caller
@@ -193,7 +227,7 @@ void watch_exit(const std::shared_ptr<ProcCore>& core) {
         return false;
       }
     }
-    exit_without_shim(core);
+    exit_without_shim(core, false);
     return false;
   });
 }

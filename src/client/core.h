@@ -49,7 +49,7 @@ struct Shared {
 // process are emitted under mu, so a start and the exit racing it reach the
 // container's queue in that order (an exit seen while a start is in flight
 // is held back until the start is emitted).
-struct ProcCore {
+struct ProcCore : std::enable_shared_from_this<ProcCore> {
   std::shared_ptr<Shared> shared;
   std::shared_ptr<Fd> dir;  // the container's state directory (control socket)
   std::string container_id, key;
@@ -74,7 +74,10 @@ struct ProcCore {
   bool has_exited();
   // Emits type (paused, resumed) unless the process has exited meanwhile.
   void emit_unless_exited(libberth::EventType type);
+  // The exit: from the watcher's thread while the Client is open, asked for
+  // on the caller's thread once it is closed (wait_here).
   libberth::Status wait(libberth::ExitStatus* out);
+  void wait_here();
   // A request about this process to the shim ("kill", "resize", ...).
   libberth::Status shim_request(const std::string& op, const std::string& args);
 };

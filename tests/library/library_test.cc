@@ -510,6 +510,94 @@ TEST_F(Library, StartWithoutItsShimRunsHere) {
   ASSERT_TRUE(t->force_remove().ok());
 }
 
+// The header's lifetime rules: handles outlive their Client. Every call
+// still works; only the events stop.
+TEST_F(Library, ATaskKeptAfterItsClientIsDestroyedKeepsWorking) {
+  const std::string name = id("orphan");
+  int in[2];
+  ASSERT_EQ(::pipe2(in, O_CLOEXEC), 0);
+  auto c = container(name, {"/bin/sh", "-c", "read x; exit 3"});
+  auto t = task(c, {.stdin_fd = in[0]});
+  ::close(in[0]);
+  ASSERT_TRUE(t->start().ok());
+  const int pid = t->pid();
+  client_.reset();
+
+  libberth::TaskStatus st;
+  ASSERT_TRUE(t->status(&st).ok());
+  EXPECT_EQ(st, libberth::TaskStatus::kRunning);
+  std::vector<libberth::ProcessInfo> procs;
+  ASSERT_TRUE(t->processes(&procs).ok());
+  EXPECT_FALSE(procs.empty());
+  std::shared_ptr<libberth::Process> p;
+  libberth::Status s = t->exec("after", kShortExec, {}, &p);
+  ASSERT_TRUE(s.ok()) << s.to_string();
+  libberth::ExitStatus pe;
+  s = p->wait(&pe);
+  ASSERT_TRUE(s.ok()) << s.to_string();
+  EXPECT_EQ(pe.exit_code, 7);
+  ASSERT_TRUE(p->remove().ok());
+  ASSERT_TRUE(t->pause().ok());
+  ASSERT_TRUE(t->resume().ok());
+
+  ASSERT_EQ(::write(in[1], "go\n", 3), 3);
+  ::close(in[1]);
+  libberth::ExitStatus e;
+  s = t->wait(&e);
+  ASSERT_TRUE(s.ok()) << s.to_string();
+  EXPECT_EQ(e.pid, pid);
+  EXPECT_EQ(e.exit_code, 3);
+  EXPECT_FALSE(e.exited_at.empty());
+  ASSERT_TRUE(t->remove().ok());
+  EXPECT_TRUE(c->remove().ok());
+  EXPECT_FALSE(exists(root_ + "/" + name));
+  // Delivered: what was queued before the Client went; nothing after.
+  std::vector<EventType> types;
+  for (const auto& ev : events_of(name)) types.push_back(ev.type);
+  EXPECT_EQ(types, (std::vector<EventType>{EventType::kCreate, EventType::kStart}));
+}
+
+TEST_F(Library, AWaitUnderWayWhenTheClientGoesGetsTheRealExit) {
+  int in[2];
+  ASSERT_EQ(::pipe2(in, O_CLOEXEC), 0);
+  auto c = container(id("waiting"), {"/bin/sh", "-c", "read x; exit 4"});
+  auto t = task(c, {.stdin_fd = in[0]});
+  ::close(in[0]);
+  ASSERT_TRUE(t->start().ok());
+  libberth::ExitStatus e;
+  libberth::Status s;
+  std::thread waiter([&] { s = t->wait(&e); });
+  ::usleep(300000);  // the waiter is waiting on the watcher's thread
+  client_.reset();
+  ::usleep(300000);  // and now on its own
+  ASSERT_EQ(::write(in[1], "go\n", 3), 3);
+  ::close(in[1]);
+  waiter.join();
+  ASSERT_TRUE(s.ok()) << s.to_string();
+  EXPECT_EQ(e.exit_code, 4);
+  ASSERT_TRUE(t->remove().ok());
+}
+
+// Without the Client and without the shim: the pid's end, as a lost exit.
+TEST_F(Library, AWaitWithNeitherClientNorShimEndsInALostExit) {
+  auto c = container(id("alone"), {"/bin/probe", "sleep"});
+  auto t = task(c);
+  ASSERT_TRUE(t->start().ok());
+  client_.reset();
+  std::string status = berth::test::read_text("/proc/" + std::to_string(t->pid()) + "/status");
+  int shim = std::stoi(status.substr(status.find("PPid:") + 5));
+  ASSERT_EQ(::kill(shim, SIGKILL), 0);
+  for (int i = 0; i < 500 && pid_alive(shim); ++i) ::usleep(10000);
+  libberth::ExitStatus e;
+  libberth::Status s;
+  std::thread waiter([&] { s = t->wait(&e); });
+  ::usleep(200000);
+  ASSERT_TRUE(t->force_remove().ok());
+  waiter.join();
+  ASSERT_TRUE(s.ok()) << s.to_string();
+  EXPECT_EQ(e.exit_code, 255);
+}
+
 // As runc's exec: a process that cannot be started is the caller's mistake
 // (kInvalidArgument), said once; it sends no event and leaves its id free.
 TEST_F(Library, AnExecThatCannotStartIsInvalidAndSendsNoEvent) {
