@@ -41,7 +41,8 @@
 // - The library never clones a container from the calling process (it is
 //   multi-threaded; clone and the setup before execve need a single thread):
 //   it runs the berth binary for create and the shim runs it for exec. Reads
-//   (state, stats, processes) and signals are done in-process.
+//   (state, stats, processes) and signals are done in-process. Which berth:
+//   ClientOptions::berth_binary.
 #pragma once
 
 #include <cstdint>
@@ -220,8 +221,15 @@ class Container {
 
 struct ClientOptions {
   std::string root = "/run/berth";  // the state root, as berth --root
-  // The berth binary (create, and exec through the shim); "" : $BERTH_BINARY,
-  // else the installed one.
+  // The berth binary the library runs to create containers (the shim runs
+  // the same one for exec). When "", the first of:
+  //   1. $BERTH_BINARY, if set and not empty;
+  //   2. the berth installed with this library: libberth.so's directory less
+  //      lib/ (or lib/<multiarch>/), then bin/berth (/usr/lib/x86_64-linux-gnu
+  //      /libberth.so.0 -> /usr/bin/berth; P/lib/libberth.so.0 -> P/bin/berth);
+  //   3. berth on $PATH (absolute entries only).
+  // Client::open fails with kInvalidArgument, naming where it looked, when
+  // none is found or the one named is not executable.
   std::string berth_binary;
   // Threads delivering events (different containers' events in parallel).
   unsigned event_threads = 4;

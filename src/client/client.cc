@@ -1,4 +1,5 @@
 // libberth's Client and Container (include/berth/berth.h).
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -114,9 +115,59 @@ Status run_berth(const std::string& berth, const std::vector<std::string>& args,
   return e;
 }
 
-std::string default_berth() {
-  if (const char* b = ::getenv("BERTH_BINARY"); b && *b) return b;
-  return BERTH_INSTALL_BINARY;
+bool is_executable_file(const std::string& path) {
+  struct stat sb;
+  return ::stat(path.c_str(), &sb) == 0 && S_ISREG(sb.st_mode) && ::access(path.c_str(), X_OK) == 0;
+}
+
+// The prefix libberth.so was installed into: the directory it was loaded
+// from, less lib (lib64, lib32) or lib/<multiarch triplet>. "" when it was
+// not loaded from such a directory (a build tree, a static link).
+std::string installed_prefix() {
+  Dl_info info{};
+  if (::dladdr(reinterpret_cast<void*>(&libberth::Client::open), &info) == 0 || !info.dli_fname) return "";
+  char* real = ::realpath(info.dli_fname, nullptr);
+  if (!real) return "";
+  std::string path = real;
+  ::free(real);
+  auto up = [](std::string& p) {
+    auto at = p.rfind('/');
+    std::string last = at == std::string::npos ? p : p.substr(at + 1);
+    p.resize(at == std::string::npos ? 0 : at);
+    return last;
+  };
+  auto is_lib = [](const std::string& name) { return name == "lib" || name == "lib64" || name == "lib32"; };
+  up(path);  // the file: path is its directory now
+  std::string last = up(path);
+  if (is_lib(last)) return path;
+  // lib/x86_64-linux-gnu
+  if (last.find('-') != std::string::npos && is_lib(up(path))) return path;
+  return "";
+}
+
+// ClientOptions::berth_binary when empty: $BERTH_BINARY, else the berth of
+// the prefix this library was installed into, else berth on $PATH
+// (include/berth/berth.h). The path and where it came from (for errors);
+// with no path, where it looked.
+struct FoundBerth {
+  std::string path, from;
+};
+FoundBerth default_berth() {
+  if (const char* b = ::getenv("BERTH_BINARY"); b && *b) return {b, "$BERTH_BINARY"};
+  std::string looked = "$BERTH_BINARY";
+  if (std::string prefix = installed_prefix(); !prefix.empty()) {
+    const std::string bindir = BERTH_INSTALL_BINDIR;
+    std::string beside = (bindir.starts_with("/") ? bindir : prefix + "/" + bindir) + "/berth";
+    if (is_executable_file(beside)) return {beside, "the berth installed with libberth"};
+    looked += ", " + beside;
+  }
+  const char* path = ::getenv("PATH");
+  for (const auto& dir : split(path && *path ? path : "/usr/local/bin:/usr/bin:/bin", ':')) {
+    if (!dir.starts_with("/")) continue;  // relative to whatever the daemon's cwd is: not taken
+    std::string candidate = dir + "/berth";
+    if (is_executable_file(candidate)) return {candidate, "$PATH"};
+  }
+  return {"", "no berth binary found (looked in " + looked + ", $PATH); set it or $BERTH_BINARY"};
 }
 
 class ContainerImpl final : public lb::Container {
@@ -271,9 +322,12 @@ namespace libberth {
 
 Status Client::open(const ClientOptions& options, std::unique_ptr<Client>* client) {
   if (options.root.empty()) return Status(Code::kInvalidArgument, "options.root: must not be empty");
-  std::string berth = options.berth_binary.empty() ? berth::client::default_berth() : options.berth_binary;
+  berth::client::FoundBerth found{options.berth_binary, "options.berth_binary"};
+  if (found.path.empty()) found = berth::client::default_berth();
+  const std::string& berth = found.path;
+  if (berth.empty()) return Status(Code::kInvalidArgument, "options.berth_binary: " + found.from);
   if (::access(berth.c_str(), X_OK) < 0)
-    return Status(Code::kInvalidArgument, "options.berth_binary: " + berth + ": " + std::strerror(errno));
+    return Status(Code::kInvalidArgument, found.from + ": " + berth + ": " + std::strerror(errno));
   if (auto r = berth::mkdir_all(options.root, 0700); !r) return berth::client::to_status(r.error());
   auto shared = std::make_shared<berth::client::Shared>(options.root, berth, options.event_threads);
   *client = std::make_unique<berth::client::ClientImpl>(std::move(shared));

@@ -636,6 +636,41 @@ TEST_F(Library, AnExecThatCannotStartIsInvalidAndSendsNoEvent) {
   ASSERT_TRUE(t->force_remove().ok());
 }
 
+// ClientOptions::berth_binary "": $BERTH_BINARY, the berth of the library's
+// install prefix (none for this build tree's library; library.install
+// covers it), then PATH. Found nowhere: a typed error that says where it looked.
+TEST_F(Library, OpenFindsBerthOrSaysWhereItLooked) {
+  const char* old_path = ::getenv("PATH");
+  const std::string path = old_path ? old_path : "";
+  const char* old_binary = ::getenv("BERTH_BINARY");
+  const std::string binary = old_binary ? old_binary : "";
+  ::unsetenv("BERTH_BINARY");
+  ::setenv("PATH", (tmp_ + "/nowhere").c_str(), 1);
+  std::unique_ptr<libberth::Client> other;
+  libberth::Status s = libberth::Client::open({.root = root_}, &other);
+  EXPECT_EQ(s.code(), Code::kInvalidArgument) << s.to_string();
+  EXPECT_NE(s.message().find("BERTH_BINARY"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("$PATH"), std::string::npos) << s.message();
+  // On PATH.
+  const std::string bin = tmp_ + "/bin";
+  ::mkdir(bin.c_str(), 0755);
+  ASSERT_EQ(::symlink(BERTH_BINARY, (bin + "/berth").c_str()), 0);
+  ::setenv("PATH", ("relative:" + bin).c_str(), 1);
+  s = libberth::Client::open({.root = root_}, &other);
+  EXPECT_TRUE(s.ok()) << s.to_string();
+  // $BERTH_BINARY first, as given.
+  ::setenv("BERTH_BINARY", (tmp_ + "/not-there").c_str(), 1);
+  s = libberth::Client::open({.root = root_}, &other);
+  EXPECT_EQ(s.code(), Code::kInvalidArgument) << s.to_string();
+  EXPECT_EQ(s.message().rfind("$BERTH_BINARY: " + tmp_ + "/not-there: ", 0), 0u) << s.message();
+  ::setenv("PATH", path.c_str(), 1);
+  if (old_binary) {
+    ::setenv("BERTH_BINARY", binary.c_str(), 1);
+  } else {
+    ::unsetenv("BERTH_BINARY");
+  }
+}
+
 TEST_F(Library, EachMisuseGetsItsTypedError) {
   std::shared_ptr<libberth::Container> c;
   std::string dir = bundle("x", {"/bin/probe", "sleep"});
