@@ -2,13 +2,20 @@
 // dockerd's libcontainerd: containers, their init task, exec'd processes,
 // and events delivered in order per container.
 //
-//   auto client = libberth::Client::open({.root = "/run/mydaemon/berth"});
-//   client->set_event_handler([](const libberth::Event& e) { ... });
-//   std::shared_ptr<libberth::Container> c;
-//   client->create_container("web", spec_json, {.bundle = dir}, &c);
-//   std::shared_ptr<libberth::Task> t;
-//   c->new_task({.stdout_fd = out, .stderr_fd = err}, &t);
-//   t->start();
+// In a function that returns a Status (tests/library/snippets_test.sh
+// compiles this example; spec_json, dir, out, err and on_event are the
+// caller's):
+//
+// ```c++
+// std::unique_ptr<libberth::Client> client;
+// if (auto s = libberth::Client::open({.root = "/run/mydaemon/berth"}, &client); !s.ok()) return s;
+// client->set_event_handler([](const libberth::Event& e) { on_event(e); });  // on the library's threads
+// std::shared_ptr<libberth::Container> c;
+// if (auto s = client->create_container("web", spec_json, {.bundle = dir}, &c); !s.ok()) return s;
+// std::shared_ptr<libberth::Task> t;
+// if (auto s = c->new_task({.stdout_fd = out, .stderr_fd = err}, &t); !s.ok()) return s;
+// if (auto s = t->start(); !s.ok()) return s;
+// ```
 //
 // Every container gets a shim (one small process; see the README) that is
 // its parent: it holds the container's stdio, reaps it and records how it
