@@ -200,12 +200,32 @@ bool exit_from_shim(ProcCore& core, int conn) {
 
 }  // namespace
 
-void ProcCore::wait_here() {
+Fd ProcCore::ask_exit() {
   auto conn = shim_connect(dir->get());
   std::string req = "wait " + key;
-  if (conn && ::send(conn->get(), req.data(), req.size(), MSG_NOSIGNAL) >= 0 && exit_from_shim(*this, conn->get()))
-    return;
+  if (!conn || ::send(conn->get(), req.data(), req.size(), MSG_NOSIGNAL) < 0) return Fd();
+  return std::move(*conn);
+}
+
+bool ProcCore::exit_answered(int conn, int timeout_ms) {
+  struct pollfd p = {conn, POLLIN, 0};
+  int n;
+  while ((n = ::poll(&p, 1, timeout_ms)) < 0 && errno == EINTR) {
+  }
+  return n > 0 && exit_from_shim(*this, conn);
+}
+
+void ProcCore::wait_here() {
+  Fd conn = ask_exit();
+  if (conn && exit_answered(conn.get(), -1)) return;
   exit_without_shim(shared_from_this(), true);
+}
+
+Fd ProcCore::ask_exit_before_remove() { return shared->closed() && !has_exited() ? ask_exit() : Fd(); }
+
+void ProcCore::exit_after_remove(Fd asked, bool removed) {
+  // The process has exited or been killed by now: the shim answers at once.
+  if (asked && removed) exit_answered(asked.get(), 5000);
 }
 
 void watch_exit(const std::shared_ptr<ProcCore>& core) {

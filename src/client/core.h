@@ -78,6 +78,16 @@ struct ProcCore : std::enable_shared_from_this<ProcCore> {
   // on the caller's thread once it is closed (wait_here).
   libberth::Status wait(libberth::ExitStatus* out);
   void wait_here();
+  // "wait <key>" to the shim: the connection its answer comes on, or none
+  // without a shim. exit_answered waits up to timeout_ms (-1: as long as it
+  // takes) for that answer and records it; false when none came.
+  Fd ask_exit();
+  bool exit_answered(int conn, int timeout_ms);
+  // Around a remove, when no Client is watching and the exit is not known:
+  // the shim is asked before the state (the exit record) goes, and its
+  // answer read after a remove that succeeded.
+  Fd ask_exit_before_remove();
+  void exit_after_remove(Fd asked, bool removed);
   // A request about this process to the shim ("kill", "resize", ...).
   libberth::Status shim_request(const std::string& op, const std::string& args);
 };

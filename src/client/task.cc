@@ -25,7 +25,9 @@ Error exec_context(Error e, const std::string& container_id, const std::string& 
 }  // namespace
 
 lb::Status ExecImpl::remove() {
+  Fd asked = core_->ask_exit_before_remove();
   lb::Status s = core_->shim_request("delete", "");
+  core_->exit_after_remove(std::move(asked), s.ok());
   // A shim that has gone took the process with it: nothing left to forget.
   if (!s.ok() && !(s.is_not_found() && core_->has_exited())) return s;
   if (on_remove) on_remove();
@@ -181,14 +183,18 @@ lb::Status TaskImpl::exec(const std::string& exec_id, const std::string& process
 
 lb::Status TaskImpl::remove() {
   std::vector<std::string> warnings;
+  Fd asked = core_->ask_exit_before_remove();
   Status r = runtime::remove(store(), core_->container_id, false, &warnings);
+  core_->exit_after_remove(std::move(asked), bool(r));
   if (r) removed_ = true;
   return to_status(r);
 }
 
 lb::Status TaskImpl::force_remove() {
   std::vector<std::string> warnings;
+  Fd asked = core_->ask_exit_before_remove();
   Status r = runtime::remove(store(), core_->container_id, true, &warnings);
+  core_->exit_after_remove(std::move(asked), bool(r));
   if (r) removed_ = true;
   return to_status(r);
 }

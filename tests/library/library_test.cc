@@ -578,6 +578,21 @@ TEST_F(Library, AWaitUnderWayWhenTheClientGoesGetsTheRealExit) {
   ASSERT_TRUE(t->remove().ok());
 }
 
+// The state, exit record included, goes with the task: the real end of a
+// force-removed task is still what wait() says, without the Client too.
+TEST_F(Library, AForceRemoveWithoutTheClientStillReportsTheKill) {
+  auto c = container(id("forced-alone"), {"/bin/probe", "sleep"});
+  auto t = task(c);
+  ASSERT_TRUE(t->start().ok());
+  client_.reset();
+  ASSERT_TRUE(t->force_remove().ok());
+  libberth::ExitStatus e;
+  libberth::Status s = t->wait(&e);
+  ASSERT_TRUE(s.ok()) << s.to_string();
+  EXPECT_EQ(e.signal, SIGKILL);
+  EXPECT_EQ(e.exit_code, 128 + SIGKILL);
+}
+
 // Without the Client and without the shim: the pid's end, as a lost exit.
 TEST_F(Library, AWaitWithNeitherClientNorShimEndsInALostExit) {
   auto c = container(id("alone"), {"/bin/probe", "sleep"});
