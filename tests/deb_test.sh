@@ -26,7 +26,9 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get install -y -qq "$deb" >/dev/null
 files=$(dpkg-query -L berth)
 removed=0
+tmp=$(mktemp -d /tmp/berth-deb-XXXXXX)
 remove() {
+  rm -rf "$tmp"
   [ "$removed" = 1 ] && return
   removed=1
   apt-get remove -y -qq berth >/dev/null
@@ -53,8 +55,24 @@ rm -rf demo
 echo "$out" | grep -q "hello from" || fail "demo container: $out"
 echo "deb_test: demo: $out"
 
-# The library and its .pc from the package.
-pkg-config --modversion libberth >/dev/null || fail "pkg-config does not find libberth"
+# The README's libberth program, built against the package with plain
+# pkg-config and run without LD_LIBRARY_PATH or BERTH_BINARY: the library
+# finds /usr/bin/berth itself.
+tests/library/extract_snippets.sh . "$tmp/snippets" > "$tmp/snippets.list"
+app=$(grep '/readme-[0-9]*\.cc$' "$tmp/snippets.list" | xargs grep -l '^int main(' | head -n 1)
+[ -n "$app" ] || fail "no program in the README's c++ blocks"
+# shellcheck disable=SC2046
+c++ -o "$tmp/app" "$app" $(pkg-config --cflags --libs libberth) || fail "the README's program does not build"
+mkdir -p "$tmp/bundle"
+tests/make-rootfs.sh "$tmp/bundle/rootfs" >/dev/null
+/usr/bin/berth spec --bundle "$tmp/bundle"
+sed -i -e 's|"terminal": true|"terminal": false|' -e 's|"sh"$|"sleep", "60"|' \
+       -e "s|^\\(\\s*\\)\"linux\": {|&\\n\\1\\t\"cgroupsPath\": \"/berth-deb-test-$$\",|" "$tmp/bundle/config.json"
+out=$(env -u LD_LIBRARY_PATH -u BERTH_BINARY timeout 60 "$tmp/app" "$tmp/bundle" "$tmp/state") ||
+  fail "the README's program failed: $out"
+echo "$out" | grep -qx "exit code 137" || fail "the README's program: $out"
+[ -z "$(/usr/bin/berth --root "$tmp/state" list -q)" ] || fail "the README's program left a container"
+echo "deb_test: the README's libberth program built with pkg-config and ran"
 
 remove
 left=""
