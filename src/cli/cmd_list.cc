@@ -65,7 +65,7 @@ int run_list(Context& ctx, const Args& a) {
   if (!ids) return fail(ctx, ids.error());
 
   std::string out;
-  auto json = nlohmann::json::array();
+  auto json = nlohmann::ordered_json::array();
   // runc's columns in runc's order, then berth's own (parsers split on
   // whitespace and read the first six).
   std::vector<std::vector<std::string>> rows = {{"ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER", "SANDBOX"}};
@@ -89,7 +89,8 @@ int run_list(Context& ctx, const Args& a) {
     struct stat sb;
     std::string owner = ::fstat(c->dir.fd(), &sb) == 0 ? user_name(sb.st_uid) : "";
     if (format == "json") {
-      auto j = nlohmann::json::parse(runtime::oci_state_json(*c, false));
+      // Built once, not printed and parsed again: list reads only what it prints.
+      auto j = runtime::oci_state(c->st, c->pid(), c->status);
       j["owner"] = owner;
       if (!c->st.sandbox.empty()) j["sandbox"] = c->st.sandbox;
       json.push_back(std::move(j));

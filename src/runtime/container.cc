@@ -44,7 +44,7 @@ Result<Loaded> load(const state::Store& store, const std::string& id, bool lock)
   return c;
 }
 
-std::string oci_state_json(const state::ContainerState& st, pid_t pid, state::Status status, bool pretty) {
+nlohmann::ordered_json oci_state(const state::ContainerState& st, pid_t pid, state::Status status) {
   // While creating, the init's pid is known once it was cloned: the hooks of
   // that phase need it (docker's prestart hook opens /proc/<pid>/ns/net).
   bool alive = status != state::Status::kStopped;
@@ -59,6 +59,11 @@ std::string oci_state_json(const state::ContainerState& st, pid_t pid, state::St
       {"owner", ""},
   };
   if (!st.annotations.empty()) j["annotations"] = st.annotations;
+  return j;
+}
+
+std::string oci_state_json(const state::ContainerState& st, pid_t pid, state::Status status, bool pretty) {
+  auto j = oci_state(st, pid, status);
   return pretty ? j.dump(2) : j.dump();
 }
 

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "base/result.h"
 #include "platform/platform.h"
 #include "state/status.h"
@@ -33,7 +35,9 @@ Result<Loaded> load(const state::Store& store, const std::string& id, bool lock)
 
 // The runtime-spec state of a container, as `runc state` prints it
 // (ociVersion, id, status, pid, bundle, rootfs, created, owner, annotations).
-// The pid is reported while the container is not stopped.
+// The pid is reported while the container is not stopped. oci_state is the
+// document, for callers that add to it (list: owner, sandbox).
+nlohmann::ordered_json oci_state(const state::ContainerState& st, pid_t pid, state::Status status);
 std::string oci_state_json(const state::ContainerState& st, pid_t pid, state::Status status, bool pretty);
 inline std::string oci_state_json(const Loaded& c, bool pretty) {
   return oci_state_json(c.st, c.pid(), c.status, pretty);
