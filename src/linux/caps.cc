@@ -11,6 +11,7 @@ namespace berth::lnx {
 
 namespace {
 
+// clang-format off
 constexpr const char* kCapNames[] = {
     "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
     "CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
@@ -22,6 +23,7 @@ constexpr const char* kCapNames[] = {
     "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",
     "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
 };
+// clang-format on
 
 std::string cap_name(int c) {
   return static_cast<size_t>(c) < std::size(kCapNames) ? kCapNames[c] : "capability " + std::to_string(c);

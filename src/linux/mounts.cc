@@ -30,6 +30,7 @@ struct FlagOption {
   unsigned long flag;
 };
 
+// clang-format off
 constexpr FlagOption kFlags[] = {
     {"ro", false, MS_RDONLY},          {"rw", true, MS_RDONLY},
     {"nosuid", false, MS_NOSUID},      {"suid", true, MS_NOSUID},
@@ -78,6 +79,7 @@ constexpr AttrOption kAtimeAttrs[] = {
     {"rstrictatime", false, MOUNT_ATTR_STRICTATIME},
     {"rnorelatime", false, MOUNT_ATTR_STRICTATIME}, {"ratime", false, MOUNT_ATTR_STRICTATIME},
 };
+// clang-format on
 
 // Options berth handles itself or that only other runtimes understand; never
 // passed to the kernel as filesystem data.

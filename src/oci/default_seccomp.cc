@@ -11,6 +11,7 @@ namespace berth::oci {
 namespace {
 
 // System calls every container may make.
+// clang-format off
 const char* const kAllowed[] = {
     "accept", "accept4", "access", "adjtimex", "alarm", "bind", "brk", "cachestat", "capget", "capset",
     "chdir", "chmod", "chown", "chown32", "clock_adjtime", "clock_adjtime64", "clock_getres",
@@ -62,6 +63,7 @@ const char* const kAllowed[] = {
     // x86 only
     "arch_prctl", "modify_ldt",
 };
+// clang-format on
 
 }  // namespace
 
