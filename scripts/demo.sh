@@ -12,5 +12,6 @@ cd "$demo"
 "$berth" spec
 # No terminal (make may run without one), and a command that shows where it is.
 sed -i 's/"terminal": true/"terminal": false/' config.json
+# shellcheck disable=SC2016 # $(hostname) and $$ are for the container's shell
 sed -i 's/^\t\t\t"sh"$/\t\t\t"sh", "-c", "echo \\"hello from $(hostname), $(id), pid $$\\""/' config.json
 "$berth" --root "$demo/state" run "demo-$$"

@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # Shared by the client suites (podman.sh, containerd.sh, docker.sh); sourced,
 # not run, after the suite set $needs (its client's programs). The suite gets
 # the runtime as $1, a private scratch directory $work and a busybox rootfs
@@ -53,7 +54,7 @@ on_exit() {
     [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
   done
   # Anything a daemon mounted under $work (overlay, shm, netns) goes first.
-  grep -o " $work[^ ]*" /proc/self/mounts | sort -r | while read -r m; do umount -l "$m"; done
+  grep -o " ${work}[^ ]*" /proc/self/mounts | sort -r | while read -r m; do umount -l "$m"; done
   rm -rf "$work"
   exit "$rc"
 }
@@ -152,12 +153,14 @@ cg() {
 }
 # A container command that prints the memory limit it sees in its own
 # /sys/fs/cgroup (v1 or hybrid layout, then cgroup2).
+# shellcheck disable=SC2034 # for the suites that source this file
 mem_inside='cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max'
 # A container command that prints is-a-tty when its stdio is a terminal.
 # containerd's shim may drop what a process printed on a terminal right before
 # it exited: it shuts the console down when it reaps the process, racing the
 # copy of the last output (seen twice in ~300 ctr runs with berth, never in
 # ~250 with runc). The sleep keeps this check about the terminal off that race.
+# shellcheck disable=SC2034 # for the suites that source this file
 tty_check='test -t 0 && test -t 1 && echo is-a-tty && sleep 0.2'
 # run_tty CMD...: runs CMD with a pseudo-terminal as its stdio (script(1)).
 run_tty() {

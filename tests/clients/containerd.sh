@@ -38,9 +38,8 @@ cleanup_client() {
   kill "$containerd_pid" 2>/dev/null
   wait "$containerd_pid" 2>/dev/null
   # Shims left behind by a failure: they are named by the private socket.
-  for p in $(grep -l "$work/containerd.sock" /proc/[0-9]*/cmdline 2>/dev/null | cut -d/ -f3); do
-    kill -9 "$p" 2>/dev/null
-  done
+  grep -l "$work/containerd.sock" /proc/[0-9]*/cmdline 2>/dev/null | cut -d/ -f3 |
+    while read -r p; do kill -9 "$p" 2>/dev/null; done
   if [ -n "${CLIENTS_VERBOSE:-}" ]; then cat "$work/containerd.log"; fi
 }
 wait_for 20 c version

@@ -1,6 +1,8 @@
+# shellcheck shell=sh
 # Scenarios docker and podman share: their command lines are the same here.
 # The sourcing script defines run (a `run` with its own flags), $cli (the
 # client's wrapper command in $work/bin), $rmf (its forced remove) and $img.
+: "${cli:?}" "${rmf:?}" "${img:?}" "${suite:?}"
 
 # The host's view of a container's cgroup (see cg in common.sh).
 cgroup_of() { cg "$($cli inspect -f '{{.State.Pid}}' "$1")" "$2"; }

@@ -32,13 +32,12 @@ chmod +x "$work/bin/d"
 PATH="$work/bin:$PATH"
 
 cleanup_client() {
-  d rm -f $(d ps -aq 2>/dev/null) >/dev/null 2>&1
+  d ps -aq 2>/dev/null | xargs -r d rm -f >/dev/null 2>&1
   kill "$dockerd_pid" 2>/dev/null
   wait "$dockerd_pid" 2>/dev/null
   # A containerd or shims left behind by a failure: named by the exec-root.
-  for p in $(grep -l "$work/" /proc/[0-9]*/cmdline 2>/dev/null | cut -d/ -f3); do
-    kill -9 "$p" 2>/dev/null
-  done
+  grep -l "$work/" /proc/[0-9]*/cmdline 2>/dev/null | cut -d/ -f3 |
+    while read -r p; do kill -9 "$p" 2>/dev/null; done
   if [ -n "${CLIENTS_VERBOSE:-}" ]; then cat "$work/dockerd.log"; fi
 }
 wait_for 30 d version

@@ -18,18 +18,18 @@ blob() {
 }
 
 arch=$(dpkg --print-architecture 2>/dev/null || echo amd64)  # Go names: amd64, arm64
-set -- $(blob "$layer")
-layer_digest=$1 layer_size=$2
+b=$(blob "$layer")
+layer_digest=${b% *} layer_size=${b#* }
 # An uncompressed layer: its digest is also its diff id.
 printf '{"architecture":"%s","os":"linux","config":{"Cmd":["sh"],"Env":["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]},"rootfs":{"type":"layers","diff_ids":["%s"]}}' \
   "$arch" "$layer_digest" > "$dir/config.json"
-set -- $(blob "$dir/config.json")
-config_digest=$1 config_size=$2
+b=$(blob "$dir/config.json")
+config_digest=${b% *} config_size=${b#* }
 printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"%s","size":%s},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"%s","size":%s}]}' \
   "$config_digest" "$config_size" "$layer_digest" "$layer_size" > "$dir/manifest.json"
-set -- $(blob "$dir/manifest.json")
+b=$(blob "$dir/manifest.json")
 printf '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"%s","size":%s,"platform":{"architecture":"%s","os":"linux"},"annotations":{"io.containerd.image.name":"%s","org.opencontainers.image.ref.name":"latest"}}]}' \
-  "$1" "$2" "$arch" "$name" > "$dir/index.json"
+  "${b% *}" "${b#* }" "$arch" "$name" > "$dir/index.json"
 echo '{"imageLayoutVersion":"1.0.0"}' > "$dir/oci-layout"
 rm "$dir/config.json" "$dir/manifest.json"
 tar -C "$dir" -cf "$out" oci-layout index.json blobs
