@@ -155,7 +155,7 @@ class V1Manager : public Manager {
   Status fill_cpuset(const std::string& dir) {
     // Walk up to the first ancestor with values, then copy them down.
     std::vector<std::string> chain;
-    for (std::string d = dir;; d = d.substr(0, d.rfind('/'))) {
+    for (std::string d = dir;; d.resize(d.rfind('/'))) {
       chain.push_back(d);
       if (!read_value(d, "cpuset.cpus").empty() || d.rfind('/') == 0) break;
     }

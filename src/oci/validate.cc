@@ -60,7 +60,7 @@ std::string sub(const std::string& base, std::string_view key) {
 
 std::string idx(const std::string& path, size_t i) { return path + "[" + std::to_string(i) + "]"; }
 
-Error at(const std::string& path, std::string msg) { return invalid(path + ": " + msg); }
+Error at(const std::string& path, const std::string& msg) { return invalid(path + ": " + msg); }
 
 bool is_abs(const std::string& p) { return !p.empty() && p[0] == '/'; }
 

@@ -469,7 +469,9 @@ class Monitor {
   }
 
   // A runner has exited (its pidfd polled readable, or it is the zombie
-  // reap_orphans found). True when it was collected.
+  // reap_orphans found). True when it was collected. key by value: it may
+  // be the key of the process that exec_started forgets.
+  // cppcheck-suppress passedByValue
   bool runner_exited(std::string key) {
     Proc* p = procs_.find(key);
     if (!p) return false;
@@ -485,6 +487,7 @@ class Monitor {
   }
 
   // key by value: the process may be forgotten here.
+  // cppcheck-suppress passedByValue
   void exec_started(std::string key, Runner& r, int status) {
     Proc& p = *procs_.find(key);
     p.process_json.reset();

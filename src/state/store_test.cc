@@ -287,7 +287,7 @@ TEST_F(StoreTest, RemoveDeletesEverything) {
 class LockWaiter {
  public:
   LockWaiter(const Store& s, std::string id)
-      : thread_([this, s, id] {
+      : thread_([this, s, id = std::move(id)] {
           result_.emplace(s.lock(id));
           done_ = true;
         }) {}

@@ -217,7 +217,7 @@ void BerthTest::write_config() {
   std::ofstream(bundle_ + "/config.json") << config_.dump(2);
 }
 
-void BerthTest::set_args(std::vector<std::string> args) {
+void BerthTest::set_args(const std::vector<std::string>& args) {
   config_["process"]["args"] = args;
   write_config();
 }

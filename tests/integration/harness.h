@@ -87,7 +87,7 @@ class BerthTest : public ::testing::Test {
   // Writes config to <bundle>/config.json.
   void write_config();
   // Sets process.args and writes the config.
-  void set_args(std::vector<std::string> args);
+  void set_args(const std::vector<std::string>& args);
   // The container's status from `berth state`, or "" if state fails.
   std::string status_of(const std::string& id);
   // A private copy of the test rootfs, for tests that change the image; the

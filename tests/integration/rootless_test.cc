@@ -57,7 +57,7 @@ class Rootless : public BerthTest {
     return run_cmd(argv);
   }
   // The user's `berth spec --rootless`, pointed at the test rootfs.
-  void rootless_config(std::vector<std::string> args) {
+  void rootless_config(const std::vector<std::string>& args) {
     ::unlink((bundle_ + "/config.json").c_str());  // the harness's
     RunResult spec = as_user({"spec", "--rootless", "--bundle", bundle_});
     ASSERT_EQ(spec.code, 0) << spec.err;
