@@ -5,11 +5,16 @@
 
 namespace berth {
 
+std::string errno_text(int err) {
+  char buf[128];
+  return ::strerror_r(err, buf, sizeof buf);  // GNU's (_GNU_SOURCE): returns the text
+}
+
 Error sys_error(std::string_view what, int err) {
   // Go's errno texts are glibc's with a lowercase first letter, and clients
   // match runc's messages by them: docker's CLI exits 127 only on "no such
   // file or directory" and 126 on "permission denied", case-sensitively.
-  std::string text = std::strerror(err);
+  std::string text = errno_text(err);
   if (!text.empty()) text[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(text[0])));
   return Error{err, std::string(what) + ": " + text, ErrorKind::kInternal};
 }

@@ -44,6 +44,9 @@ struct Error {
 
 // An error from the current errno: "what: strerror(errno)".
 Error sys_error(std::string_view what, int err = errno);
+// strerror(err)'s text, safe on any thread (strerror is not, and libberth
+// runs the engine on several).
+std::string errno_text(int err);
 // An error that is the user's fault (bad config, flag, id).
 Error invalid(std::string message);
 Error make_error(ErrorKind kind, std::string message);

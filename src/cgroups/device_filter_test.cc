@@ -121,7 +121,7 @@ TEST(DeviceFilter, AttachedProgramDecides) {
   std::string root = is_cgroup2("/sys/fs/cgroup/unified") ? "/sys/fs/cgroup/unified" : "/sys/fs/cgroup";
   if (::geteuid() != 0 || !is_cgroup2(root)) GTEST_SKIP() << "needs root and a cgroup2 mount";
   std::string dir = root + "/berth-devfilter-" + std::to_string(::getpid());
-  ASSERT_EQ(::mkdir(dir.c_str(), 0755), 0) << strerror(errno);
+  ASSERT_EQ(::mkdir(dir.c_str(), 0755), 0) << errno_text(errno);
   auto rules = {rule(false, "a", {}, {}, "rwm"), rule(true, "c", 1, 3, "rw")};  // /dev/null only
   auto first = attach_device_filter(dir, device_filter_program(rules));
   // An update swaps the program: afterwards /dev/zero is allowed too.

@@ -327,7 +327,7 @@ Status Client::open(const ClientOptions& options, std::unique_ptr<Client>* clien
   const std::string& berth = found.path;
   if (berth.empty()) return Status(Code::kInvalidArgument, "options.berth_binary: " + found.from);
   if (::access(berth.c_str(), X_OK) < 0)
-    return Status(Code::kInvalidArgument, found.from + ": " + berth + ": " + std::strerror(errno));
+    return Status(Code::kInvalidArgument, found.from + ": " + berth + ": " + berth::errno_text(errno));
   if (auto r = berth::mkdir_all(options.root, 0700); !r) return berth::client::to_status(r.error());
   auto shared = std::make_shared<berth::client::Shared>(options.root, berth, options.event_threads);
   *client = std::make_unique<berth::client::ClientImpl>(std::move(shared));

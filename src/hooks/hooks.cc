@@ -33,7 +33,7 @@ int64_t now_ms() {
   // The caller may block signals (run forwards them): a hook starts clean.
   sigset_t none;
   sigemptyset(&none);
-  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  ::pthread_sigmask(SIG_SETMASK, &none, nullptr);
   ::syscall(SYS_close_range, 3, ~0U, 0);
   std::vector<char*> argv, envp;
   if (h.args.empty()) argv.push_back(const_cast<char*>(h.path.c_str()));
@@ -42,7 +42,8 @@ int64_t now_ms() {
   for (const auto& e : h.env) envp.push_back(const_cast<char*>(e.c_str()));
   envp.push_back(nullptr);
   ::execve(h.path.c_str(), argv.data(), envp.data());
-  std::string msg = "exec " + h.path + ": " + strerror(errno);
+  const int err = errno;
+  std::string msg = "exec " + h.path + ": " + errno_text(err);
   (void)!::write(1, msg.data(), msg.size());
   ::_exit(127);
 }

@@ -136,7 +136,7 @@ void reset_signals() {
   for (int sig = 1; sig < NSIG; ++sig) ::sigaction(sig, &sa, nullptr);
   sigset_t none;
   sigemptyset(&none);
-  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  ::pthread_sigmask(SIG_SETMASK, &none, nullptr);
 }
 
 }  // namespace berth::lnx

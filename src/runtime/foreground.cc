@@ -71,7 +71,7 @@ int collect(platform::Process& p) {
 void block_signals() {
   sigset_t all;
   sigfillset(&all);
-  ::sigprocmask(SIG_BLOCK, &all, nullptr);
+  ::pthread_sigmask(SIG_BLOCK, &all, nullptr);
 }
 
 int wait_forwarding_signals(platform::Process& p) { return proxy_pty(-1, p); }

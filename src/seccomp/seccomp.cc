@@ -54,7 +54,7 @@ uint32_t arch_of(const std::string& name) {
 }
 
 Error lib_error(const std::string& field, int rc) {
-  return Error{-rc, field + ": " + std::strerror(-rc)};
+  return Error{-rc, field + ": " + errno_text(-rc)};
 }
 
 // The BPF program libseccomp generates for ctx, read back through a memfd

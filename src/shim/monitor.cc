@@ -101,7 +101,7 @@ class Monitor {
     sigset_t chld;
     sigemptyset(&chld);
     sigaddset(&chld, SIGCHLD);
-    ::sigprocmask(SIG_BLOCK, &chld, nullptr);
+    ::pthread_sigmask(SIG_BLOCK, &chld, nullptr);
     sigfd_.reset(::signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK));
     procs_.collect(procs_.init());  // it may have exited already, or not be ours
     for (;;) {
@@ -345,7 +345,7 @@ class Monitor {
       if (::dup2(in, 0) < 0 || ::dup2(out, 1) < 0 || ::dup2(err, 2) < 0 || ::dup2(log_w.get(), 3) < 0) ::_exit(127);
       ::sigset_t none;
       sigemptyset(&none);
-      ::sigprocmask(SIG_SETMASK, &none, nullptr);
+      ::pthread_sigmask(SIG_SETMASK, &none, nullptr);
       ::signal(SIGPIPE, SIG_DFL);
       ::syscall(SYS_execveat, exe_.get(), "", argv.data(), environ, AT_EMPTY_PATH);
       ::_exit(127);
