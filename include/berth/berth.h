@@ -199,7 +199,7 @@ class Task : public Process {
   virtual Status exec(const std::string& exec_id, const std::string& process_json, const Stdio& stdio,
                       std::shared_ptr<Process>* process) = 0;
   // Removes a stopped (or never started) task: its state, cgroups, mounts.
-  virtual Status remove() override = 0;
+  Status remove() override = 0;
   // Removes it whatever its state, killing what runs.
   virtual Status force_remove() = 0;
 };

@@ -48,9 +48,9 @@ class TaskImpl final : public libberth::Task, public std::enable_shared_from_thi
   libberth::Status start() override;
   libberth::Status pause() override;
   libberth::Status resume() override;
-  libberth::Status status(libberth::TaskStatus* status) override;
-  libberth::Status stats(libberth::Stats* stats) override;
-  libberth::Status processes(std::vector<libberth::ProcessInfo>* processes) override;
+  libberth::Status status(libberth::TaskStatus* out) override;
+  libberth::Status stats(libberth::Stats* out) override;
+  libberth::Status processes(std::vector<libberth::ProcessInfo>* out) override;
   libberth::Status update(const std::string& resources_json) override;
   libberth::Status exec(const std::string& exec_id, const std::string& process_json, const libberth::Stdio& stdio,
                         std::shared_ptr<libberth::Process>* process) override;

@@ -39,7 +39,7 @@ Status mount_hierarchy(int target, const MountInfo& mi, const std::string& ctrls
 
 }  // namespace
 
-Status mount_cgroup(int root, const std::string& dest, unsigned long flags, bool new_ns) {
+Status mount_cgroup(int root, const std::string& dest, unsigned long flags, bool new_cgroup_ns) {
   flags &= ~(MS_BIND | MS_REC | MS_REMOUNT);
   auto infos = read_mountinfo();
   if (!infos) return std::move(infos).error();
@@ -50,8 +50,8 @@ Status mount_cgroup(int root, const std::string& dest, unsigned long flags, bool
 
   for (const auto& mi : *infos) {
     if (mi.mount_point == kHostCgroup && mi.fs_type == "cgroup2") {  // unified host
-      BERTH_TRY(mount_hierarchy(target->get(), mi, "", *own, flags, new_ns));
-      if (!new_ns && flags != 0) {  // a bind ignores flags: remount with them
+      BERTH_TRY(mount_hierarchy(target->get(), mi, "", *own, flags, new_cgroup_ns));
+      if (!new_cgroup_ns && flags != 0) {  // a bind ignores flags: remount with them
         auto m = open_in_root(root, dest, O_PATH);
         if (!m) return std::move(m).error();
         return remount(m->get(), flags);
@@ -78,8 +78,8 @@ Status mount_cgroup(int root, const std::string& dest, unsigned long flags, bool
     }
     auto sub = make_in_root(root, path_join(dest, name), false, 0755);
     if (!sub) return std::move(sub).error();
-    BERTH_TRY(mount_hierarchy(sub->get(), mi, ctrls, *own, flags, new_ns));
-    if (!new_ns) {
+    BERTH_TRY(mount_hierarchy(sub->get(), mi, ctrls, *own, flags, new_cgroup_ns));
+    if (!new_cgroup_ns) {
       auto m = open_in_root(root, path_join(dest, name), O_PATH);
       if (!m) return std::move(m).error();
       BERTH_TRY(remount(m->get(), flags));

@@ -49,7 +49,7 @@ class LinuxContainer final : public Container {
   Result<Stats> statistics() override;
   Result<std::vector<pid_t>> pids(state::Status status) override;
   Result<std::vector<ProcessInfo>> processes(state::Status status) override;
-  Result<Execed> create_process(const ExecRequest& req) override;  // exec.cc
+  Result<Execed> create_process(const ExecRequest& opts) override;  // exec.cc
   Result<std::unique_ptr<Process>> open_process(pid_t pid = 0) override;
   Result<std::unique_ptr<OomWatch>> oom_events() override;  // oom.cc
   Status destroy(std::vector<std::string>* warnings) override;
