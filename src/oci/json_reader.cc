@@ -160,10 +160,13 @@ void ObjectReader::string_map(const char* key, std::map<std::string, std::string
   }
 }
 
+// T is a type, which parentheses would not let through.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define BERTH_INSTANTIATE(T)                                              \
   template void ObjectReader::integer<T>(const char*, T&, bool);          \
   template void ObjectReader::integer<T>(const char*, std::optional<T>&); \
   template void ObjectReader::integers<T>(const char*, std::vector<T>&);
+// NOLINTEND(bugprone-macro-parentheses)
 BERTH_INSTANTIATE(uint16_t)
 BERTH_INSTANTIATE(int32_t)
 BERTH_INSTANTIATE(uint32_t)

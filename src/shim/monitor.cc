@@ -472,7 +472,7 @@ class Monitor {
   // reap_orphans found). True when it was collected. key by value: it may
   // be the key of the process that exec_started forgets.
   // cppcheck-suppress passedByValue
-  bool runner_exited(std::string key) {
+  bool runner_exited(std::string key) {  // NOLINT(performance-unnecessary-value-param)
     Proc* p = procs_.find(key);
     if (!p) return false;
     auto status = collect_runner(p->runner);
@@ -488,7 +488,7 @@ class Monitor {
 
   // key by value: the process may be forgotten here.
   // cppcheck-suppress passedByValue
-  void exec_started(std::string key, Runner& r, int status) {
+  void exec_started(std::string key, Runner& r, int status) {  // NOLINT(performance-unnecessary-value-param)
     Proc& p = *procs_.find(key);
     p.process_json.reset();
     take_console(p);
