@@ -18,7 +18,6 @@ namespace berth::cgroups {
 namespace {
 
 namespace fs = std::filesystem;
-using testutil::contains;
 using testutil::put;
 using testutil::read;
 using testutil::TempDir;

@@ -58,11 +58,14 @@ TEST_F(FindExecutableTest, IgnoresTheCallersOwnPath) {
   make_file("d1/only-here", 0755);
   const char* old = std::getenv("PATH");
   std::string saved = old ? old : "";
+  // The test's own PATH, changed while no other thread runs.
+  // NOLINTBEGIN(concurrency-mt-unsafe)
   ASSERT_EQ(::setenv("PATH", at("d1").c_str(), 1), 0);
   auto r = find_executable("only-here", {"PATH=" + at("empty")});
   auto found = find_executable("only-here", {"PATH=" + at("d1")});
   if (old) ::setenv("PATH", saved.c_str(), 1);
   else ::unsetenv("PATH");
+  // NOLINTEND(concurrency-mt-unsafe)
 
   ASSERT_FALSE(r) << "found " << *r << " through the test's own PATH";
   EXPECT_EQ(r.error().code, ENOENT);

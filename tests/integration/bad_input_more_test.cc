@@ -26,7 +26,7 @@ using nlohmann::json;
 // 1.1.5 adds nsexec's own lines and quotes a 10 MB value back whole).
 bool one_clear_line(const std::string& err) {
   if (!runtime_is_berth()) return !err.empty();
-  return err.back() == '\n' && err.find('\n') == err.size() - 1 && err.size() < 64 * 1024;
+  return err.back() == '\n' && err.find('\n') == err.size() - 1 && err.size() < 64UL * 1024;
 }
 
 std::vector<std::string> root_entries(const std::string& root) {
@@ -190,7 +190,7 @@ TEST_F(BadExec, ProcessFilesAndFlagsFailCleanly) {
     std::vector<std::string> extra;  // flags before the id, with a command instead of -p
     const char* runc_takes = nullptr;  // why runc 1.1.5 runs (or hangs on) it
   };
-  auto file = [&](std::string text) { return [&, text] { write(text); }; };
+  auto file = [&](const std::string& text) { return [&, text] { write(text); }; };
   const Case cases[] = {
       {"Truncated", file(R"({"args": ["/bin/probe")"), {}},
       {"Empty", file(""), {}},

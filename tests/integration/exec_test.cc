@@ -172,8 +172,8 @@ TEST_F(Exec, DetachedExecWritesThePidFile) {
   for (int i = 0; i < 250 && read_text(cmdline).find("probe") == std::string::npos; ++i) ::usleep(20000);
   EXPECT_NE(read_text(cmdline).find("probe"), std::string::npos);
   char a[128] = {}, b[128] = {};
-  ::readlink(("/proc/" + std::to_string(pid) + "/ns/pid").c_str(), a, sizeof a - 1);
-  ::readlink(("/proc/" + std::to_string(init_pid_) + "/ns/pid").c_str(), b, sizeof b - 1);
+  EXPECT_GT(::readlink(("/proc/" + std::to_string(pid) + "/ns/pid").c_str(), a, sizeof a - 1), 0);
+  EXPECT_GT(::readlink(("/proc/" + std::to_string(init_pid_) + "/ns/pid").c_str(), b, sizeof b - 1), 0);
   EXPECT_STREQ(a, b);
 }
 

@@ -24,7 +24,7 @@ std::string first_line(const std::string& path) {
 
 class HostSafety : public BerthTest {
  protected:
-  void use_namespaces(std::vector<std::string> types) {
+  void use_namespaces(const std::vector<std::string>& types) {
     nlohmann::json nss = nlohmann::json::array();
     for (const auto& t : types) nss.push_back({{"type", t}});
     config_["linux"]["namespaces"] = nss;

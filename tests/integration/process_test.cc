@@ -111,7 +111,7 @@ TEST_F(Process, PreservedAndSocketActivationFdsPassThrough) {
 // profile or a SELinux label is refused (the process would run
 // unconfined). Where the LSM is on, they apply.
 TEST_F(Process, LsmLabelsFollowWhatTheHostHas) {
-  bool apparmor = read_text("/sys/module/apparmor/parameters/enabled").rfind("Y", 0) == 0;
+  bool apparmor = read_text("/sys/module/apparmor/parameters/enabled").rfind('Y', 0) == 0;
   bool selinux = exists("/sys/fs/selinux/enforce");
   config_["process"]["apparmorProfile"] = "berth-test-profile";
   write_config();

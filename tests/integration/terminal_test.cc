@@ -23,7 +23,7 @@ class ConsoleReceiver {
     struct sockaddr_un addr = {};
     addr.sun_family = AF_UNIX;
     std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
-    ::bind(listen_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    EXPECT_EQ(::bind(listen_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0) << path;
     ::listen(listen_, 1);
     thread_ = std::thread([this] { master_ = receive(); });
   }

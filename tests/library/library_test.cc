@@ -129,7 +129,7 @@ class Library : public ::testing::Test {
 const char* kShortExec = R"({"args":["/bin/sh","-c","exit 7"],"cwd":"/","env":["PATH=/bin"],"user":{"uid":0,"gid":0}})";
 
 // One container's whole life, as a daemon drives it.
-void lifecycle(Library* t, std::shared_ptr<libberth::Task> task, std::string* failure) {
+void lifecycle(Library* t, const std::shared_ptr<libberth::Task>& task, std::string* failure) {
   auto check = [&](const libberth::Status& s, const char* what) {
     if (!s.ok() && failure->empty()) *failure = std::string(what) + ": " + s.to_string();
     return s.ok();
