@@ -3,6 +3,7 @@
 #   make test  - install what is missing, build, run every test (with the
 #                podman, rootless podman, containerd and docker suites of
 #                tests/clients/)
+#   make lint  - clang-format, shellcheck, cppcheck and clang-tidy
 BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?= -DBERTH_WERROR=ON
@@ -19,7 +20,7 @@ RELEASE ?= build-release
 # Debian's multiarch library directory under /usr, lib elsewhere.
 LIBDIR ?= $(if $(filter /usr,$(PREFIX)),lib/$(shell gcc -print-multiarch),lib)
 
-.PHONY: all deps build run test test-asan test-v2 fuzz unit integration clients bench clean install deb
+.PHONY: all deps build run test lint test-asan test-v2 fuzz unit integration clients bench clean install deb
 
 all: build
 
@@ -38,6 +39,11 @@ run: deps build
 test: deps build
 	cd $(BUILD) && ctest --output-on-failure -j1
 	JOBS=$(JOBS) scripts/fuzz.sh $(FUZZ_SHORT_SECONDS)
+
+# Formatting, shellcheck, cppcheck and clang-tidy (scripts/lint.sh), each
+# failing on any finding; `scripts/lint.sh CHECK` runs one of them.
+lint: deps
+	JOBS=$(JOBS) scripts/lint.sh
 
 # The unit and integration tests with berth and the tests built under
 # AddressSanitizer and UndefinedBehaviorSanitizer (not the runc and

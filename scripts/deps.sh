@@ -6,9 +6,10 @@ set -eu
 # Extra packages may be named on the command line (make bench: runc crun python3).
 # podman, containerd and docker.io are the clients tests/clients/ drives;
 # clang builds the libFuzzer harnesses (tests/fuzz); runc is the reference the
-# integration scenarios also run against (differential.runc).
+# integration scenarios also run against (differential.runc); clang-format,
+# clang-tidy, cppcheck and shellcheck are make lint's (scripts/lint.sh).
 pkgs="g++ make cmake pkg-config file nlohmann-json3-dev libgtest-dev libseccomp-dev busybox-static uidmap
-  podman containerd docker.io clang libclang-rt-14-dev runc $*"
+  podman containerd docker.io clang libclang-rt-14-dev runc clang-format clang-tidy cppcheck shellcheck $*"
 missing=""
 for p in $pkgs; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
