@@ -58,15 +58,13 @@ int main(int argc, char** argv) {
   if (auto s = client->create_container("example", spec.str(), {.bundle = bundle}, &container); !s.ok())
     return fail("create container", s);
   std::shared_ptr<libberth::Task> task;
-  if (auto s = container->new_task({.stdout_fd = 1, .stderr_fd = 2}, &task); !s.ok())
-    return fail("new task", s);
+  if (auto s = container->new_task({.stdout_fd = 1, .stderr_fd = 2}, &task); !s.ok()) return fail("new task", s);
   if (auto s = task->start(); !s.ok()) return fail("start", s);
 
   const std::string process = R"json({"args":["/bin/sh","-c","echo hello from an exec in $(hostname)"],
                                   "cwd":"/","env":["PATH=/bin:/usr/bin"],"user":{"uid":0,"gid":0}})json";
   std::shared_ptr<libberth::Process> exec;
-  if (auto s = task->exec("hello", process, {.stdout_fd = 1, .stderr_fd = 2}, &exec); !s.ok())
-    return fail("exec", s);
+  if (auto s = task->exec("hello", process, {.stdout_fd = 1, .stderr_fd = 2}, &exec); !s.ok()) return fail("exec", s);
   libberth::ExitStatus exec_exit;
   if (auto s = exec->wait(&exec_exit); !s.ok()) return fail("wait for the exec", s);
   if (auto s = exec->remove(); !s.ok()) return fail("remove the exec", s);

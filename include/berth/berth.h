@@ -114,8 +114,8 @@ const char* status_name(TaskStatus s);
 
 struct ExitStatus {
   int pid = 0;
-  int exit_code = 0;  // 128+signal when killed by one
-  int signal = 0;     // the signal that killed it, or 0
+  int exit_code = 0;      // 128+signal when killed by one
+  int signal = 0;         // the signal that killed it, or 0
   std::string exited_at;  // RFC 3339, UTC
 };
 
@@ -131,7 +131,7 @@ struct Stats {
 
 // One process of a container, as `docker top` shows it.
 struct ProcessInfo {
-  int pid = 0;    // in the host's pid namespace
+  int pid = 0;  // in the host's pid namespace
   int ppid = 0;
   unsigned uid = 0;
   uint64_t cpu_time_ns = 0;  // user + system
@@ -256,8 +256,8 @@ class Client {
 
   // Validates spec_json (errors name the JSON path), writes it to the
   // bundle and records the container; new_task makes it real.
-  virtual Status create_container(const std::string& id, const std::string& spec_json,
-                                  const ContainerOptions& options, std::shared_ptr<Container>* container) = 0;
+  virtual Status create_container(const std::string& id, const std::string& spec_json, const ContainerOptions& options,
+                                  std::shared_ptr<Container>* container) = 0;
   // A container that has a task in the state root (made by this library
   // before a restart, or by `berth create --shim`), reattached to its shim.
   virtual Status load_container(const std::string& id, std::shared_ptr<Container>* container) = 0;

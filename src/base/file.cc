@@ -18,9 +18,7 @@ Result<Fd> open_at(int dirfd, const std::string& path, int flags, mode_t mode) {
   return Fd(fd);
 }
 
-Result<Fd> open_file(const std::string& path, int flags, mode_t mode) {
-  return open_at(AT_FDCWD, path, flags, mode);
-}
+Result<Fd> open_file(const std::string& path, int flags, mode_t mode) { return open_at(AT_FDCWD, path, flags, mode); }
 
 Result<std::string> read_fd(int fd) {
   std::string out;
@@ -53,11 +51,13 @@ Result<std::string> read_input_file(const std::string& path, size_t max_bytes) {
   if (::fstat(fd->get(), &sb) < 0) return sys_error("stat " + path);
   if (!S_ISREG(sb.st_mode)) return Error{EINVAL, path + ": not a regular file", ErrorKind::kInvalidArgument};
   if (static_cast<uint64_t>(sb.st_size) > max_bytes)
-    return Error{EFBIG, path + ": larger than " + std::to_string(max_bytes >> 20) + " MiB", ErrorKind::kInvalidArgument};
+    return Error{EFBIG, path + ": larger than " + std::to_string(max_bytes >> 20) + " MiB",
+                 ErrorKind::kInvalidArgument};
   auto data = read_fd(fd->get());
   if (!data) return std::move(data).error().wrap(path);
   if (data->size() > max_bytes)
-    return Error{EFBIG, path + ": larger than " + std::to_string(max_bytes >> 20) + " MiB", ErrorKind::kInvalidArgument};
+    return Error{EFBIG, path + ": larger than " + std::to_string(max_bytes >> 20) + " MiB",
+                 ErrorKind::kInvalidArgument};
   return data;
 }
 
@@ -163,8 +163,7 @@ Status remove_all_at(int dirfd, const std::string& name) {
   }
   ::closedir(dir);
   if (!st) return st;
-  if (::unlinkat(dirfd, name.c_str(), AT_REMOVEDIR) < 0 && errno != ENOENT)
-    return sys_error("rmdir " + name);
+  if (::unlinkat(dirfd, name.c_str(), AT_REMOVEDIR) < 0 && errno != ENOENT) return sys_error("rmdir " + name);
   return {};
 }
 

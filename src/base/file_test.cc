@@ -124,8 +124,8 @@ TEST(ParseInt64, AcceptsWholeDecimalStringsInRange) {
 
 TEST(ParseInt64, RejectsPartialEmptyAndOverflowingInput) {
   int64_t v = 0;
-  for (const char* s : {"", "-", "12a", " 1", "1 ", "0x10", "1.5", "9223372036854775808",
-                        "-9223372036854775809", "99999999999999999999"}) {
+  for (const char* s : {"", "-", "12a", " 1", "1 ", "0x10", "1.5", "9223372036854775808", "-9223372036854775809",
+                        "99999999999999999999"}) {
     EXPECT_FALSE(parse_int64(s, v)) << "input \"" << s << "\"";
   }
 }
@@ -216,8 +216,7 @@ TEST(MkdirAll, RegularFileInThePathIsAnError) {
   auto below = mkdir_all(tmp / "file/sub", 0700);
   ASSERT_FALSE(below);
   EXPECT_EQ(below.error().code, ENOTDIR);
-  EXPECT_NE(below.error().message.find(tmp / "file/sub"), std::string::npos)
-      << below.error().message;
+  EXPECT_NE(below.error().message.find(tmp / "file/sub"), std::string::npos) << below.error().message;
 
   // Like "mkdir -p file": an existing non-directory is not a directory.
   auto at = mkdir_all(tmp / "file", 0700);
@@ -280,8 +279,7 @@ TEST(ReadFile, ReturnsContentAndErrorsNameThePath) {
   auto missing = read_file(tmp / "nope");
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().code, ENOENT);
-  EXPECT_NE(missing.error().message.find(tmp / "nope"), std::string::npos)
-      << missing.error().message;
+  EXPECT_NE(missing.error().message.find(tmp / "nope"), std::string::npos) << missing.error().message;
 
   auto dir = read_file(tmp.path());
   ASSERT_FALSE(dir);

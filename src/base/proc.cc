@@ -126,7 +126,7 @@ int wait_status_of(const siginfo_t& info) {
     case CLD_EXITED: return (info.si_status & 0xff) << 8;
     case CLD_KILLED: return info.si_status & 0x7f;
     case CLD_DUMPED: return (info.si_status & 0x7f) | 0x80;  // WCOREFLAG
-    default: return 0xff << 8;  // not an exit (WEXITED only asks for those)
+    default: return 0xff << 8;                               // not an exit (WEXITED only asks for those)
   }
 }
 

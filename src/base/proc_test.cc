@@ -75,9 +75,7 @@ TEST(ProcessStartTime, SelfIsNonZeroAndStable) {
   EXPECT_EQ(process_start_time(::getpid()), a);
 }
 
-TEST(ProcessStartTime, ZeroForMissingProcess) {
-  EXPECT_EQ(process_start_time(unused_pid()), 0u);
-}
+TEST(ProcessStartTime, ZeroForMissingProcess) { EXPECT_EQ(process_start_time(unused_pid()), 0u); }
 
 TEST(ProcessStartTime, ChildStartsNoEarlierThanParent) {
   Child c = Child::sleeping();

@@ -19,17 +19,13 @@ Error sys_error(std::string_view what, int err) {
   return Error{err, std::string(what) + ": " + text, ErrorKind::kInternal};
 }
 
-Error invalid(std::string message) {
-  return Error{EINVAL, std::move(message), ErrorKind::kInvalidArgument};
-}
+Error invalid(std::string message) { return Error{EINVAL, std::move(message), ErrorKind::kInvalidArgument}; }
 
-Error make_error(ErrorKind kind, std::string message) {
-  return Error{0, std::move(message), kind};
-}
+Error make_error(ErrorKind kind, std::string message) { return Error{0, std::move(message), kind}; }
 
 namespace {
-constexpr const char* kKindNames[] = {"internal", "invalid argument", "not found", "already exists", "conflict",
-                                      "not implemented"};
+constexpr const char* kKindNames[] = {"internal",       "invalid argument", "not found",
+                                      "already exists", "conflict",         "not implemented"};
 }  // namespace
 
 const char* kind_name(ErrorKind kind) { return kKindNames[static_cast<int>(kind)]; }

@@ -33,9 +33,7 @@ struct Error {
   ErrorKind kind = ErrorKind::kInternal;
 
   // Prefixes context: Error{"permission denied"}.wrap("open x") -> "open x: permission denied".
-  Error wrap(std::string_view context) const& {
-    return Error{code, std::string(context) + ": " + message, kind};
-  }
+  Error wrap(std::string_view context) const& { return Error{code, std::string(context) + ": " + message, kind}; }
   Error wrap(std::string_view context) && {
     message.insert(0, std::string(context) + ": ");
     return std::move(*this);
@@ -59,7 +57,7 @@ ErrorKind kind_from_name(std::string_view name);
 template <class T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}      // NOLINT: implicit by design
   Result(Error error) : v_(std::in_place_index<1>, std::move(error)) {}  // NOLINT
 
   bool has_value() const { return v_.index() == 0; }
@@ -102,15 +100,15 @@ using Status = Result<void>;
 }  // namespace berth
 
 // Returns the error of a Result-valued expression from the enclosing function.
-#define BERTH_TRY(expr)                          \
-  do {                                           \
-    auto berth_try_r_ = (expr);                  \
+#define BERTH_TRY(expr)                                        \
+  do {                                                         \
+    auto berth_try_r_ = (expr);                                \
     if (!berth_try_r_) return std::move(berth_try_r_).error(); \
   } while (0)
 
 // As BERTH_TRY, adding context to the error.
-#define BERTH_TRY_CTX(expr, ctx)                                     \
-  do {                                                               \
-    auto berth_try_r_ = (expr);                                      \
+#define BERTH_TRY_CTX(expr, ctx)                                         \
+  do {                                                                   \
+    auto berth_try_r_ = (expr);                                          \
     if (!berth_try_r_) return std::move(berth_try_r_).error().wrap(ctx); \
   } while (0)

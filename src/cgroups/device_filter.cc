@@ -172,8 +172,7 @@ Status attach_device_filter(const std::string& dir, const std::vector<bpf_insn>&
     detach.target_fd = static_cast<uint32_t>(cgroup.get());
     detach.attach_bpf_fd = static_cast<uint32_t>(old.get());
     detach.attach_type = BPF_CGROUP_DEVICE;
-    if (bpf(BPF_PROG_DETACH, detach) != 0 && errno != ENOENT)
-      return sys_error("bpf(BPF_PROG_DETACH)").wrap(what);
+    if (bpf(BPF_PROG_DETACH, detach) != 0 && errno != ENOENT) return sys_error("bpf(BPF_PROG_DETACH)").wrap(what);
   }
   return {};
 }

@@ -70,7 +70,7 @@ constexpr uint32_t kR = BPF_DEVCG_ACC_READ, kW = BPF_DEVCG_ACC_WRITE, kM = BPF_D
 TEST(DeviceFilter, DefaultSpecDeniesAllButTheStandardDevices) {
   // runc's default spec: deny everything, then berth's default allow list.
   auto prog = device_filter_program(effective_device_rules({rule(false, "a", {}, {}, "rwm")}));
-  EXPECT_EQ(run(prog, chr(1, 3, kR | kW)), 1);   // /dev/null
+  EXPECT_EQ(run(prog, chr(1, 3, kR | kW)), 1);    // /dev/null
   EXPECT_EQ(run(prog, chr(136, 7, kR | kW)), 1);  // /dev/pts/7
   EXPECT_EQ(run(prog, chr(10, 200, kR)), 1);      // /dev/net/tun
   EXPECT_EQ(run(prog, chr(1, 1, kR)), 0);         // /dev/mem
@@ -85,8 +85,8 @@ TEST(DeviceFilter, LastMatchingRuleWins) {
   EXPECT_EQ(run(prog, chr(4, 2, kR)), 1);  // the deny covers w only
   EXPECT_EQ(run(prog, chr(4, 2, kW)), 0);
   EXPECT_EQ(run(prog, chr(4, 2, kR | kW)), 1);  // "w" is not a superset of "rw": the deny does not match
-  EXPECT_EQ(run(prog, chr(4, 2, kM)), 0);  // nothing matches: denied
-  EXPECT_EQ(run(prog, blk(4, 1, kR)), 0);  // wrong type
+  EXPECT_EQ(run(prog, chr(4, 2, kM)), 0);       // nothing matches: denied
+  EXPECT_EQ(run(prog, blk(4, 1, kR)), 0);       // wrong type
 }
 
 TEST(DeviceFilter, AllowAllEndsTheProgram) {
@@ -125,8 +125,9 @@ TEST(DeviceFilter, AttachedProgramDecides) {
   auto rules = {rule(false, "a", {}, {}, "rwm"), rule(true, "c", 1, 3, "rw")};  // /dev/null only
   auto first = attach_device_filter(dir, device_filter_program(rules));
   // An update swaps the program: afterwards /dev/zero is allowed too.
-  auto second = attach_device_filter(
-      dir, device_filter_program({rule(false, "a", {}, {}, "rwm"), rule(true, "c", 1, 3, "rw"), rule(true, "c", 1, 5, "r")}));
+  auto second = attach_device_filter(dir,
+                                     device_filter_program({rule(false, "a", {}, {}, "rwm"),
+                                                            rule(true, "c", 1, 3, "rw"), rule(true, "c", 1, 5, "r")}));
   pid_t pid = ::fork();
   if (pid == 0) {
     if (!write_file(dir + "/cgroup.procs", std::to_string(::getpid()))) _exit(10);

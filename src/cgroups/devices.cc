@@ -4,8 +4,7 @@ namespace berth::cgroups {
 
 std::vector<oci::DeviceCgroup> effective_device_rules(const std::vector<oci::DeviceCgroup>& spec) {
   std::vector<oci::DeviceCgroup> rules = spec;
-  auto add = [&](const char* type, std::optional<int64_t> major, std::optional<int64_t> minor,
-                 const char* access) {
+  auto add = [&](const char* type, std::optional<int64_t> major, std::optional<int64_t> minor, const char* access) {
     oci::DeviceCgroup d;
     d.allow = true;
     d.type = type;
@@ -16,16 +15,16 @@ std::vector<oci::DeviceCgroup> effective_device_rules(const std::vector<oci::Dev
   };
   add("c", std::nullopt, std::nullopt, "m");
   add("b", std::nullopt, std::nullopt, "m");
-  add("c", 1, 3, "rwm");    // null
-  add("c", 1, 8, "rwm");    // random
-  add("c", 1, 7, "rwm");    // full
-  add("c", 5, 0, "rwm");    // tty
-  add("c", 1, 5, "rwm");    // zero
-  add("c", 1, 9, "rwm");    // urandom
-  add("c", 5, 1, "rwm");    // console
+  add("c", 1, 3, "rwm");               // null
+  add("c", 1, 8, "rwm");               // random
+  add("c", 1, 7, "rwm");               // full
+  add("c", 5, 0, "rwm");               // tty
+  add("c", 1, 5, "rwm");               // zero
+  add("c", 1, 9, "rwm");               // urandom
+  add("c", 5, 1, "rwm");               // console
   add("c", 136, std::nullopt, "rwm");  // pts/*
-  add("c", 5, 2, "rwm");    // ptmx
-  add("c", 10, 200, "rwm");  // net/tun
+  add("c", 5, 2, "rwm");               // ptmx
+  add("c", 10, 200, "rwm");            // net/tun
   return rules;
 }
 

@@ -38,12 +38,12 @@ std::map<std::string, uint64_t> read_keyed(const std::string& dir, const std::st
   return out;
 }
 
-Status wait_for_value(const std::string& dir, const std::string& file, const std::string& want,
-                      int timeout_ms) {
+Status wait_for_value(const std::string& dir, const std::string& file, const std::string& want, int timeout_ms) {
   for (int waited = 0;; waited += 1) {
     std::string got = read_value(dir, file);
     if (got == want) return {};
-    if (waited >= timeout_ms) return Error{ETIMEDOUT, path_join(dir, file) + " is \"" + got + "\", not \"" + want + "\""};
+    if (waited >= timeout_ms)
+      return Error{ETIMEDOUT, path_join(dir, file) + " is \"" + got + "\", not \"" + want + "\""};
     ::usleep(1000);
   }
 }

@@ -8,8 +8,10 @@ namespace {
 
 // Super options that are not controllers.
 bool is_controller_option(const std::string& o) {
-  static const char* const kNot[] = {"rw", "ro", "noprefix", "clone_children", "xattr",
-                                     "cpuset_v2_mode", "favordynmods", "nsdelegate"};
+  static const char* const kNot[] = {"rw",           "ro",
+                                     "noprefix",     "clone_children",
+                                     "xattr",        "cpuset_v2_mode",
+                                     "favordynmods", "nsdelegate"};
   for (const char* n : kNot)
     if (o == n) return false;
   return o.rfind("release_agent=", 0) != 0;

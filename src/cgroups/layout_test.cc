@@ -65,8 +65,8 @@ TEST(CgroupLayout, HybridHost) {
   EXPECT_TRUE(l.hybrid());
   EXPECT_FALSE(l.unified());
   EXPECT_EQ(l.v2, "/sys/fs/cgroup/unified");
-  EXPECT_EQ(keys(l), (std::vector<std::string>{"cpu", "cpuacct", "cpuset", "memory", "devices", "freezer",
-                                                "blkio", "pids", "name=systemd"}));
+  EXPECT_EQ(keys(l), (std::vector<std::string>{"cpu", "cpuacct", "cpuset", "memory", "devices", "freezer", "blkio",
+                                               "pids", "name=systemd"}));
 
   const Hierarchy* mem = l.find("memory");
   ASSERT_NE(mem, nullptr);

@@ -38,8 +38,7 @@ Result<std::string> inner_path(const std::string& cgroups_path, const std::strin
     std::string spec = cgroups_path.empty() ? "system.slice:berth:" + id : cgroups_path;
     auto parts = split(spec, ':');
     if (parts.size() != 3)
-      return invalid("linux.cgroupsPath: \"" + cgroups_path +
-                     "\": with --systemd-cgroup it must be slice:prefix:name");
+      return invalid("linux.cgroupsPath: \"" + cgroups_path + "\": with --systemd-cgroup it must be slice:prefix:name");
     auto slice = expand_slice(parts[0].empty() ? "system.slice" : parts[0]);
     if (!slice) return std::move(slice).error();
     std::string unit = parts[2].size() > 6 && parts[2].ends_with(".slice")
@@ -54,8 +53,8 @@ Result<std::string> inner_path(const std::string& cgroups_path, const std::strin
 
 }  // namespace
 
-Result<Paths> resolve_paths(const Layout& layout, const std::string& cgroups_path, const std::string& id,
-                            bool systemd, const Paths& own) {
+Result<Paths> resolve_paths(const Layout& layout, const std::string& cgroups_path, const std::string& id, bool systemd,
+                            const Paths& own) {
   Paths out;
   auto own_of = [&](const std::string& key) {
     auto it = own.find(key);

@@ -16,10 +16,10 @@
 #include <string>
 #include <vector>
 
-#include "platform/stats.h"
 #include "base/result.h"
 #include "cgroups/layout.h"
 #include "oci/spec.h"
+#include "platform/stats.h"
 
 namespace berth::cgroups {
 
@@ -63,8 +63,8 @@ class Manager {
 //   systemd "slice:prefix:name" (--systemd-cgroup, mapped onto cgroupfs since
 //                       no systemd runs) -> /<expanded slice>/<prefix>-<name>.scope
 // own: /proc/self/cgroup as key -> path.
-Result<Paths> resolve_paths(const Layout& layout, const std::string& cgroups_path, const std::string& id,
-                            bool systemd, const Paths& own);
+Result<Paths> resolve_paths(const Layout& layout, const std::string& cgroups_path, const std::string& id, bool systemd,
+                            const Paths& own);
 
 // The manager for recorded paths (v1 with an optional "" entry for the hybrid
 // layout's cgroup2 directory, or v2 alone).

@@ -50,8 +50,7 @@ class V1Manager : public Manager {
     }
     if (!r.unified.empty()) {
       auto it = paths_.find("");
-      if (it == paths_.end())
-        return invalid(kRes + "unified: needs cgroup v2, and this host has cgroup v1 only");
+      if (it == paths_.end()) return invalid(kRes + "unified: needs cgroup v2, and this host has cgroup v1 only");
       for (const auto& [file, value] : r.unified)
         if (file.find('/') != std::string::npos || file.find("..") != std::string::npos)
           return invalid(kRes + "unified." + file + ": not a cgroup file name");
@@ -260,8 +259,8 @@ class V1Manager : public Manager {
         BERTH_TRY(write_value(dir, bfq ? "blkio.bfq.weight_device" : "blkio.weight_device",
                               devnum(d.major, d.minor) + " " + unum(*d.weight), field));
       if (d.leaf_weight)
-        BERTH_TRY(write_value(dir, "blkio.leaf_weight_device", devnum(d.major, d.minor) + " " + unum(*d.leaf_weight),
-                              field));
+        BERTH_TRY(
+            write_value(dir, "blkio.leaf_weight_device", devnum(d.major, d.minor) + " " + unum(*d.leaf_weight), field));
     }
     struct Throttle {
       const std::vector<oci::ThrottleDevice>* list;
@@ -288,8 +287,7 @@ class V1Manager : public Manager {
     if (std::string dir = dir_of("hugetlb"); !dir.empty()) {
       bool rsvd = false;
       std::string size = hugepage_size(h.page_size, rsvd);
-      return write_value(dir, "hugetlb." + size + (rsvd ? ".rsvd" : "") + ".limit_in_bytes", unum(h.limit),
-                         field);
+      return write_value(dir, "hugetlb." + size + (rsvd ? ".rsvd" : "") + ".limit_in_bytes", unum(h.limit), field);
     }
     // The hybrid layout may hold hugetlb in its cgroup2 tree.
     auto it = paths_.find("");

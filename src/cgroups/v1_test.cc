@@ -46,9 +46,7 @@ class CgroupV1Manager : public ::testing::Test {
     fs::create_directories(paths_.at(key));
     for (const char* f : files) put(paths_.at(key) + "/" + f, "");
   }
-  std::string file(const std::string& key, const std::string& name) const {
-    return read(paths_.at(key) + "/" + name);
-  }
+  std::string file(const std::string& key, const std::string& name) const { return read(paths_.at(key) + "/" + name); }
   std::unique_ptr<Manager> manager() const { return make_manager(layout_, paths_); }
 
   TempDir tmp_;
@@ -199,10 +197,9 @@ TEST(CgroupV1Devices, DefaultSpecRuleThenTheAllowedDevices) {
   deny_all.allow = false;
   deny_all.access = "rwm";
   std::vector<std::pair<bool, std::string>> want = {
-      {false, "a"},           {true, "c *:* m"},    {true, "b *:* m"},    {true, "c 1:3 rwm"},
-      {true, "c 1:8 rwm"},    {true, "c 1:7 rwm"},  {true, "c 5:0 rwm"},  {true, "c 1:5 rwm"},
-      {true, "c 1:9 rwm"},    {true, "c 5:1 rwm"},  {true, "c 136:* rwm"}, {true, "c 5:2 rwm"},
-      {true, "c 10:200 rwm"},
+      {false, "a"},          {true, "c *:* m"},   {true, "b *:* m"},      {true, "c 1:3 rwm"}, {true, "c 1:8 rwm"},
+      {true, "c 1:7 rwm"},   {true, "c 5:0 rwm"}, {true, "c 1:5 rwm"},    {true, "c 1:9 rwm"}, {true, "c 5:1 rwm"},
+      {true, "c 136:* rwm"}, {true, "c 5:2 rwm"}, {true, "c 10:200 rwm"},
   };
   EXPECT_EQ(v1_device_lines({deny_all}), want);
 

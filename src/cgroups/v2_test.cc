@@ -96,8 +96,8 @@ class CgroupV2Manager : public ::testing::Test {
     for (const char* f : files) put(leaf_ + "/" + f, "");
   }
   void make_leaf() {
-    make_leaf({"memory.max", "memory.swap.max", "memory.low", "memory.high", "cpu.weight", "cpu.max",
-               "cpu.max.burst", "pids.max", "io.weight", "hugetlb.2MB.max", "cgroup.freeze", "cgroup.events"});
+    make_leaf({"memory.max", "memory.swap.max", "memory.low", "memory.high", "cpu.weight", "cpu.max", "cpu.max.burst",
+               "pids.max", "io.weight", "hugetlb.2MB.max", "cgroup.freeze", "cgroup.events"});
   }
   std::unique_ptr<Manager> manager() const { return make_v2_manager({{"", leaf_}}); }
   std::string leaf(const std::string& file) const { return read(leaf_ + "/" + file); }

@@ -30,8 +30,7 @@ const std::vector<std::string>& Args::all(const std::string& name) const {
   return it == values.end() ? kNone : it->second;
 }
 
-Result<Args> parse_args(std::span<const std::string> args, std::span<const Option> options,
-                        bool interleaved) {
+Result<Args> parse_args(std::span<const std::string> args, std::span<const Option> options, bool interleaved) {
   Args out;
   bool options_done = false;
   for (size_t i = 0; i < args.size(); ++i) {

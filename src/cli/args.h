@@ -33,8 +33,7 @@ struct Args {
 // crun); otherwise parsing stops at the first positional (like Go's flag
 // package), which `exec` needs so the command's own flags stay its own. "--"
 // always ends the options. An unknown option is an error naming it.
-Result<Args> parse_args(std::span<const std::string> args, std::span<const Option> options,
-                        bool interleaved);
+Result<Args> parse_args(std::span<const std::string> args, std::span<const Option> options, bool interleaved);
 
 // "--bundle, -b VALUE  help" lines for usage text.
 std::string describe_options(std::span<const Option> options);

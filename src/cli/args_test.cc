@@ -11,21 +11,16 @@ namespace {
 using Strings = std::vector<std::string>;
 
 const std::vector<Option> kOptions = {
-    {{"bundle", "b"}, true, "path to the bundle"},
-    {{"detach", "d"}, false, "detach from the container"},
-    {{"pid-file"}, true, "file to write the pid to"},
-    {{"env", "e"}, true, "set an environment variable"},
+    {{"bundle", "b"}, true, "path to the bundle"},    {{"detach", "d"}, false, "detach from the container"},
+    {{"pid-file"}, true, "file to write the pid to"}, {{"env", "e"}, true, "set an environment variable"},
     {{"tty", "t"}, false, "allocate a pseudo-TTY"},
 };
 
-Result<Args> parse(const Strings& args, bool interleaved = true) {
-  return parse_args(args, kOptions, interleaved);
-}
+Result<Args> parse(const Strings& args, bool interleaved = true) { return parse_args(args, kOptions, interleaved); }
 
 TEST(ParseArgs, ValueForms) {
-  for (const Strings& argv : {Strings{"--bundle", "/b"}, Strings{"--bundle=/b"},
-                              Strings{"-bundle", "/b"}, Strings{"-bundle=/b"}, Strings{"-b", "/b"},
-                              Strings{"--b=/b"}}) {
+  for (const Strings& argv : {Strings{"--bundle", "/b"}, Strings{"--bundle=/b"}, Strings{"-bundle", "/b"},
+                              Strings{"-bundle=/b"}, Strings{"-b", "/b"}, Strings{"--b=/b"}}) {
     auto r = parse(argv);
     ASSERT_TRUE(r) << argv[0] << ": " << r.error().message;
     EXPECT_EQ(r->get("bundle"), "/b") << argv[0];
@@ -170,9 +165,8 @@ TEST(Args, GetReturnsDefaultOnlyWhenAbsent) {
 
 TEST(DescribeOptions, ListsEveryNameAndHelp) {
   std::string text = describe_options(kOptions);
-  for (const char* want : {"--bundle, -b value", "--detach, -d", "--pid-file value",
-                           "--env, -e value", "--tty, -t", "path to the bundle",
-                           "allocate a pseudo-TTY"}) {
+  for (const char* want : {"--bundle, -b value", "--detach, -d", "--pid-file value", "--env, -e value", "--tty, -t",
+                           "path to the bundle", "allocate a pseudo-TTY"}) {
     EXPECT_NE(text.find(want), std::string::npos) << want << " missing from\n" << text;
   }
   EXPECT_EQ(text.find("--detach, -d value"), std::string::npos) << "booleans take no value";

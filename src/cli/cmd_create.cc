@@ -19,7 +19,9 @@ const Option kCreateOptions[kCreateOptionCount] = {
     {{"preserve-fds"}, true, "pass N more fds (3..3+N-1) to the container"},
     {{"shim"}, false, "leave a small shim process as the container's parent; it records how each process ended"},
     {{"shim-log"}, true, "with --shim: append the container's stdout and stderr to this file"},
-    {{"shim-stdio"}, false, "with --shim: the shim holds the container's stdio, relaying berth's own stdin, stdout, stderr"},
+    {{"shim-stdio"},
+     false,
+     "with --shim: the shim holds the container's stdio, relaying berth's own stdin, stdout, stderr"},
     // run only; create accepts and ignores them as runc does not, but
     // parsing one table keeps the two commands' syntax identical.
     {{"detach", "d"}, false, "run: detach from the container's process"},
@@ -44,8 +46,8 @@ bool to_create_options(const Context& ctx, const Args& a, runtime::CreateOptions
   int64_t listen = 0, listen_pid = 0;
   const char* lf = ::getenv("LISTEN_FDS");
   const char* lp = ::getenv("LISTEN_PID");
-  if (lf && lp && parse_int64(lf, listen) && parse_int64(lp, listen_pid) && listen_pid == ::getpid() &&
-      listen > 0 && listen < 65536)
+  if (lf && lp && parse_int64(lf, listen) && parse_int64(lp, listen_pid) && listen_pid == ::getpid() && listen > 0 &&
+      listen < 65536)
     opts.listen_fds = static_cast<int>(listen);
   opts.rootless = ctx.rootless;
   if (ctx.systemd_cgroup) {
@@ -85,7 +87,11 @@ int run_create(Context& ctx, const Args& a) {
 }  // namespace
 
 const Command kCreateCommand = {
-    "create", nullptr, "<container-id>", 1, 1,
+    "create",
+    nullptr,
+    "<container-id>",
+    1,
+    1,
     "create a container",
     "Creates a container from the bundle's config.json (--bundle, default the current "
     "directory): the namespaces, cgroups, mounts, devices and security settings the config "
@@ -95,6 +101,8 @@ const Command kCreateCommand = {
     "A process with \"terminal\": true needs --console-socket, a unix socket that receives the "
     "pty master. With --shim a small process stays behind as the container's parent, holds "
     "its stdio if asked and records how each process ended.",
-    kCreateOptions, true, run_create};
+    kCreateOptions,
+    true,
+    run_create};
 
 }  // namespace berth::cli

@@ -23,13 +23,19 @@ int run_delete(Context& ctx, const Args& a) {
 }  // namespace
 
 const Command kDeleteCommand = {
-    "delete", nullptr, "<container-id> [container-id...]", 1, SIZE_MAX,
+    "delete",
+    nullptr,
+    "<container-id> [container-id...]",
+    1,
+    SIZE_MAX,
     "delete a container and everything it holds",
     "Deletes a stopped (or created) container: its cgroups, the namespaces it owns, its shim and "
     "its state. A running container is refused unless --force is given, which kills every one of "
     "its processes first. Deleting a container that does not exist fails; with --force it "
     "succeeds, as runc's does.\n\n"
     "The poststop hooks run after the container is gone.",
-    kDeleteOptions, true, run_delete};
+    kDeleteOptions,
+    true,
+    run_delete};
 
 }  // namespace berth::cli

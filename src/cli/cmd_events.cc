@@ -41,8 +41,11 @@ ordered_json stats_event(const std::string& id, const platform::Stats& s) {
       {"cpu", {{"usage", {{"total", s.cpu_usage_ns}, {"kernel", s.cpu_system_ns}, {"user", s.cpu_user_ns}}}}},
       {"memory",
        {{"cache", s.memory_cache},
-        {"usage", {{"limit", s.memory_limit}, {"usage", s.memory_usage}, {"max", s.memory_max_usage},
-                   {"failcnt", s.memory_failcnt}}},
+        {"usage",
+         {{"limit", s.memory_limit},
+          {"usage", s.memory_usage},
+          {"max", s.memory_max_usage},
+          {"failcnt", s.memory_failcnt}}},
         {"swap", {{"limit", s.swap_limit}, {"usage", s.swap_usage}}},
         {"raw", raw}}},
       {"pids", {{"current", s.pids_current}, {"limit", s.pids_limit}}},
@@ -69,7 +72,7 @@ int run_events(Context& ctx, const Args& a) {
   }
   uint64_t ooms = first->oom_kills;
   int64_t since_stats = *interval;  // a stats event right away
-  constexpr int64_t kTick = 100;     // how often OOM kills are looked for
+  constexpr int64_t kTick = 100;    // how often OOM kills are looked for
   for (;;) {
     auto s = runtime::stats(ctx.store, id);
     if (!s) return s.error().kind == ErrorKind::kConflict ? 0 : fail(ctx, s.error());
@@ -87,11 +90,17 @@ int run_events(Context& ctx, const Args& a) {
 }  // namespace
 
 const Command kEventsCommand = {
-    "events", nullptr, "<container-id>", 1, 1,
+    "events",
+    nullptr,
+    "<container-id>",
+    1,
+    1,
     "print stats and OOM events of a container",
     "Prints the container's events as JSON lines until it stops: a stats event every "
     "--interval (cpu, memory, pids), and an oom event each time the kernel's OOM killer acts "
     "in its cgroup. With --stats: one stats event, then exit.",
-    kEventsOptions, true, run_events};
+    kEventsOptions,
+    true,
+    run_events};
 
 }  // namespace berth::cli

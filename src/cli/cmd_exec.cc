@@ -4,8 +4,8 @@
 #include <nlohmann/json.hpp>
 
 #include "base/file.h"
-#include "cli/command.h"
 #include "base/proc.h"
+#include "cli/command.h"
 #include "oci/parse.h"
 #include "runtime/exec.h"
 #include "runtime/foreground.h"
@@ -99,8 +99,8 @@ Result<oci::Process> build_process(const Context& ctx, const Args& a) {
     std::string file = a.get("process");
     auto text = read_stream_file(file);
     if (!text) return std::move(text).error().wrap("--process");
-    for (const char* flag : {"env", "cwd", "user", "additional-gids", "cap", "tty", "no-new-privs", "apparmor",
-                             "process-label"})
+    for (const char* flag :
+         {"env", "cwd", "user", "additional-gids", "cap", "tty", "no-new-privs", "apparmor", "process-label"})
       if (a.has(flag)) ctx.log.warn(std::string("--") + flag + " is ignored with --process, as runc ignores it");
     auto proc = oci::parse_process(*text);
     if (!proc) return std::move(proc).error().wrap(file);
@@ -137,7 +137,7 @@ int run_exec(Context& ctx, const Args& a) {
         return exec_failed(ctx, invalid("--cgroup: empty controller in \"" + c + "\""));
       if (opts.sub_cgroups.count(ctrl))
         return exec_failed(ctx, invalid("--cgroup: " + (ctrl.empty() ? std::string("a path") : "controller " + ctrl) +
-                                 " given more than once"));
+                                        " given more than once"));
       opts.sub_cgroups[ctrl] = path;
     }
   }
@@ -172,16 +172,21 @@ int run_exec(Context& ctx, const Args& a) {
 }  // namespace
 
 // Parsing stops at the container id: what follows is the command's own argv.
-const Command kExecCommand = {
-    "exec", nullptr, "<container-id> <command> [args...]  ||  -p process.json <container-id>", 1, SIZE_MAX,
-    "run a new process inside a running container",
-    "Runs a new process in the namespaces, cgroups and security settings of a running "
-    "container. Without --process the container's own process (from its config.json) is the "
-    "base, changed by the flags; with --process FILE (or - for stdin) the file is the whole "
-    "process, as a runtime-spec Process, and the process flags are ignored.\n\n"
-    "In the foreground berth forwards signals to the process and exits with its exit code "
-    "(128+N for a signal). A failure of berth itself after the flags parsed exits 255, as "
-    "runc's exec does, so callers can tell it from the process's own exit code.",
-    kExecOptions, false, run_exec};
+const Command kExecCommand = {"exec",
+                              nullptr,
+                              "<container-id> <command> [args...]  ||  -p process.json <container-id>",
+                              1,
+                              SIZE_MAX,
+                              "run a new process inside a running container",
+                              "Runs a new process in the namespaces, cgroups and security settings of a running "
+                              "container. Without --process the container's own process (from its config.json) is the "
+                              "base, changed by the flags; with --process FILE (or - for stdin) the file is the whole "
+                              "process, as a runtime-spec Process, and the process flags are ignored.\n\n"
+                              "In the foreground berth forwards signals to the process and exits with its exit code "
+                              "(128+N for a signal). A failure of berth itself after the flags parsed exits 255, as "
+                              "runc's exec does, so callers can tell it from the process's own exit code.",
+                              kExecOptions,
+                              false,
+                              run_exec};
 
 }  // namespace berth::cli

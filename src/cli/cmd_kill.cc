@@ -43,21 +43,25 @@ Result<int> parse_signal(const std::string& text) {
 int run_kill(Context& ctx, const Args& a) {
   auto sig = parse_signal(a.positional.size() == 2 ? a.positional[1] : "SIGTERM");
   if (!sig) return fail(ctx, sig.error());
-  if (auto r = runtime::kill(ctx.store, a.positional[0], *sig, a.flag("all")); !r)
-    return fail(ctx, r.error());
+  if (auto r = runtime::kill(ctx.store, a.positional[0], *sig, a.flag("all")); !r) return fail(ctx, r.error());
   return 0;
 }
 
 }  // namespace
 
-const Command kKillCommand = {
-    "kill", nullptr, "<container-id> [signal]", 1, 2,
-    "send a signal to a container's init process",
-    "Sends a signal to the container's init process (SIGTERM when none is named). The signal "
-    "is a number or a name, with or without SIG, in any case (9, KILL, SIGKILL, sigkill, "
-    "RTMIN+3); 0 only checks that the process exists. With --all the signal goes to every "
-    "process in the container's cgroup.\n\n"
-    "A created container can be killed before it was started; a stopped one cannot.",
-    kKillOptions, true, run_kill};
+const Command kKillCommand = {"kill",
+                              nullptr,
+                              "<container-id> [signal]",
+                              1,
+                              2,
+                              "send a signal to a container's init process",
+                              "Sends a signal to the container's init process (SIGTERM when none is named). The signal "
+                              "is a number or a name, with or without SIG, in any case (9, KILL, SIGKILL, sigkill, "
+                              "RTMIN+3); 0 only checks that the process exists. With --all the signal goes to every "
+                              "process in the container's cgroup.\n\n"
+                              "A created container can be killed before it was started; a stopped one cannot.",
+                              kKillOptions,
+                              true,
+                              run_kill};
 
 }  // namespace berth::cli

@@ -75,11 +75,19 @@ int run_list(Context& ctx, const Args& a) {
     if (!c) {
       // A damaged record stays visible: its container may still run.
       ctx.log.warn(c.error().message);
-      if (a.flag("quiet")) out += id + "\n";
+      if (a.flag("quiet"))
+        out += id + "\n";
       else if (format == "json")
-        json.push_back({{"ociVersion", ""}, {"id", id}, {"pid", 0}, {"status", "unknown"}, {"bundle", ""},
-                        {"rootfs", ""}, {"created", ""}, {"owner", ""}});
-      else rows.push_back({id, "0", "unknown", "", "", "", ""});
+        json.push_back({{"ociVersion", ""},
+                        {"id", id},
+                        {"pid", 0},
+                        {"status", "unknown"},
+                        {"bundle", ""},
+                        {"rootfs", ""},
+                        {"created", ""},
+                        {"owner", ""}});
+      else
+        rows.push_back({id, "0", "unknown", "", "", "", ""});
       continue;
     }
     if (a.flag("quiet")) {
@@ -96,8 +104,8 @@ int run_list(Context& ctx, const Args& a) {
       json.push_back(std::move(j));
     } else {
       bool alive = c->status != state::Status::kStopped && c->status != state::Status::kCreating;
-      rows.push_back({id, std::to_string(alive ? c->pid() : 0), state::status_name(c->status),
-                      c->st.bundle, c->st.created, owner, c->st.sandbox});
+      rows.push_back({id, std::to_string(alive ? c->pid() : 0), state::status_name(c->status), c->st.bundle,
+                      c->st.created, owner, c->st.sandbox});
     }
   }
   if (!a.flag("quiet")) out = format == "json" ? json.dump() + "\n" : table(rows);
@@ -107,13 +115,18 @@ int run_list(Context& ctx, const Args& a) {
 
 }  // namespace
 
-const Command kListCommand = {
-    "list", "ls", "", 0, 0,
-    "list containers",
-    "Lists the containers of the state root (--root): a table with runc's columns (ID, PID, "
-    "STATUS, BUNDLE, CREATED, OWNER) and berth's SANDBOX, a JSON array of their states with "
-    "--format json, or only their ids with --quiet. A container whose record cannot be read "
-    "is listed with status unknown (it may still run) and a warning.",
-    kListOptions, true, run_list};
+const Command kListCommand = {"list",
+                              "ls",
+                              "",
+                              0,
+                              0,
+                              "list containers",
+                              "Lists the containers of the state root (--root): a table with runc's columns (ID, PID, "
+                              "STATUS, BUNDLE, CREATED, OWNER) and berth's SANDBOX, a JSON array of their states with "
+                              "--format json, or only their ids with --quiet. A container whose record cannot be read "
+                              "is listed with status unknown (it may still run) and a warning.",
+                              kListOptions,
+                              true,
+                              run_list};
 
 }  // namespace berth::cli

@@ -84,12 +84,17 @@ int run_ps_command(Context& ctx, const Args& a) {
 }  // namespace
 
 // Options after the id are ps's own ("berth ps ID -ef"): not interleaved.
-const Command kPsCommand = {
-    "ps", nullptr, "<container-id> [ps options]", 1, SIZE_MAX,
-    "list the processes of a container",
-    "Lists the processes running in the container. With --format json: a JSON array of their "
-    "host pids. Otherwise ps(1) runs with the arguments after the id (default -ef) and its "
-    "table is cut down to the container's processes.",
-    kPsOptions, false, run_ps_command};
+const Command kPsCommand = {"ps",
+                            nullptr,
+                            "<container-id> [ps options]",
+                            1,
+                            SIZE_MAX,
+                            "list the processes of a container",
+                            "Lists the processes running in the container. With --format json: a JSON array of their "
+                            "host pids. Otherwise ps(1) runs with the arguments after the id (default -ef) and its "
+                            "table is cut down to the container's processes.",
+                            kPsOptions,
+                            false,
+                            run_ps_command};
 
 }  // namespace berth::cli

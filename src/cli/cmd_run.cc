@@ -1,10 +1,10 @@
 #include <sys/prctl.h>
 
+#include "base/proc.h"
 #include "cli/command.h"
 #include "cli/create_options.h"
-#include "base/proc.h"
-#include "runtime/foreground.h"
 #include "runtime/commands.h"
+#include "runtime/foreground.h"
 #include "shim/shim.h"
 
 namespace berth::cli {
@@ -68,15 +68,20 @@ int run_run(Context& ctx, const Args& a) {
 
 }  // namespace
 
-const Command kRunCommand = {
-    "run", nullptr, "<container-id>", 1, 1,
-    "create and start a container",
-    "Creates the container from the bundle (as create) and starts it at once. In the "
-    "foreground berth stays the container's parent: stdio is passed through (a terminal is "
-    "proxied), signals are forwarded, the container is deleted when it exits (unless --keep) "
-    "and berth exits with its exit code. With --detach berth returns once the process runs; "
-    "with --detach --shim a shim stays behind as the container's parent and records how it "
-    "ended.",
-    kCreateOptions, true, run_run};
+const Command kRunCommand = {"run",
+                             nullptr,
+                             "<container-id>",
+                             1,
+                             1,
+                             "create and start a container",
+                             "Creates the container from the bundle (as create) and starts it at once. In the "
+                             "foreground berth stays the container's parent: stdio is passed through (a terminal is "
+                             "proxied), signals are forwarded, the container is deleted when it exits (unless --keep) "
+                             "and berth exits with its exit code. With --detach berth returns once the process runs; "
+                             "with --detach --shim a shim stays behind as the container's parent and records how it "
+                             "ended.",
+                             kCreateOptions,
+                             true,
+                             run_run};
 
 }  // namespace berth::cli

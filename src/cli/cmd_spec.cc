@@ -37,13 +37,19 @@ int run_spec(Context& ctx, const Args& a) {
 }  // namespace
 
 const Command kSpecCommand = {
-    "spec", nullptr, "", 0, 0,
+    "spec",
+    nullptr,
+    "",
+    0,
+    0,
     "write a default config.json",
     "Writes runc's default config.json into the bundle directory (never over an existing one): "
     "a container running sh with a terminal, the usual namespaces, masked and read-only paths, "
     "and the default capabilities. The rootfs is expected in rootfs/ next to it.\n\n"
     "The default process has \"terminal\": true, so create and run -d need --console-socket "
     "(or set \"terminal\" to false); run in the foreground gives it the caller's terminal.",
-    kSpecOptions, true, run_spec};
+    kSpecOptions,
+    true,
+    run_spec};
 
 }  // namespace berth::cli

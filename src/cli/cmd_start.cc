@@ -15,13 +15,18 @@ int run_start(Context& ctx, const Args& a) {
 
 }  // namespace
 
-const Command kStartCommand = {
-    "start", nullptr, "<container-id>", 1, 1,
-    "start the user process of a created container",
-    "Lets the init process of a created container run the program of its config's process "
-    "(it was parked by create, with everything set up). The startContainer hooks run in the "
-    "container first, the poststart hooks after the program was started. A container can be "
-    "started once.",
-    {}, true, run_start};
+const Command kStartCommand = {"start",
+                               nullptr,
+                               "<container-id>",
+                               1,
+                               1,
+                               "start the user process of a created container",
+                               "Lets the init process of a created container run the program of its config's process "
+                               "(it was parked by create, with everything set up). The startContainer hooks run in the "
+                               "container first, the poststart hooks after the program was started. A container can be "
+                               "started once.",
+                               {},
+                               true,
+                               run_start};
 
 }  // namespace berth::cli

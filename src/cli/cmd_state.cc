@@ -17,12 +17,17 @@ int run_state(Context& ctx, const Args& a) {
 
 }  // namespace
 
-const Command kStateCommand = {
-    "state", nullptr, "<container-id>", 1, 1,
-    "print the state of a container",
-    "Prints the runtime-spec state of the container as JSON: ociVersion, id, status "
-    "(creating, created, running, paused or stopped), pid, bundle and annotations, with "
-    "runc's extra fields (rootfs, created, owner).",
-    {}, true, run_state};
+const Command kStateCommand = {"state",
+                               nullptr,
+                               "<container-id>",
+                               1,
+                               1,
+                               "print the state of a container",
+                               "Prints the runtime-spec state of the container as JSON: ociVersion, id, status "
+                               "(creating, created, running, paused or stopped), pid, bundle and annotations, with "
+                               "runc's extra fields (rootfs, created, owner).",
+                               {},
+                               true,
+                               run_state};
 
 }  // namespace berth::cli

@@ -66,7 +66,8 @@ Result<int64_t> parse_num(const std::string& flag, const std::string& text) {
 Status apply_update_flags(const Args& a, oci::Resources& r) {
   auto num = [&](const char* name, auto& field, bool bytes = false) -> Status {
     if (!a.has(name)) return {};
-    auto v = bytes ? parse_bytes(std::string("--") + name, a.get(name)) : parse_num(std::string("--") + name, a.get(name));
+    auto v = bytes ? parse_bytes(std::string("--") + name, a.get(name))
+                   : parse_num(std::string("--") + name, a.get(name));
     if (!v) return std::move(v).error();
     using T = typename std::decay_t<decltype(field)>::value_type;
     if (*v < 0 && std::is_unsigned_v<T>) return invalid(std::string("--") + name + ": must not be negative");
@@ -90,8 +91,8 @@ Status apply_update_flags(const Args& a, oci::Resources& r) {
     BERTH_TRY(num("kernel-memory", m.kernel, true));
     BERTH_TRY(num("kernel-memory-tcp", m.kernel_tcp, true));
   }
-  if (any({"cpu-period", "cpu-quota", "cpu-burst", "cpu-share", "cpu-rt-period", "cpu-rt-runtime",
-           "cpu-idle", "cpuset-cpus", "cpuset-mems"})) {
+  if (any({"cpu-period", "cpu-quota", "cpu-burst", "cpu-share", "cpu-rt-period", "cpu-rt-runtime", "cpu-idle",
+           "cpuset-cpus", "cpuset-mems"})) {
     oci::Cpu& c = r.cpu ? *r.cpu : r.cpu.emplace();
     BERTH_TRY(num("cpu-period", c.period));
     BERTH_TRY(num("cpu-quota", c.quota));
@@ -126,12 +127,18 @@ int run_update(Context& ctx, const Args& a) {
 }  // namespace
 
 const Command kUpdateCommand = {
-    "update", nullptr, "<container-id>", 1, 1,
+    "update",
+    nullptr,
+    "<container-id>",
+    1,
+    1,
     "change a container's resource limits",
     "Changes the resource limits of a created, running or paused container, in its cgroups and "
     "in its recorded config: from a LinuxResources JSON document (--resources FILE, or - for "
     "stdin), then from the flags, which override the document's values. Only what is given "
     "changes.",
-    kUpdateOptions, true, run_update};
+    kUpdateOptions,
+    true,
+    run_update};
 
 }  // namespace berth::cli

@@ -58,8 +58,8 @@ int fail(const Context& ctx, const Error& err);
 // --preserve-fds N, 0 when absent.
 Result<int> preserve_fds_of(const Args& a);
 
-extern const Command kCreateCommand, kStartCommand, kRunCommand, kExecCommand, kPauseCommand,
-    kResumeCommand, kUpdateCommand, kPsCommand, kEventsCommand, kStateCommand, kListCommand,
-    kKillCommand, kDeleteCommand, kSpecCommand, kFeaturesCommand;
+extern const Command kCreateCommand, kStartCommand, kRunCommand, kExecCommand, kPauseCommand, kResumeCommand,
+    kUpdateCommand, kPsCommand, kEventsCommand, kStateCommand, kListCommand, kKillCommand, kDeleteCommand, kSpecCommand,
+    kFeaturesCommand;
 
 }  // namespace berth::cli

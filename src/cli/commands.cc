@@ -9,9 +9,9 @@ namespace berth::cli {
 namespace {
 
 const Command* const kCommands[] = {
-    &kCreateCommand, &kStartCommand, &kRunCommand,    &kExecCommand,  &kPauseCommand,
-    &kResumeCommand, &kUpdateCommand, &kPsCommand,    &kEventsCommand, &kStateCommand,
-    &kListCommand,   &kKillCommand,  &kDeleteCommand, &kSpecCommand,  &kFeaturesCommand,
+    &kCreateCommand, &kStartCommand,  &kRunCommand,    &kExecCommand,   &kPauseCommand,
+    &kResumeCommand, &kUpdateCommand, &kPsCommand,     &kEventsCommand, &kStateCommand,
+    &kListCommand,   &kKillCommand,   &kDeleteCommand, &kSpecCommand,   &kFeaturesCommand,
 };
 
 const Option kGlobal[] = {
@@ -115,8 +115,8 @@ int run_command(Context& ctx, const Command& c, std::span<const std::string> arg
                        : n < c.min_args         ? "at least " + std::to_string(c.min_args)
                                                 : "at most " + std::to_string(c.max_args);
     return fail(ctx, invalid(std::string(c.name) + ": expected " + want + " argument(s) (" +
-                             (*c.arguments ? c.arguments : "none") + "), got " + std::to_string(n) +
-                             " (see berth " + c.name + " --help)"));
+                             (*c.arguments ? c.arguments : "none") + "), got " + std::to_string(n) + " (see berth " +
+                             c.name + " --help)"));
   }
   return c.run(ctx, *parsed);
 }

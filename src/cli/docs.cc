@@ -13,9 +13,12 @@ std::string roff(std::string_view text) {
   bool line_start = true;
   for (char c : text) {
     if (line_start && (c == '.' || c == '\'')) out += "\\&";
-    if (c == '\\') out += "\\e";
-    else if (c == '-') out += "\\-";
-    else out += c;
+    if (c == '\\')
+      out += "\\e";
+    else if (c == '-')
+      out += "\\-";
+    else
+      out += c;
     line_start = c == '\n';
   }
   return out;
@@ -94,9 +97,10 @@ std::string man_page() {
   }
   m += ".SH GLOBAL OPTIONS\n" + options_section(global_options());
   m += ".SH EXIT STATUS\n" +
-       paragraphs("0 on success and 1 on an error, which is printed to stderr (and to the log, with --log). "
-                  "run and exec in the foreground exit with the container process's exit code (128+N "
-                  "for a signal N); exec exits 255 when berth itself fails after its flags parsed.");
+       paragraphs(
+           "0 on success and 1 on an error, which is printed to stderr (and to the log, with --log). "
+           "run and exec in the foreground exit with the container process's exit code (128+N "
+           "for a signal N); exec exits 255 when berth itself fails after its flags parsed.");
   m += ".SH FILES\n.TP\n\\fI/run/berth\\fR\nthe default state root (root); \\fI$XDG_RUNTIME_DIR/berth\\fR for "
        "other users.\n";
   m += ".SH SEE ALSO\n";
@@ -143,26 +147,35 @@ std::string bash_completion() {
          "    w=${COMP_WORDS[i]}\n"
          "    case $w in\n"
          "      --root|-root) root=(--root \"${COMP_WORDS[i+1]}\"); ((i++)) ;;\n"
-         "      " + valued + ") ((i++)) ;;\n"
+         "      " +
+         valued +
+         ") ((i++)) ;;\n"
          "      -*) ;;\n"
          "      *) cmd=$w; break ;;\n"
          "    esac\n"
          "  done\n"
          "  if [[ -z $cmd ]]; then\n"
          "    if [[ $cur == -* ]]; then\n"
-         "      mapfile -t COMPREPLY < <(compgen -W \"" + flag_words(global_options()) + "\" -- \"$cur\")\n"
+         "      mapfile -t COMPREPLY < <(compgen -W \"" +
+         flag_words(global_options()) +
+         "\" -- \"$cur\")\n"
          "    else\n"
-         "      mapfile -t COMPREPLY < <(compgen -W \"" + names + " help\" -- \"$cur\")\n"
+         "      mapfile -t COMPREPLY < <(compgen -W \"" +
+         names +
+         " help\" -- \"$cur\")\n"
          "    fi\n"
          "    return\n"
          "  fi\n"
          "  local opts=''\n"
-         "  case $cmd in\n" + per_command +
-         "    help) mapfile -t COMPREPLY < <(compgen -W \"" + names + "\" -- \"$cur\"); return ;;\n"
+         "  case $cmd in\n" +
+         per_command + "    help) mapfile -t COMPREPLY < <(compgen -W \"" + names +
+         "\" -- \"$cur\"); return ;;\n"
          "  esac\n"
          "  if [[ $cur == -* ]]; then\n"
          "    mapfile -t COMPREPLY < <(compgen -W \"$opts\" -- \"$cur\")\n"
-         "  elif [[ $cmd == @(" + id_commands + ") ]]; then\n"
+         "  elif [[ $cmd == @(" +
+         id_commands +
+         ") ]]; then\n"
          "    mapfile -t COMPREPLY < <(compgen -W \"$(berth \"${root[@]}\" list -q 2>/dev/null)\" -- \"$cur\")\n"
          "  fi\n"
          "}\n"
@@ -175,9 +188,12 @@ namespace {
 std::string zsh_option(const Option& o) {
   std::string help;
   for (char c : std::string_view(o.help)) {
-    if (c == '\'') help += "'\\''";
-    else if (c == '[' || c == ']' || c == ':') help += std::string("\\") + c;
-    else help += c;
+    if (c == '\'')
+      help += "'\\''";
+    else if (c == '[' || c == ']' || c == ':')
+      help += std::string("\\") + c;
+    else
+      help += c;
   }
   std::string spec;
   for (const auto& n : o.names) {
@@ -212,16 +228,20 @@ std::string zsh_completion() {
          "}\n\n"
          "_berth_commands() {\n"
          "  local -a cmds\n"
-         "  cmds=(\n" + describe + "    'help:show the help of a command'\n  )\n"
+         "  cmds=(\n" +
+         describe +
+         "    'help:show the help of a command'\n  )\n"
          "  _describe 'command' cmds\n"
          "}\n\n"
          "_berth() {\n"
          "  local curcontext=$curcontext state line\n"
-         "  _arguments -C \\\n" + global +
+         "  _arguments -C \\\n" +
+         global +
          "      '1:command:_berth_commands' \\\n"
          "      '*::arg:->args'\n"
          "  [[ $state == args ]] || return\n"
-         "  case $words[1] in\n" + cases +
+         "  case $words[1] in\n" +
+         cases +
          "    help) _berth_commands ;;\n"
          "  esac\n"
          "}\n\n"

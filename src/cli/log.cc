@@ -79,30 +79,39 @@ void Logger::write(int fd, const char* level, const std::string& msg, const char
     j["time"] = now_rfc3339_nano();
     line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   } else {
-    line = "time=\"" + now_rfc3339_nano() + "\" level=" + level + " msg=" +
-           nlohmann::json(msg).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    line = "time=\"" + now_rfc3339_nano() + "\" level=" + level +
+           " msg=" + nlohmann::json(msg).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   }
   write_line(fd, line);
 }
 
 void Logger::error(const std::string& msg, ErrorKind kind) const {
   if (file_) write(file_.get(), "error", msg, kind_name(kind));
-  if (json_ && !file_) write(2, "error", msg, kind_name(kind));
-  else write_line(2, "berth: " + one_line(msg) + "\n");
+  if (json_ && !file_)
+    write(2, "error", msg, kind_name(kind));
+  else
+    write_line(2, "berth: " + one_line(msg) + "\n");
 }
 
 void Logger::warn(const std::string& msg) const {
-  if (file_) write(file_.get(), "warning", msg);
-  else if (json_) write(2, "warning", msg);
-  else write_line(2, "berth: warning: " + one_line(msg) + "\n");
+  if (file_)
+    write(file_.get(), "warning", msg);
+  else if (json_)
+    write(2, "warning", msg);
+  else
+    write_line(2, "berth: warning: " + one_line(msg) + "\n");
 }
 
 void Logger::debug(const std::string& msg) const {
   if (!debug_) return;
-  if (file_) write(file_.get(), "debug", msg);
-  else if (::getpid() != owner_) return;  // a child's stderr is the container's
-  else if (json_) write(2, "debug", msg);
-  else write_line(2, "berth: debug: " + one_line(msg) + "\n");
+  if (file_)
+    write(file_.get(), "debug", msg);
+  else if (::getpid() != owner_)
+    return;  // a child's stderr is the container's
+  else if (json_)
+    write(2, "debug", msg);
+  else
+    write_line(2, "berth: debug: " + one_line(msg) + "\n");
 }
 
 }  // namespace berth::cli

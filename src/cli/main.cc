@@ -111,7 +111,8 @@ int run_main(int argc, char** argv) {
     return fail(ctx, invalid("--rootless: want true, false or auto, got \"" + rootless + "\""));
   // auto: a user other than root, or root of a user namespace that is not the
   // host's (rootless podman), as runc decides it.
-  ctx.rootless = rootless == "true" || (rootless == "auto" && (::geteuid() != 0 || platform::registry().native()->in_user_namespace()));
+  ctx.rootless = rootless == "true" ||
+                 (rootless == "auto" && (::geteuid() != 0 || platform::registry().native()->in_user_namespace()));
   ctx.log.debug("berth " + std::string(command->name) + ": state root " + ctx.store.root() +
                 (ctx.rootless ? ", rootless" : ""));
   return run_command(ctx, *command, rest);

@@ -37,8 +37,8 @@ const char* status_name(TaskStatus s) {
 }
 
 const char* event_name(EventType t) {
-  static const char* const kNames[] = {"create", "start", "exec-added", "exec-started", "paused", "resumed",
-                                       "oom",    "exit"};
+  static const char* const kNames[] = {"create", "start",   "exec-added", "exec-started",
+                                       "paused", "resumed", "oom",        "exit"};
   return kNames[static_cast<int>(t)];
 }
 
@@ -182,7 +182,8 @@ class ContainerImpl final : public lb::Container {
   lb::Status new_task(const lb::Stdio& stdio, std::shared_ptr<lb::Task>* task) override {
     std::lock_guard lock(mu_);
     if (task_ && !task_->removed()) return lb::Status(lb::Code::kAlreadyExists, "container " + id_ + " has a task");
-    if (shared_->store.open(id_)) return lb::Status(lb::Code::kAlreadyExists, "container \"" + id_ + "\" already exists");
+    if (shared_->store.open(id_))
+      return lb::Status(lb::Code::kAlreadyExists, "container \"" + id_ + "\" already exists");
     std::vector<std::string> args = {"--root", shared_->store.root(), "create", "--shim", "--shim-stdio"};
     if (!stdio.log_path.empty()) args.insert(args.end(), {"--shim-log", stdio.log_path});
     args.insert(args.end(), {"--bundle", bundle_, id_});

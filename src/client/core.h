@@ -98,7 +98,6 @@ void watch_exit(const std::shared_ptr<ProcCore>& core);
 
 // Emits an oom event for the container whenever its memory cgroup's OOM
 // killer fires (as the platform reports them).
-void watch_oom(const std::shared_ptr<Shared>& shared, const std::string& container_id,
-               platform::Container& container);
+void watch_oom(const std::shared_ptr<Shared>& shared, const std::string& container_id, platform::Container& container);
 
 }  // namespace berth::client

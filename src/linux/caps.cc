@@ -79,8 +79,7 @@ Status drop_bounding(const CapSets& caps) {
   for (int c = 0; c <= last; ++c) {
     if (caps.bounding & (uint64_t{1} << c)) continue;
     if (::prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
-      return sys_error("drop capability " + cap_name(c) +
-                       " from the bounding set");
+      return sys_error("drop capability " + cap_name(c) + " from the bounding set");
   }
   return {};
 }

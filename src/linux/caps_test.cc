@@ -69,8 +69,7 @@ TEST(ResolveCaps, WarnsPerUnknownNameAndKeepsGoing) {
   struct Want {
     const char* name;
     const char* set;
-  } want[] = {{"CAP_NOPE", "bounding"}, {"CAP_FUTURE_THING", "effective"},
-              {"CAP_X", "ambient"}, {"CAP_Y", "ambient"}};
+  } want[] = {{"CAP_NOPE", "bounding"}, {"CAP_FUTURE_THING", "effective"}, {"CAP_X", "ambient"}, {"CAP_Y", "ambient"}};
   for (size_t i = 0; i < std::size(want); ++i) {
     const std::string& w = warnings[i + 1];
     EXPECT_NE(w.find(want[i].name), std::string::npos) << w;

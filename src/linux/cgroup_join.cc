@@ -51,8 +51,7 @@ Status join_cgroups_of(pid_t target, pid_t pid) {
     std::string rel = it->second;
     if (mi.root != "/" && rel.rfind(mi.root, 0) == 0) rel = rel.substr(mi.root.size());
     std::string procs = path_join(path_join(mi.mount_point, rel), "cgroup.procs");
-    if (auto r = write_file(procs, std::to_string(pid)); !r)
-      return std::move(r).error().wrap("join cgroup");
+    if (auto r = write_file(procs, std::to_string(pid)); !r) return std::move(r).error().wrap("join cgroup");
     done[key] = true;
   }
   return {};

@@ -8,9 +8,9 @@
 #include <map>
 
 #include "base/file.h"
-#include "linux/mounts.h"
 #include "linux/cgroup_join.h"
 #include "linux/mountinfo.h"
+#include "linux/mounts.h"
 
 namespace berth::lnx {
 
@@ -21,19 +21,17 @@ constexpr char kHostCgroup[] = "/sys/fs/cgroup";
 // Mounts one hierarchy at target: fresh in a new cgroup namespace, else a bind
 // of the process's own cgroup directory.
 Status mount_hierarchy(int target, const MountInfo& mi, const std::string& ctrls,
-                       const std::map<std::string, std::string>& own, unsigned long flags,
-                       bool new_ns) {
+                       const std::map<std::string, std::string>& own, unsigned long flags, bool new_ns) {
   bool v2 = mi.fs_type == "cgroup2";
   if (new_ns) {
-    if (::mount(v2 ? "cgroup2" : "cgroup", fd_path(target).c_str(), v2 ? "cgroup2" : "cgroup",
-                flags, v2 ? nullptr : ctrls.c_str()) < 0)
+    if (::mount(v2 ? "cgroup2" : "cgroup", fd_path(target).c_str(), v2 ? "cgroup2" : "cgroup", flags,
+                v2 ? nullptr : ctrls.c_str()) < 0)
       return sys_error("mount " + mi.mount_point);
     return {};
   }
   auto it = own.find(v2 ? "" : ctrls);
   std::string src = path_join(mi.mount_point, it == own.end() ? "/" : it->second);
-  if (::mount(src.c_str(), fd_path(target).c_str(), nullptr, MS_BIND, nullptr) < 0)
-    return sys_error("bind " + src);
+  if (::mount(src.c_str(), fd_path(target).c_str(), nullptr, MS_BIND, nullptr) < 0) return sys_error("bind " + src);
   return {};
 }
 

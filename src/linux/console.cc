@@ -24,8 +24,7 @@ namespace berth::lnx {
 Result<Fd> connect_console_socket(const std::string& path) {
   struct sockaddr_un addr = {};
   addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof addr.sun_path)
-    return invalid("--console-socket: path too long: " + path);
+  if (path.size() >= sizeof addr.sun_path) return invalid("--console-socket: path too long: " + path);
   std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
   Fd sock(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!sock) return sys_error("socket");

@@ -81,8 +81,7 @@ Status create_device(int root, const oci::Device& d, bool userns) {
   }
   dev_t dev = ::makedev(static_cast<unsigned>(d.major), static_cast<unsigned>(d.minor));
   if (d.type == "p") dev = 0;
-  if (::mknodat(pfd, name.c_str(), type_bits(d.type) | perm, dev) < 0)
-    return sys_error("mknod " + d.path);
+  if (::mknodat(pfd, name.c_str(), type_bits(d.type) | perm, dev) < 0) return sys_error("mknod " + d.path);
   // From here on only the node we made is touched, through an fd: the name
   // may already be someone else's symlink (a rootfs shared with another
   // container), and chmod by name would follow it to a host file.
@@ -109,16 +108,17 @@ Status create_dev_symlinks(int root) {
     const char* target;
     const char* name;
   };
-  static constexpr Link kLinks[] = {{"/proc/self/fd", "fd"},     {"/proc/self/fd/0", "stdin"},
-                                    {"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"},
+  static constexpr Link kLinks[] = {{"/proc/self/fd", "fd"},
+                                    {"/proc/self/fd/0", "stdin"},
+                                    {"/proc/self/fd/1", "stdout"},
+                                    {"/proc/self/fd/2", "stderr"},
                                     {"pts/ptmx", "ptmx"}};
   for (const auto& l : kLinks) {
     // A device the spec created under this name wins, like in runc.
     if (::symlinkat(l.target, dev->get(), l.name) < 0 && errno != EEXIST)
       return sys_error(std::string("symlink /dev/") + l.name);
   }
-  if (::access("/proc/kcore", F_OK) == 0 && ::symlinkat("/proc/kcore", dev->get(), "core") < 0 &&
-      errno != EEXIST)
+  if (::access("/proc/kcore", F_OK) == 0 && ::symlinkat("/proc/kcore", dev->get(), "core") < 0 && errno != EEXIST)
     return sys_error("symlink /dev/core");
   return {};
 }

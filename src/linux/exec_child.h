@@ -4,16 +4,16 @@
 #include <vector>
 
 #include "linux/caps.h"
-#include "seccomp/seccomp.h"
 #include "oci/spec.h"
+#include "seccomp/seccomp.h"
 
 namespace berth::lnx {
 
 struct ExecChildConfig {
   const oci::Process* process = nullptr;
-  int init_pidfd = -1;   // the container's init: its namespaces are joined with setns(pidfd)
-  int join_flags = 0;    // CLONE_NEW* of the init's namespaces that differ from berth's
-  int init_root = -1;    // O_PATH fd of /proc/<init>/root: the container's root directory
+  int init_pidfd = -1;  // the container's init: its namespaces are joined with setns(pidfd)
+  int join_flags = 0;   // CLONE_NEW* of the init's namespaces that differ from berth's
+  int init_root = -1;   // O_PATH fd of /proc/<init>/root: the container's root directory
   bool has_caps = false;
   CapSets caps;
   const seccomp::Filter* seccomp = nullptr;  // compiled by the parent; loaded here

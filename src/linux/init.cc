@@ -1,8 +1,8 @@
 #include "linux/init.h"
 
 #include <fcntl.h>
-#include <sys/prctl.h>
 #include <sched.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "base/crash.h"
@@ -11,8 +11,8 @@
 #include "linux/console.h"
 #include "linux/process_attrs.h"
 #include "linux/process_setup.h"
-#include "linux/sysctl.h"
 #include "linux/sync.h"
+#include "linux/sysctl.h"
 #include "oci/names.h"
 
 namespace berth::lnx {
@@ -55,8 +55,7 @@ Status init_steps(const InitConfig& cfg, bool& parent_gone) {
   if (cfg.become_root) {
     // Be root of the new user namespace: mounts below need its capabilities
     // with a mapped uid.
-    if (::setresgid(0, 0, 0) < 0 || ::setresuid(0, 0, 0) < 0)
-      return sys_error("become root in the user namespace");
+    if (::setresgid(0, 0, 0) < 0 || ::setresuid(0, 0, 0) < 0) return sys_error("become root in the user namespace");
   }
   for (auto [fd, type] : cfg.join_ns) {
     if (::setns(fd, type) < 0) return sys_error("setns");
@@ -66,8 +65,7 @@ Status init_steps(const InitConfig& cfg, bool& parent_gone) {
   if (cfg.new_uts_ns) {
     if (!spec.hostname.empty() && ::sethostname(spec.hostname.data(), spec.hostname.size()) < 0)
       return sys_error("sethostname " + spec.hostname);
-    if (!spec.domainname.empty() &&
-        ::setdomainname(spec.domainname.data(), spec.domainname.size()) < 0)
+    if (!spec.domainname.empty() && ::setdomainname(spec.domainname.data(), spec.domainname.size()) < 0)
       return sys_error("setdomainname " + spec.domainname);
   }
   RootfsConfig rootfs = cfg.rootfs;

@@ -5,9 +5,9 @@
 #include <vector>
 
 #include "linux/caps.h"
-#include "seccomp/seccomp.h"
 #include "linux/rootfs.h"
 #include "oci/spec.h"
+#include "seccomp/seccomp.h"
 
 namespace berth::lnx {
 
@@ -24,11 +24,11 @@ struct InitConfig {
   RootfsConfig rootfs;
   bool new_mount_ns = false;
   bool new_uts_ns = false;
-  bool new_user_ns = false;   // the parent writes its uid/gid maps
+  bool new_user_ns = false;  // the parent writes its uid/gid maps
   // A new cgroup namespace is unshared once the init is in its cgroups, as
   // runc does: made at clone, its root would be berth's own cgroup.
   bool new_cgroup_ns = false;
-  bool become_root = false;   // in a new or joined user namespace: setresuid(0)
+  bool become_root = false;  // in a new or joined user namespace: setresuid(0)
   // An unprivileged parent writes our id maps through /proc/PID, which it
   // can only open while we are dumpable: stay so until kGo (maps written).
   bool dumpable_until_go = false;
@@ -42,7 +42,8 @@ struct InitConfig {
   int console_fd = -1;   // process.terminal: where the pty master goes (see console.h)
   int preserve_fds = 0;  // fds 3 .. 3+N-1 stay open across execve
   bool parent_hooks = false;
-  std::string session_keyring;  // join a new one with this name ("" with --no-new-keyring)  // prestart/createRuntime hooks: ask the parent to run them
+  std::string
+      session_keyring;  // join a new one with this name ("" with --no-new-keyring)  // prestart/createRuntime hooks: ask the parent to run them
   std::vector<int> close_fds;  // the parent's fds the child must not keep (the state lock)
 };
 

@@ -16,8 +16,7 @@ Status resolve_process_labels(oci::Process& p, LabelsOf of, std::vector<std::str
   if (!p.apparmor_profile.empty() && !apparmor_enabled())
     return invalid(base + "apparmorProfile: AppArmor is not enabled on this host");
   if (!p.selinux_label.empty() && !selinux_enabled()) {
-    if (of == LabelsOf::kConfig)
-      return invalid(base + "selinuxLabel: SELinux is not enabled on this host");
+    if (of == LabelsOf::kConfig) return invalid(base + "selinuxLabel: SELinux is not enabled on this host");
     warnings.push_back(base + "selinuxLabel: SELinux is not enabled on this host, label not applied");
     p.selinux_label.clear();
   }

@@ -7,8 +7,8 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
-#include <sys/vfs.h>
 #include <sys/syscall.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <climits>
@@ -83,8 +83,7 @@ constexpr AttrOption kAtimeAttrs[] = {
 
 // Options berth handles itself or that only other runtimes understand; never
 // passed to the kernel as filesystem data.
-constexpr const char* kIgnored[] = {"defaults", "auto", "noauto", "user", "nouser", "_netdev",
-                                    "x-systemd.automount"};
+constexpr const char* kIgnored[] = {"defaults", "auto", "noauto", "user", "nouser", "_netdev", "x-systemd.automount"};
 
 }  // namespace
 
@@ -157,8 +156,7 @@ Result<Fd> make_in_root(int root, const std::string& path, bool file, mode_t mod
       if (!dir) return std::move(dir).error();
       bool last = i + 1 == parts.size();
       if (last && file) {
-        int f = ::openat(dir->get(), parts[i].c_str(),
-                         O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, mode);
+        int f = ::openat(dir->get(), parts[i].c_str(), O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, mode);
         if (f < 0 && errno != EEXIST) return sys_error("create " + next + " in container root");
         if (f >= 0) ::close(f);
       } else if (::mkdirat(dir->get(), parts[i].c_str(), mode) < 0 && errno != EEXIST) {
@@ -193,8 +191,7 @@ Status remount(int target, unsigned long flags) {
     if (keep & ST_RELATIME) mflags |= MS_RELATIME;
   }
   if (keep & ST_NODIRATIME) mflags |= MS_NODIRATIME;
-  if (::mount(nullptr, fd_path(target).c_str(), nullptr, mflags, nullptr) < 0)
-    return sys_error("remount");
+  if (::mount(nullptr, fd_path(target).c_str(), nullptr, mflags, nullptr) < 0) return sys_error("remount");
   return {};
 }
 
@@ -202,10 +199,16 @@ namespace {
 
 // Files below /proc that lxcfs emulates with bind mounts: the only mounts
 // runc allows inside /proc, and so does berth.
-constexpr const char* kProcFiles[] = {
-    "/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo", "/proc/stat",
-    "/proc/swaps",   "/proc/uptime",    "/proc/loadavg", "/proc/slabinfo",
-    "/proc/sys/kernel/ns_last_pid",     "/proc/sys/crypto/fips_enabled"};
+constexpr const char* kProcFiles[] = {"/proc/cpuinfo",
+                                      "/proc/diskstats",
+                                      "/proc/meminfo",
+                                      "/proc/stat",
+                                      "/proc/swaps",
+                                      "/proc/uptime",
+                                      "/proc/loadavg",
+                                      "/proc/slabinfo",
+                                      "/proc/sys/kernel/ns_last_pid",
+                                      "/proc/sys/crypto/fips_enabled"};
 
 // Where target (an fd below root) is, as the container will see it.
 std::string path_in_root(int root, int target) {
@@ -243,16 +246,14 @@ Status set_propagation_and_attrs(int root, const oci::Mount& m, const MountOptio
   if (o.propagation == 0 && o.attr_set == 0 && o.attr_clr == 0) return {};
   auto target = open_in_root(root, m.destination, O_PATH);
   if (!target) return std::move(target).error();
-  if (o.propagation != 0 &&
-      ::mount(nullptr, fd_path(target->get()).c_str(), nullptr, o.propagation, nullptr) < 0)
+  if (o.propagation != 0 && ::mount(nullptr, fd_path(target->get()).c_str(), nullptr, o.propagation, nullptr) < 0)
     return sys_error("set propagation of " + m.destination);
   if (o.attr_set != 0 || o.attr_clr != 0) {
     struct mount_attr attr;
     std::memset(&attr, 0, sizeof attr);
     attr.attr_set = o.attr_set;
     attr.attr_clr = o.attr_clr;
-    if (::syscall(SYS_mount_setattr, target->get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &attr,
-                  sizeof attr) < 0)
+    if (::syscall(SYS_mount_setattr, target->get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0)
       return sys_error("mount_setattr " + m.destination);
   }
   return {};
@@ -296,8 +297,8 @@ Status bind_mount(int root, const oci::Mount& m, const MountOptions& o, const st
   } else if (tree >= 0) {
     if (::syscall(SYS_move_mount, tree, "", target->get(), "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
       return sys_error("bind " + source + " (move_mount)");
-  } else if (::mount(fd_path(src->get()).c_str(), fd_path(target->get()).c_str(), nullptr,
-                     MS_BIND | (o.flags & MS_REC), nullptr) < 0) {
+  } else if (::mount(fd_path(src->get()).c_str(), fd_path(target->get()).c_str(), nullptr, MS_BIND | (o.flags & MS_REC),
+                     nullptr) < 0) {
     return sys_error("bind " + source);
   }
   unsigned long rest = o.flags & ~(MS_BIND | MS_REC | MS_REMOUNT);

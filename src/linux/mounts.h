@@ -21,9 +21,9 @@ struct MountOptions {
   unsigned long propagation = 0;  // MS_SHARED | MS_REC, ... applied after mounting
   uint64_t attr_set = 0;          // MOUNT_ATTR_* from "rro", "rnosuid", ... (recursive)
   uint64_t attr_clr = 0;
-  std::string data;               // options the kernel's filesystem parses: "mode=755,size=64k"
-  bool idmap_recursive = false;   // "ridmap": idmap every mount of an rbind
-  bool tmpcopyup = false;         // copy the image's directory into the new tmpfs
+  std::string data;              // options the kernel's filesystem parses: "mode=755,size=64k"
+  bool idmap_recursive = false;  // "ridmap": idmap every mount of an rbind
+  bool tmpcopyup = false;        // copy the image's directory into the new tmpfs
   bool bind() const;
 };
 
@@ -46,7 +46,7 @@ struct MountContext {
   // process is in (and its cgroup namespace's root), so it must be in the
   // container's first.
   std::function<Status()> before_cgroup;
-  std::string mount_label;     // linux.mountLabel: SELinux context of new file systems
+  std::string mount_label;  // linux.mountLabel: SELinux context of new file systems
   // Per spec mount, the user namespace of an idmapped mount (-1: none).
   std::vector<int> idmap_userns;
   // Per spec mount, a detached copy of a bind source made by the runtime

@@ -32,10 +32,10 @@ TEST(ParseMountOptions, SimpleFlags) {
     const char* opt;
     unsigned long flag;
   } cases[] = {
-      {"ro", MS_RDONLY},         {"nosuid", MS_NOSUID},         {"nodev", MS_NODEV},
-      {"noexec", MS_NOEXEC},     {"relatime", MS_RELATIME},     {"strictatime", MS_STRICTATIME},
-      {"noatime", MS_NOATIME},   {"nodiratime", MS_NODIRATIME}, {"sync", MS_SYNCHRONOUS},
-      {"bind", MS_BIND},         {"rbind", MS_BIND | MS_REC},   {"nosymfollow", MS_NOSYMFOLLOW},
+      {"ro", MS_RDONLY},       {"nosuid", MS_NOSUID},         {"nodev", MS_NODEV},
+      {"noexec", MS_NOEXEC},   {"relatime", MS_RELATIME},     {"strictatime", MS_STRICTATIME},
+      {"noatime", MS_NOATIME}, {"nodiratime", MS_NODIRATIME}, {"sync", MS_SYNCHRONOUS},
+      {"bind", MS_BIND},       {"rbind", MS_BIND | MS_REC},   {"nosymfollow", MS_NOSYMFOLLOW},
   };
   for (const auto& c : cases) {
     MountOptions o = parse_mount_options({c.opt});
@@ -52,8 +52,7 @@ TEST(ParseMountOptions, FlagsAccumulateAndTheirOppositesClear) {
   EXPECT_EQ(parse_mount_options({"ro", "rw"}).flags, 0u);
   EXPECT_EQ(parse_mount_options({"rw", "ro"}).flags, static_cast<unsigned long>(MS_RDONLY));
   EXPECT_EQ(parse_mount_options({"ro", "rw", "ro"}).flags, static_cast<unsigned long>(MS_RDONLY));
-  EXPECT_EQ(parse_mount_options({"nosuid", "nodev", "suid"}).flags,
-            static_cast<unsigned long>(MS_NODEV));
+  EXPECT_EQ(parse_mount_options({"nosuid", "nodev", "suid"}).flags, static_cast<unsigned long>(MS_NODEV));
   EXPECT_EQ(parse_mount_options({"noexec", "exec", "dev"}).flags, 0u);
   EXPECT_EQ(parse_mount_options({"noatime", "atime"}).flags, 0u);
 }
@@ -81,8 +80,7 @@ TEST(ParseMountOptions, PropagationLastOneWins) {
   EXPECT_EQ(o.propagation, MS_SLAVE | MS_REC);
   EXPECT_EQ(o.flags, MS_BIND | MS_REC | MS_RDONLY) << "propagation stays out of flags";
 
-  EXPECT_EQ(parse_mount_options({"rprivate", "shared"}).propagation,
-            static_cast<unsigned long>(MS_SHARED));
+  EXPECT_EQ(parse_mount_options({"rprivate", "shared"}).propagation, static_cast<unsigned long>(MS_SHARED));
 }
 
 TEST(ParseMountOptions, RecursiveAttributes) {
@@ -100,8 +98,7 @@ TEST(ParseMountOptions, RecursiveAttributes) {
   EXPECT_EQ(flip.attr_clr, static_cast<uint64_t>(MOUNT_ATTR_RDONLY));
 
   MountOptions many = parse_mount_options({"rnosuid", "rnodev", "rnoexec", "rdiratime"});
-  EXPECT_EQ(many.attr_set, static_cast<uint64_t>(MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
-                                                 MOUNT_ATTR_NOEXEC));
+  EXPECT_EQ(many.attr_set, static_cast<uint64_t>(MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC));
   EXPECT_EQ(many.attr_clr, static_cast<uint64_t>(MOUNT_ATTR_NODIRATIME));
 }
 
@@ -131,8 +128,7 @@ TEST(ParseMountOptions, UnknownOptionsBecomeDataInOrder) {
   EXPECT_EQ(o.flags, MS_NOSUID | MS_STRICTATIME);
 
   EXPECT_EQ(parse_mount_options({"size=1", "mode=1777", "uid=5"}).data, "size=1,mode=1777,uid=5");
-  EXPECT_EQ(parse_mount_options({"newinstance", "ptmxmode=0666"}).data,
-            "newinstance,ptmxmode=0666");
+  EXPECT_EQ(parse_mount_options({"newinstance", "ptmxmode=0666"}).data, "newinstance,ptmxmode=0666");
 }
 
 TEST(ParseMountOptions, IgnoredOptionsAreNotData) {

@@ -86,12 +86,15 @@ Status set_cpu_affinity(const std::string& cpus, const char* field) {
   for (const auto& part : split(cpus, ',')) {
     auto dash = part.find('-');
     int64_t lo = 0, hi = 0;
-    bool ok = dash == std::string::npos ? parse_int64(part, lo) && parse_int64(part, hi)
-                                        : parse_int64(part.substr(0, dash), lo) && parse_int64(part.substr(dash + 1), hi);
-    if (!ok || lo < 0 || hi < lo || hi >= CPU_SETSIZE) return invalid(std::string(field) + ": bad cpu list \"" + cpus + "\"");
+    bool ok = dash == std::string::npos
+                  ? parse_int64(part, lo) && parse_int64(part, hi)
+                  : parse_int64(part.substr(0, dash), lo) && parse_int64(part.substr(dash + 1), hi);
+    if (!ok || lo < 0 || hi < lo || hi >= CPU_SETSIZE)
+      return invalid(std::string(field) + ": bad cpu list \"" + cpus + "\"");
     for (int64_t c = lo; c <= hi; ++c) CPU_SET(static_cast<int>(c), &set);
   }
-  if (::sched_setaffinity(0, sizeof set, &set) < 0) return sys_error(std::string(field) + ": sched_setaffinity " + cpus);
+  if (::sched_setaffinity(0, sizeof set, &set) < 0)
+    return sys_error(std::string(field) + ": sched_setaffinity " + cpus);
   return {};
 }
 

@@ -23,8 +23,7 @@ Status set_rlimits(const std::vector<oci::Rlimit>& rlimits) {
     if (::setrlimit(static_cast<__rlimit_resource>(r.resource), &lim) < 0) {
       Error e = sys_error("setrlimit " + r.type + " soft " + std::to_string(r.soft) + " hard " +
                           std::to_string(r.hard));
-      if (e.code == EPERM)
-        e.message += " (raising a hard limit above the caller's needs CAP_SYS_RESOURCE)";
+      if (e.code == EPERM) e.message += " (raising a hard limit above the caller's needs CAP_SYS_RESOURCE)";
       return e;
     }
   }
@@ -48,10 +47,8 @@ Status set_user(const oci::User& user, const CapSets* caps) {
   // "deny"; then the process has no supplementary groups to drop anyway.
   if (::setgroups(groups.size(), groups.data()) < 0 && !(errno == EPERM && groups.empty()))
     return sys_error("setgroups");
-  if (::setresgid(user.gid, user.gid, user.gid) < 0)
-    return sys_error("setgid " + std::to_string(user.gid));
-  if (::setresuid(user.uid, user.uid, user.uid) < 0)
-    return sys_error("setuid " + std::to_string(user.uid));
+  if (::setresgid(user.gid, user.gid, user.gid) < 0) return sys_error("setgid " + std::to_string(user.gid));
+  if (::setresuid(user.uid, user.uid, user.uid) < 0) return sys_error("setuid " + std::to_string(user.uid));
   if (caps) {
     if (::prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) return sys_error("prctl PR_SET_KEEPCAPS");
     BERTH_TRY(apply_caps(*caps));
@@ -63,8 +60,7 @@ Status set_user(const oci::User& user, const CapSets* caps) {
 Status enter_cwd(const std::string& cwd) {
   if (::chdir(cwd.c_str()) < 0) return sys_error("chdir to cwd " + cwd);
   char buf[PATH_MAX];
-  if (::getcwd(buf, sizeof buf) == nullptr || buf[0] != '/')
-    return invalid("cwd " + cwd + " is outside the container");
+  if (::getcwd(buf, sizeof buf) == nullptr || buf[0] != '/') return invalid("cwd " + cwd + " is outside the container");
   return {};
 }
 
@@ -150,8 +146,7 @@ bool seccomp_loads_late(const oci::Process& proc, const CapSets* caps) {
   return proc.user.uid == 0;  // root without a capabilities list keeps them all
 }
 
-Result<PreparedProcess> prepare_process(const oci::Process& proc, const CapSets* caps,
-                                        const seccomp::Filter* filter) {
+Result<PreparedProcess> prepare_process(const oci::Process& proc, const CapSets* caps, const seccomp::Filter* filter) {
   PreparedProcess out;
   const bool late = seccomp_loads_late(proc, caps);
   // Limits, the OOM score and scheduling need privileges the user switch drops.

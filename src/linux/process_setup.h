@@ -60,8 +60,7 @@ struct PreparedProcess {
 // parent before reporting ready; any other is left for exec_process. Then
 // args[0] is resolved, so a missing program fails before the caller reports
 // success.
-Result<PreparedProcess> prepare_process(const oci::Process& proc, const CapSets* caps,
-                                        const seccomp::Filter* filter);
+Result<PreparedProcess> prepare_process(const oci::Process& proc, const CapSets* caps, const seccomp::Filter* filter);
 
 // execve(prepared.path, args, prepared.env) with default signals and only
 // stdio and the preserved fds (3 .. 3+preserve_fds-1) left open; the late

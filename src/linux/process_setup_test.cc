@@ -63,8 +63,10 @@ TEST_F(FindExecutableTest, IgnoresTheCallersOwnPath) {
   ASSERT_EQ(::setenv("PATH", at("d1").c_str(), 1), 0);
   auto r = find_executable("only-here", {"PATH=" + at("empty")});
   auto found = find_executable("only-here", {"PATH=" + at("d1")});
-  if (old) ::setenv("PATH", saved.c_str(), 1);
-  else ::unsetenv("PATH");
+  if (old)
+    ::setenv("PATH", saved.c_str(), 1);
+  else
+    ::unsetenv("PATH");
   // NOLINTEND(concurrency-mt-unsafe)
 
   ASSERT_FALSE(r) << "found " << *r << " through the test's own PATH";
@@ -102,8 +104,7 @@ TEST_F(FindExecutableTest, NameWithSlashIsUsedAsIs) {
   auto missing = find_executable(at("d1/missing"), {"PATH=" + at("d1")});
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().code, ENOENT);
-  EXPECT_NE(missing.error().message.find("stat " + at("d1/missing")), std::string::npos)
-      << missing.error().message;
+  EXPECT_NE(missing.error().message.find("stat " + at("d1/missing")), std::string::npos) << missing.error().message;
   for (const auto* e : {&data.error(), &missing.error()}) EXPECT_EQ(e->kind, ErrorKind::kInvalidArgument);
 
   auto dir = find_executable(at("d1"), {});

@@ -32,8 +32,8 @@ class Resolve : public ::testing::TestWithParam<bool> {
     ::mkdir((tmp_ / "root/a/b").c_str(), 0755);
     testutil::put(tmp_ / "root/etc/passwd", "inside\n");
     testutil::put(tmp_ / "outside", "outside\n");
-    ::symlink("/etc", (tmp_ / "root/abs").c_str());                 // absolute: from root
-    ::symlink("../../../../..", (tmp_ / "root/a/b/up").c_str());      // climbs: stops at root
+    ::symlink("/etc", (tmp_ / "root/abs").c_str());               // absolute: from root
+    ::symlink("../../../../..", (tmp_ / "root/a/b/up").c_str());  // climbs: stops at root
     ::symlink("b/up/etc/passwd", (tmp_ / "root/a/rel").c_str());
     ::symlink((tmp_ / "outside").c_str(), (tmp_ / "root/host").c_str());
     ::symlink("loop2", (tmp_ / "root/loop1").c_str());

@@ -3,8 +3,8 @@
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "base/crash.h"
@@ -67,8 +67,7 @@ Status pivot_root_to(const std::string& rootfs) {
   if (::syscall(SYS_pivot_root, ".", ".") < 0) return sys_error("pivot_root " + rootfs);
   if (::fchdir(old_root->get()) < 0) return sys_error("chdir old root");
   // Slave first, so the detach below never propagates to the host.
-  if (::mount(nullptr, ".", nullptr, MS_SLAVE | MS_REC, nullptr) < 0)
-    return sys_error("make old root slave");
+  if (::mount(nullptr, ".", nullptr, MS_SLAVE | MS_REC, nullptr) < 0) return sys_error("make old root slave");
   if (::umount2(".", MNT_DETACH) < 0) return sys_error("unmount old root");
   if (::chdir("/") < 0) return sys_error("chdir /");
   return {};
@@ -129,8 +128,7 @@ Status mask_path(int root, const std::string& path, int dev_null) {
   if (::fstat(target->get(), &sb) < 0) return sys_error("stat " + path);
   std::string where = fd_path(target->get());
   if (S_ISDIR(sb.st_mode)) {
-    if (::mount("tmpfs", where.c_str(), "tmpfs", MS_RDONLY, nullptr) < 0)
-      return sys_error("mask " + path);
+    if (::mount("tmpfs", where.c_str(), "tmpfs", MS_RDONLY, nullptr) < 0) return sys_error("mask " + path);
   } else if (::mount(fd_path(dev_null).c_str(), where.c_str(), nullptr, MS_BIND, nullptr) < 0) {
     return sys_error("mask " + path);
   }
@@ -144,12 +142,10 @@ Status readonly_path(int root, const std::string& path) {
     return std::move(target).error();
   }
   std::string where = fd_path(target->get());
-  if (::mount(where.c_str(), where.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0)
-    return sys_error("bind " + path);
+  if (::mount(where.c_str(), where.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0) return sys_error("bind " + path);
   auto mounted = open_in_root(root, path, O_PATH | O_NOFOLLOW);
   if (!mounted) return std::move(mounted).error();
-  if (auto r = remount(mounted->get(), MS_RDONLY); !r)
-    return std::move(r).error().wrap("make " + path + " read-only");
+  if (auto r = remount(mounted->get(), MS_RDONLY); !r) return std::move(r).error().wrap("make " + path + " read-only");
   return {};
 }
 

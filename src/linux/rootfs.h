@@ -13,8 +13,8 @@ namespace berth::lnx {
 struct RootfsConfig {
   std::string rootfs;  // absolute host path of root.path
   MountContext mount;
-  bool userns = false;     // devices are bind-mounted instead of made with mknod
-  bool no_pivot = false;   // MS_MOVE + chroot instead of pivot_root (rootfs on ramfs)
+  bool userns = false;    // devices are bind-mounted instead of made with mknod
+  bool no_pivot = false;  // MS_MOVE + chroot instead of pivot_root (rootfs on ramfs)
   // Runs after the mounts, before the root changes: where the hooks of the
   // create operation go (their paths resolve in the runtime's filesystem).
   std::function<Status()> before_pivot;

@@ -1,11 +1,11 @@
 #include "linux/spawn.h"
 
+#include <fcntl.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -62,8 +62,10 @@ Result<Child> clone_child_via(unsigned long flags, int cgroup_fd, int userns_fd,
         ::close(pipe_fds[1]);
         return Child{};  // the grandchild goes on as the container's process
       }
-      if (child) reply[0] = child->pid;
-      else reply[1] = child.error().code;
+      if (child)
+        reply[0] = child->pid;
+      else
+        reply[1] = child.error().code;
     }
     (void)!::write(pipe_fds[1], reply, sizeof reply);
     ::_exit(0);

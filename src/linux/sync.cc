@@ -23,8 +23,7 @@ constexpr size_t kMaxText = 16384;
 
 Result<SyncPair> make_sync_pair() {
   int fds[2];
-  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) < 0)
-    return sys_error("socketpair");
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) < 0) return sys_error("socketpair");
   return SyncPair{Fd(fds[0]), Fd(fds[1])};
 }
 
@@ -64,9 +63,9 @@ Result<SyncMessage> sync_recv(int fd, const char* peer) {
   Header h;
   std::memcpy(&h, buf, sizeof h);
   ErrorKind kind = h.kind <= static_cast<uint32_t>(ErrorKind::kNotImplemented) ? static_cast<ErrorKind>(h.kind)
-                                                                                : ErrorKind::kInternal;
-  return SyncMessage{static_cast<SyncType>(h.type), h.err, std::string(buf + sizeof h, n - sizeof h),
-                     std::move(passed), kind};
+                                                                               : ErrorKind::kInternal;
+  return SyncMessage{static_cast<SyncType>(h.type), h.err, std::string(buf + sizeof h, n - sizeof h), std::move(passed),
+                     kind};
 }
 
 Status sync_expect(int fd, SyncType want, const char* peer) {
@@ -77,8 +76,6 @@ Status sync_expect(int fd, SyncType want, const char* peer) {
   return Error{EPROTO, "sync: unexpected message " + std::to_string(static_cast<uint32_t>(m->type))};
 }
 
-void sync_send_error(int fd, const Error& e) {
-  (void)sync_send(fd, SyncType::kError, e.code, e.message, e.kind);
-}
+void sync_send_error(int fd, const Error& e) { (void)sync_send(fd, SyncType::kError, e.code, e.message, e.kind); }
 
 }  // namespace berth::lnx

@@ -29,14 +29,14 @@
 namespace berth::lnx {
 
 enum class SyncType : uint32_t {
-  kGo = 1,     // parent -> init: the parent's set-up is done, go on
-  kReady = 2,  // init -> parent: the container is set up; init waits to exec
-  kStart = 3,  // parent -> init: exec the user's process now (run)
-  kError = 4,  // init -> parent: set-up failed; errno and message follow
-  kHooks = 5,      // init -> parent: namespaces and mounts are ready; run prestart and
-                   // createRuntime hooks now (before pivot_root)
-  kHooksDone = 6,  // parent -> init: they succeeded, go on
-  kCgroups = 7,    // parent -> init: the init is in its cgroups
+  kGo = 1,               // parent -> init: the parent's set-up is done, go on
+  kReady = 2,            // init -> parent: the container is set up; init waits to exec
+  kStart = 3,            // parent -> init: exec the user's process now (run)
+  kError = 4,            // init -> parent: set-up failed; errno and message follow
+  kHooks = 5,            // init -> parent: namespaces and mounts are ready; run prestart and
+                         // createRuntime hooks now (before pivot_root)
+  kHooksDone = 6,        // parent -> init: they succeeded, go on
+  kCgroups = 7,          // parent -> init: the init is in its cgroups
   kSeccompListener = 8,  // child -> parent: the seccomp notify fd (SCM_RIGHTS), for
                          // the spec's listenerPath; sent before kReady
 };
@@ -45,7 +45,7 @@ struct SyncMessage {
   SyncType type = SyncType::kError;
   int32_t err = 0;
   std::string text;
-  Fd fd;  // a descriptor passed with the message, if any
+  Fd fd;                                  // a descriptor passed with the message, if any
   ErrorKind kind = ErrorKind::kInternal;  // of a kError: the init's error keeps its kind
 
   // A kError message as the Error the init had.

@@ -17,9 +17,8 @@ namespace berth::lnx {
 
 namespace {
 
-constexpr const char* kIpcKeys[] = {"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni",
-                                    "kernel.sem",    "kernel.shmall", "kernel.shmmax",
-                                    "kernel.shmmni", "kernel.shm_rmid_forced"};
+constexpr const char* kIpcKeys[] = {"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
+                                    "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced"};
 
 // "net.ipv4.ip_forward" or "net/ipv4/ip_forward" -> "net/ipv4/ip_forward".
 // A slash-separated key keeps its dots (an interface named "eth0.100").

@@ -36,8 +36,7 @@ bool own_id_only(const std::vector<oci::IdMapping>& maps, uint32_t id) {
 }
 
 // newuidmap PID c h s [c h s ...], found in the PATH.
-Status run_id_helper(const char* helper, pid_t pid, const std::vector<oci::IdMapping>& maps,
-                     const std::string& field) {
+Status run_id_helper(const char* helper, pid_t pid, const std::vector<oci::IdMapping>& maps, const std::string& field) {
   std::vector<std::string> args = {helper, std::to_string(pid)};
   for (const auto& m : maps)
     for (uint32_t v : {m.container_id, m.host_id, m.size}) args.push_back(std::to_string(v));
@@ -48,8 +47,9 @@ Status run_id_helper(const char* helper, pid_t pid, const std::vector<oci::IdMap
                      " (Debian's uidmap package) and entries in /etc/subuid and /etc/subgid");
     return std::move(r).error().wrap(field);
   }
-  if (*r != 0) return invalid(field + ": " + helper + " failed (exit " + std::to_string(*r) +
-                              "; are the ids in /etc/subuid and /etc/subgid?)");
+  if (*r != 0)
+    return invalid(field + ": " + helper + " failed (exit " + std::to_string(*r) +
+                   "; are the ids in /etc/subuid and /etc/subgid?)");
   return {};
 }
 

@@ -79,12 +79,10 @@ std::string default_seccomp_json() {
   json syscalls = json::array({{{"names", allowed}, {"action", "SCMP_ACT_ALLOW"}}});
   // personality: only the execution domains programs really switch to.
   for (uint64_t persona : {0x0ULL, 0x8ULL, 0x20000ULL, 0x20008ULL, 0xffffffffULL})
-    syscalls.push_back({{"names", {"personality"}},
-                        {"action", "SCMP_ACT_ALLOW"},
-                        {"args", {arg(0, persona, "SCMP_CMP_EQ")}}});
+    syscalls.push_back(
+        {{"names", {"personality"}}, {"action", "SCMP_ACT_ALLOW"}, {"args", {arg(0, persona, "SCMP_CMP_EQ")}}});
   // socket: every family but AF_VSOCK (40), which reaches the host.
-  syscalls.push_back(
-      {{"names", {"socket"}}, {"action", "SCMP_ACT_ALLOW"}, {"args", {arg(0, 40, "SCMP_CMP_NE")}}});
+  syscalls.push_back({{"names", {"socket"}}, {"action", "SCMP_ACT_ALLOW"}, {"args", {arg(0, 40, "SCMP_CMP_NE")}}});
   // clone without namespace flags (CAP_SYS_ADMIN would be needed anyway);
   // clone3's flags are in memory a filter cannot read, so it fails with
   // ENOSYS and libc falls back to clone.

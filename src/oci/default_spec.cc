@@ -20,8 +20,7 @@ std::string default_spec_json(bool rootless, uint32_t uid, uint32_t gid) {
       {"args", {"sh"}},
       {"env", {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm"}},
       {"cwd", "/"},
-      {"capabilities",
-       {{"bounding", caps}, {"effective", caps}, {"permitted", caps}, {"ambient", caps}}},
+      {"capabilities", {{"bounding", caps}, {"effective", caps}, {"permitted", caps}, {"ambient", caps}}},
       {"rlimits", json::array({{{"type", "RLIMIT_NOFILE"}, {"hard", 1024}, {"soft", 1024}}})},
       {"noNewPrivileges", true},
   };
@@ -39,10 +38,7 @@ std::string default_spec_json(bool rootless, uint32_t uid, uint32_t gid) {
   json mounts = json::array({
       mount("/proc", "proc", "proc", {}),
       mount("/dev", "tmpfs", "tmpfs", {"nosuid", "strictatime", "mode=755", "size=65536k"}),
-      {{"destination", "/dev/pts"},
-       {"type", "devpts"},
-       {"source", "devpts"},
-       {"options", devpts_options}},
+      {{"destination", "/dev/pts"}, {"type", "devpts"}, {"source", "devpts"}, {"options", devpts_options}},
       mount("/dev/shm", "tmpfs", "shm", {"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}),
       mount("/dev/mqueue", "mqueue", "mqueue", {"nosuid", "noexec", "nodev"}),
       rootless ? mount("/sys", "none", "/sys", {"rbind", "nosuid", "noexec", "nodev", "ro"})
@@ -55,32 +51,21 @@ std::string default_spec_json(bool rootless, uint32_t uid, uint32_t gid) {
   if (rootless) {
     // runc drops the device cgroup rules and the network namespace for
     // rootless containers: an unprivileged user can set neither up.
-    linux_section["uidMappings"] =
-        json::array({{{"containerID", 0}, {"hostID", uid}, {"size", 1}}});
-    linux_section["gidMappings"] =
-        json::array({{{"containerID", 0}, {"hostID", gid}, {"size", 1}}});
-    linux_section["namespaces"] =
-        json::array({ns("pid"), ns("ipc"), ns("uts"), ns("mount"), ns("user")});
+    linux_section["uidMappings"] = json::array({{{"containerID", 0}, {"hostID", uid}, {"size", 1}}});
+    linux_section["gidMappings"] = json::array({{{"containerID", 0}, {"hostID", gid}, {"size", 1}}});
+    linux_section["namespaces"] = json::array({ns("pid"), ns("ipc"), ns("uts"), ns("mount"), ns("user")});
   } else {
-    linux_section["resources"] = {
-        {"devices", json::array({{{"allow", false}, {"access", "rwm"}}})}};
-    linux_section["namespaces"] =
-        json::array({ns("pid"), ns("network"), ns("ipc"), ns("uts"), ns("mount")});
+    linux_section["resources"] = {{"devices", json::array({{{"allow", false}, {"access", "rwm"}}})}};
+    linux_section["namespaces"] = json::array({ns("pid"), ns("network"), ns("ipc"), ns("uts"), ns("mount")});
   }
-  linux_section["maskedPaths"] = {"/proc/acpi",        "/proc/asound",        "/proc/kcore",
-                                  "/proc/keys",        "/proc/latency_stats", "/proc/timer_list",
-                                  "/proc/timer_stats", "/proc/sched_debug",   "/sys/firmware",
-                                  "/proc/scsi"};
-  linux_section["readonlyPaths"] = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
-                                    "/proc/sysrq-trigger"};
+  linux_section["maskedPaths"] = {"/proc/acpi",          "/proc/asound",     "/proc/kcore",       "/proc/keys",
+                                  "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
+                                  "/sys/firmware",       "/proc/scsi"};
+  linux_section["readonlyPaths"] = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"};
 
   json spec = {
-      {"ociVersion", "1.2.0"},
-      {"process", process},
-      {"root", {{"path", "rootfs"}, {"readonly", true}}},
-      {"hostname", "berth"},
-      {"mounts", mounts},
-      {"linux", linux_section},
+      {"ociVersion", "1.2.0"}, {"process", process}, {"root", {{"path", "rootfs"}, {"readonly", true}}},
+      {"hostname", "berth"},   {"mounts", mounts},   {"linux", linux_section},
   };
   // Like runc: tabs, and no newline after the closing brace.
   return spec.dump(1, '\t');

@@ -12,7 +12,8 @@ namespace {
 // nlohmann's parser throws out_of_range (not parse_error) for a number too
 // large for a double; it escaped parse_object and terminated berth.
 TEST(FuzzRegression, NumberOverflowIsAnError) {
-  const char* process = R"({"user": {"uid": 1000, "g)id": 166666666e6666000000000000000004928297080341222740, "final":}})";
+  const char* process =
+      R"({"user": {"uid": 1000, "g)id": 166666666e6666000000000000000004928297080341222740, "final":}})";
   auto p = parse_process(process);
   ASSERT_FALSE(p);
   EXPECT_NE(p.error().message.find("invalid JSON"), std::string::npos) << p.error().message;

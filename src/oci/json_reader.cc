@@ -60,15 +60,13 @@ void ObjectReader::fail(std::string_view subpath, std::string msg) {
   error = invalid(where.empty() ? std::move(msg) : where + ": " + msg);
 }
 
-bool ObjectReader::expect(const json& v, json::value_t t, const char* expected,
-                          std::string_view subpath) {
+bool ObjectReader::expect(const json& v, json::value_t t, const char* expected, std::string_view subpath) {
   if (v.type() == t) return true;
   fail(subpath, std::string("expected ") + expected + ", got " + v.type_name());
   return false;
 }
 
-const json* ObjectReader::member(const char* key, json::value_t t, const char* expected,
-                                 bool required) {
+const json* ObjectReader::member(const char* key, json::value_t t, const char* expected, bool required) {
   if (error) return nullptr;
   auto it = obj_.find(key);
   if (it == obj_.end() || it->is_null()) {
@@ -83,13 +81,11 @@ void ObjectReader::adopt(ObjectReader& child) {
 }
 
 void ObjectReader::str(const char* key, std::string& out, bool required) {
-  if (const json* v = member(key, json::value_t::string, "string", required))
-    out = v->get_ref<const std::string&>();
+  if (const json* v = member(key, json::value_t::string, "string", required)) out = v->get_ref<const std::string&>();
 }
 
 void ObjectReader::boolean(const char* key, bool& out, bool required) {
-  if (const json* v = member(key, json::value_t::boolean, "boolean", required))
-    out = v->get<bool>();
+  if (const json* v = member(key, json::value_t::boolean, "boolean", required)) out = v->get<bool>();
 }
 
 void ObjectReader::boolean(const char* key, std::optional<bool>& out) {
@@ -104,8 +100,7 @@ void ObjectReader::integer(const char* key, T& out, bool required) {
     if (required) fail(key, "required field is missing");
     return;
   }
-  if (!to_int(*it, out))
-    fail(key, std::string("expected ") + int_name<T>() + ", got " + describe(*it));
+  if (!to_int(*it, out)) fail(key, std::string("expected ") + int_name<T>() + ", got " + describe(*it));
 }
 
 template <class T>
@@ -142,9 +137,7 @@ void ObjectReader::strings(const char* key, std::vector<std::string>& out) {
   if (!v) return;
   out.clear();
   for (size_t i = 0; i < v->size(); ++i) {
-    if (!expect((*v)[i], json::value_t::string, "string",
-                std::string(key) + "[" + std::to_string(i) + "]"))
-      return;
+    if (!expect((*v)[i], json::value_t::string, "string", std::string(key) + "[" + std::to_string(i) + "]")) return;
     out.push_back((*v)[i].get<std::string>());
   }
 }
@@ -154,8 +147,7 @@ void ObjectReader::string_map(const char* key, std::map<std::string, std::string
   if (!v) return;
   out.clear();
   for (auto it = v->begin(); it != v->end(); ++it) {
-    if (!expect(it.value(), json::value_t::string, "string", std::string(key) + "." + it.key()))
-      return;
+    if (!expect(it.value(), json::value_t::string, "string", std::string(key) + "." + it.key())) return;
     out[it.key()] = it.value().get<std::string>();
   }
 }

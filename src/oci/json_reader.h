@@ -101,11 +101,9 @@ class ObjectReader {
  private:
   // The member `key` if present, non-null and of type t; otherwise nullptr,
   // with an error recorded for a wrong type or a missing required member.
-  const nlohmann::json* member(const char* key, nlohmann::json::value_t t, const char* expected,
-                               bool required);
+  const nlohmann::json* member(const char* key, nlohmann::json::value_t t, const char* expected, bool required);
   // Records "subpath: expected <expected>, got <type>" unless v has type t.
-  bool expect(const nlohmann::json& v, nlohmann::json::value_t t, const char* expected,
-              std::string_view subpath);
+  bool expect(const nlohmann::json& v, nlohmann::json::value_t t, const char* expected, std::string_view subpath);
   void adopt(ObjectReader& child);
 
   const nlohmann::json& obj_;

@@ -340,13 +340,11 @@ Result<T> parse_object(std::string_view text, Read read) {
     // ("1e400"). what() is "[json.exception.parse_error.101] parse error at
     // line 1, column 7: ..."; the bracketed id means nothing to a user.
     std::string what = e.what();
-    if (size_t pos = what.find("] "); what.starts_with("[json.") && pos != std::string::npos)
-      what.erase(0, pos + 2);
+    if (size_t pos = what.find("] "); what.starts_with("[json.") && pos != std::string::npos) what.erase(0, pos + 2);
     auto* pe = dynamic_cast<const json::parse_error*>(&e);
     return invalid("invalid JSON: " + what + (pe ? " (byte " + std::to_string(pe->byte) + ")" : ""));
   }
-  if (!doc.is_object())
-    return invalid(std::string("expected a JSON object at the top level, got ") + doc.type_name());
+  if (!doc.is_object()) return invalid(std::string("expected a JSON object at the top level, got ") + doc.type_name());
   if (auto at = find_nul(doc)) return invalid(*at + ": contains a NUL character (\\u0000)");
   T out;
   ObjectReader reader(doc, "");

@@ -14,8 +14,7 @@ TEST(ParseSpec, SyntaxErrorNamesTheByte) {
   auto r = parse_spec(R"({"ociVersion": "1.2.0",})");
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().kind, ErrorKind::kInvalidArgument);
-  EXPECT_TRUE(r.error().message.starts_with("invalid JSON: parse error at line 1, column 24"))
-      << r.error().message;
+  EXPECT_TRUE(r.error().message.starts_with("invalid JSON: parse error at line 1, column 24")) << r.error().message;
   EXPECT_NE(r.error().message.find("(byte 24)"), std::string::npos) << r.error().message;
 }
 
@@ -38,12 +37,9 @@ struct BrokenCase {
 
 const BrokenCase kBrokenCases[] = {
     // Wrong types.
-    {"TerminalString", "replace", "/process/terminal", R"("yes")",
-     "process.terminal: expected boolean, got string"},
-    {"NegativeUid", "replace", "/process/user/uid", "-1",
-     "process.user.uid: expected unsigned 32-bit integer, got -1"},
-    {"FloatGid", "replace", "/process/user/gid", "1.0",
-     "process.user.gid: expected unsigned 32-bit integer, got 1.0"},
+    {"TerminalString", "replace", "/process/terminal", R"("yes")", "process.terminal: expected boolean, got string"},
+    {"NegativeUid", "replace", "/process/user/uid", "-1", "process.user.uid: expected unsigned 32-bit integer, got -1"},
+    {"FloatGid", "replace", "/process/user/gid", "1.0", "process.user.gid: expected unsigned 32-bit integer, got 1.0"},
     {"FloatMemoryLimit", "replace", "/linux/resources/memory/limit", "1.5",
      "linux.resources.memory.limit: expected integer, got 1.5"},
     {"StringMemorySwap", "replace", "/linux/resources/memory/swap", R"("1G")",
@@ -61,8 +57,7 @@ const BrokenCase kBrokenCases[] = {
      "process.oomScoreAdj: expected 32-bit integer, got 2147483648"},
     {"NegativeAdditionalGid", "replace", "/process/user/additionalGids/1", "-6",
      "process.user.additionalGids[1]: expected unsigned 32-bit integer, got -6"},
-    {"ArgsNotStrings", "replace", "/process/args/1", "5",
-     "process.args[1]: expected string, got number"},
+    {"ArgsNotStrings", "replace", "/process/args/1", "5", "process.args[1]: expected string, got number"},
     {"CapabilitiesNotArray", "replace", "/process/capabilities/bounding", R"("CAP_KILL")",
      "process.capabilities.bounding: expected array, got string"},
     {"MountsNotArray", "replace", "/mounts", "{}", "mounts: expected array, got object"},
@@ -87,8 +82,7 @@ const BrokenCase kBrokenCases[] = {
     {"MappingHostIdNegative", "replace", "/linux/uidMappings/0/hostID", "-1",
      "linux.uidMappings[0].hostID: expected unsigned 32-bit integer, got -1"},
     // Missing members.
-    {"MissingOciVersion", "remove", "/ociVersion", nullptr,
-     "ociVersion: required field is missing"},
+    {"MissingOciVersion", "remove", "/ociVersion", nullptr, "ociVersion: required field is missing"},
     {"NullOciVersion", "replace", "/ociVersion", "null", "ociVersion: required field is missing"},
     {"MissingRoot", "remove", "/root", nullptr, "root: required field is missing"},
     {"MissingRootPath", "remove", "/root/path", nullptr, "root.path: required field is missing"},
@@ -106,12 +100,10 @@ const BrokenCase kBrokenCases[] = {
     {"MissingSeccompDefault", "remove", "/linux/seccomp/defaultAction", nullptr,
      "linux.seccomp.defaultAction: required field is missing"},
     // Bad values.
-    {"OciVersion2", "replace", "/ociVersion", R"("2.0.0")",
-     R"(ociVersion: unsupported version "2.0.0")"},
+    {"OciVersion2", "replace", "/ociVersion", R"("2.0.0")", R"(ociVersion: unsupported version "2.0.0")"},
     {"EmptyRootPath", "replace", "/root/path", R"("")", "root.path: must not be empty"},
     {"EmptyArgs", "replace", "/process/args", "[]", "process.args: must not be empty"},
-    {"RelativeCwd", "replace", "/process/cwd", R"("home")",
-     R"(process.cwd: must be an absolute path, got "home")"},
+    {"RelativeCwd", "replace", "/process/cwd", R"("home")", R"(process.cwd: must be an absolute path, got "home")"},
     {"EnvWithoutEquals", "replace", "/process/env/1", R"("FOO")",
      R"(process.env[1]: "FOO" is not of the form KEY=VALUE)"},
     {"UnknownRlimit", "replace", "/process/rlimits/1/type", R"("RLIMIT_FOO")",
@@ -148,8 +140,7 @@ const BrokenCase kBrokenCases[] = {
      R"(linux.namespaces[8]: duplicate namespace "pid")"},
     {"RelativeNamespacePath", "replace", "/linux/namespaces/1/path", R"("netns")",
      "linux.namespaces[1].path: must be an absolute path"},
-    {"MappingsWithoutUserNs", "remove", "/linux/namespaces/5", nullptr,
-     "linux.uidMappings: requires a user namespace"},
+    {"MappingsWithoutUserNs", "remove", "/linux/namespaces/5", nullptr, "linux.uidMappings: requires a user namespace"},
     {"NewUserNsWithoutGidMappings", "remove", "/linux/gidMappings", nullptr,
      "linux.gidMappings: must not be empty when creating a user namespace"},
     {"MappingSizeZero", "replace", "/linux/uidMappings/1/size", "0",
@@ -210,10 +201,8 @@ const BrokenCase kBrokenCases[] = {
      "invalid JSON: parse error at line 1, column 42"},
     {"EmptyInput", "raw", nullptr, "", "invalid JSON: "},
     {"TrailingGarbage", "raw", nullptr, R"({"ociVersion": "1.2.0"} x)", "invalid JSON: "},
-    {"TopLevelArray", "raw", nullptr, "[1, 2]",
-     "expected a JSON object at the top level, got array"},
-    {"TopLevelString", "raw", nullptr, R"("config")",
-     "expected a JSON object at the top level, got string"},
+    {"TopLevelArray", "raw", nullptr, "[1, 2]", "expected a JSON object at the top level, got array"},
+    {"TopLevelString", "raw", nullptr, R"("config")", "expected a JSON object at the top level, got string"},
 };
 #undef MINI
 
@@ -232,9 +221,7 @@ TEST_P(BrokenConfig, FailsNamingThePath) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Table, BrokenConfig, testing::ValuesIn(kBrokenCases),
-                         [](const testing::TestParamInfo<BrokenCase>& row) {
-                           return std::string(row.param.name);
-                         });
+                         [](const testing::TestParamInfo<BrokenCase>& row) { return std::string(row.param.name); });
 
 TEST(ParseSpec, BrokenTableIsLarge) { EXPECT_GE(std::size(kBrokenCases), 40u); }
 
@@ -243,8 +230,7 @@ TEST(ParseProcess, ErrorsAreRelativeToTheObject) {
       {R"({"cwd": "/"})", "args: must not be empty"},
       {R"({"args": ["a"]})", "cwd: required field is missing"},
       {R"({"args": ["a"], "cwd": "x"})", "cwd: must be an absolute path"},
-      {R"({"args": ["a"], "cwd": "/", "user": {"uid": -1}})",
-       "user.uid: expected unsigned 32-bit integer, got -1"},
+      {R"({"args": ["a"], "cwd": "/", "user": {"uid": -1}})", "user.uid: expected unsigned 32-bit integer, got -1"},
       {R"({"args": ["a"], "cwd": "/", "rlimits": [{"type": "X", "soft": 1, "hard": 1}]})",
        R"(rlimits[0].type: unknown rlimit "X")"},
       {R"({"args": ["a"], "cwd": "/", "env": ["A=1", "B"]})", R"(env[1]: "B" is not of)"},
@@ -267,8 +253,7 @@ TEST(ParseResources, ErrorsAreRelativeToTheObject) {
       {R"({"blockIO": {"weight": 1001}})", "blockIO.weight: must be between 10 and 1000"},
       {R"({"pids": []})", "pids: expected object, got array"},
       {R"({"devices": [{"allow": true, "access": "x"}]})", R"(devices[0].access: "x" is not)"},
-      {R"({"hugepageLimits": [{"pageSize": "2MB"}]})",
-       "hugepageLimits[0].limit: required field is missing"},
+      {R"({"hugepageLimits": [{"pageSize": "2MB"}]})", "hugepageLimits[0].limit: required field is missing"},
       {"null", "expected a JSON object at the top level, got null"},
   };
   for (auto [text, want] : cases) {

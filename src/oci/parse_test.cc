@@ -260,9 +260,7 @@ TEST(ParseSpec, RootlessDefaultSpecParses) {
 
 TEST(DefaultSpec, MatchesRuncLayout) {
   std::string text = default_spec_json(false, 0, 0);
-  EXPECT_TRUE(
-      text.starts_with("{\n\t\"ociVersion\": \"1.2.0\",\n\t\"process\": {\n\t\t\"terminal\""))
-      << text;
+  EXPECT_TRUE(text.starts_with("{\n\t\"ociVersion\": \"1.2.0\",\n\t\"process\": {\n\t\t\"terminal\"")) << text;
   // runc writes rlimits as type, hard, soft: key order is kept, not sorted.
   EXPECT_NE(text.find("\"type\": \"RLIMIT_NOFILE\",\n\t\t\t\t\"hard\": 1024"), std::string::npos);
   EXPECT_NE(text.find("\"gid=5\""), std::string::npos);
@@ -306,7 +304,7 @@ TEST(ParseSpec, NullCountsAsAbsent) {
 
 TEST(ParseSpec, AcceptsEdgeValues) {
   for (auto [pointer, value] : std::vector<std::pair<const char*, const char*>>{
-           {"/linux/resources/blockIO/weight", "0"},  // 0 is unset, as in runc
+           {"/linux/resources/blockIO/weight", "0"},                        // 0 is unset, as in runc
            {"/linux/resources/memory/swappiness", "18446744073709551615"},  // runc's -1
            {"/linux/resources/devices/1/access", R"("")"},                  // empty means rwm
            {"/linux/rootfsPropagation", R"("")"},

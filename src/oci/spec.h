@@ -32,7 +32,7 @@ struct Capabilities {
 };
 
 struct Rlimit {
-  std::string type;  // "RLIMIT_NOFILE"
+  std::string type;   // "RLIMIT_NOFILE"
   int resource = -1;  // RLIMIT_NOFILE, resolved by the parser
   uint64_t soft = 0;
   uint64_t hard = 0;
@@ -168,8 +168,8 @@ struct ThrottleDevice {
 struct BlockIo {
   std::optional<uint16_t> weight, leaf_weight;
   std::vector<WeightDevice> weight_device;
-  std::vector<ThrottleDevice> throttle_read_bps_device, throttle_write_bps_device,
-      throttle_read_iops_device, throttle_write_iops_device;
+  std::vector<ThrottleDevice> throttle_read_bps_device, throttle_write_bps_device, throttle_read_iops_device,
+      throttle_write_iops_device;
 };
 
 struct HugepageLimit {

@@ -10,41 +10,38 @@ namespace berth::oci {
 
 namespace {
 
-constexpr std::string_view kIoPriorityClasses[] = {"IOPRIO_CLASS_RT", "IOPRIO_CLASS_BE",
-                                                   "IOPRIO_CLASS_IDLE"};
+constexpr std::string_view kIoPriorityClasses[] = {"IOPRIO_CLASS_RT", "IOPRIO_CLASS_BE", "IOPRIO_CLASS_IDLE"};
 
-constexpr std::string_view kSchedPolicies[] = {"SCHED_OTHER",   "SCHED_FIFO", "SCHED_RR",
-                                               "SCHED_BATCH",   "SCHED_ISO",  "SCHED_IDLE",
-                                               "SCHED_DEADLINE"};
+constexpr std::string_view kSchedPolicies[] = {"SCHED_OTHER", "SCHED_FIFO", "SCHED_RR",      "SCHED_BATCH",
+                                               "SCHED_ISO",   "SCHED_IDLE", "SCHED_DEADLINE"};
 
 constexpr std::string_view kSchedFlags[] = {"SCHED_FLAG_RESET_ON_FORK", "SCHED_FLAG_RECLAIM",
                                             "SCHED_FLAG_DL_OVERRUN",    "SCHED_FLAG_KEEP_POLICY",
                                             "SCHED_FLAG_KEEP_PARAMS",   "SCHED_FLAG_UTIL_CLAMP_MIN",
                                             "SCHED_FLAG_UTIL_CLAMP_MAX"};
 
-constexpr std::string_view kPropagations[] = {
-    "", "shared", "slave", "private", "unbindable", "rshared", "rslave", "rprivate", "runbindable"};
+constexpr std::string_view kPropagations[] = {"",        "shared", "slave",    "private",    "unbindable",
+                                              "rshared", "rslave", "rprivate", "runbindable"};
 
-constexpr std::string_view kSeccompActions[] = {
-    "SCMP_ACT_KILL",  "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD",
-    "SCMP_ACT_TRAP",  "SCMP_ACT_ERRNO",        "SCMP_ACT_TRACE",
-    "SCMP_ACT_ALLOW", "SCMP_ACT_LOG",          "SCMP_ACT_NOTIFY"};
+constexpr std::string_view kSeccompActions[] = {"SCMP_ACT_KILL",  "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD",
+                                                "SCMP_ACT_TRAP",  "SCMP_ACT_ERRNO",        "SCMP_ACT_TRACE",
+                                                "SCMP_ACT_ALLOW", "SCMP_ACT_LOG",          "SCMP_ACT_NOTIFY"};
 
-constexpr std::string_view kSeccompOps[] = {"SCMP_CMP_NE",       "SCMP_CMP_LT", "SCMP_CMP_LE",
-                                            "SCMP_CMP_EQ",       "SCMP_CMP_GE", "SCMP_CMP_GT",
-                                            "SCMP_CMP_MASKED_EQ"};
+constexpr std::string_view kSeccompOps[] = {"SCMP_CMP_NE", "SCMP_CMP_LT", "SCMP_CMP_LE",       "SCMP_CMP_EQ",
+                                            "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_MASKED_EQ"};
 
-constexpr std::string_view kSeccompArchs[] = {
-    "SCMP_ARCH_X86",     "SCMP_ARCH_X86_64",   "SCMP_ARCH_X32",         "SCMP_ARCH_ARM",
-    "SCMP_ARCH_AARCH64", "SCMP_ARCH_MIPS",     "SCMP_ARCH_MIPS64",      "SCMP_ARCH_MIPS64N32",
-    "SCMP_ARCH_MIPSEL",  "SCMP_ARCH_MIPSEL64", "SCMP_ARCH_MIPSEL64N32", "SCMP_ARCH_PPC",
-    "SCMP_ARCH_PPC64",   "SCMP_ARCH_PPC64LE",  "SCMP_ARCH_S390",        "SCMP_ARCH_S390X",
-    "SCMP_ARCH_PARISC",  "SCMP_ARCH_PARISC64", "SCMP_ARCH_RISCV64",     "SCMP_ARCH_LOONGARCH64",
-    "SCMP_ARCH_M68K",    "SCMP_ARCH_SH",       "SCMP_ARCH_SHEB"};
+constexpr std::string_view kSeccompArchs[] = {"SCMP_ARCH_X86",      "SCMP_ARCH_X86_64",      "SCMP_ARCH_X32",
+                                              "SCMP_ARCH_ARM",      "SCMP_ARCH_AARCH64",     "SCMP_ARCH_MIPS",
+                                              "SCMP_ARCH_MIPS64",   "SCMP_ARCH_MIPS64N32",   "SCMP_ARCH_MIPSEL",
+                                              "SCMP_ARCH_MIPSEL64", "SCMP_ARCH_MIPSEL64N32", "SCMP_ARCH_PPC",
+                                              "SCMP_ARCH_PPC64",    "SCMP_ARCH_PPC64LE",     "SCMP_ARCH_S390",
+                                              "SCMP_ARCH_S390X",    "SCMP_ARCH_PARISC",      "SCMP_ARCH_PARISC64",
+                                              "SCMP_ARCH_RISCV64",  "SCMP_ARCH_LOONGARCH64", "SCMP_ARCH_M68K",
+                                              "SCMP_ARCH_SH",       "SCMP_ARCH_SHEB"};
 
-constexpr std::string_view kSeccompFlags[] = {
-    "SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
-    "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"};
+constexpr std::string_view kSeccompFlags[] = {"SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG",
+                                              "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
+                                              "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"};
 
 template <size_t N>
 bool one_of(std::string_view s, const std::string_view (&names)[N]) {
@@ -92,8 +89,7 @@ bool is_cpu_list(std::string_view s) {
     uint64_t lo = 0, hi = 0;
     if (dash == std::string::npos) {
       if (!parse_uint64(item, lo)) return false;
-    } else if (!parse_uint64(item.substr(0, dash), lo) ||
-               !parse_uint64(item.substr(dash + 1), hi) || lo > hi) {
+    } else if (!parse_uint64(item.substr(0, dash), lo) || !parse_uint64(item.substr(dash + 1), hi) || lo > hi) {
       return false;
     }
   }
@@ -132,19 +128,17 @@ Status validate_rlimits(const std::vector<Rlimit>& rlimits, const std::string& b
     std::string path = idx(base, i);
     if (rl.resource < 0) return at(sub(path, "type"), "unknown rlimit " + quote(rl.type));
     for (size_t j = 0; j < i; ++j)
-      if (rlimits[j].type == rl.type)
-        return at(sub(path, "type"), "duplicate rlimit " + quote(rl.type));
+      if (rlimits[j].type == rl.type) return at(sub(path, "type"), "duplicate rlimit " + quote(rl.type));
     if (rl.soft > rl.hard) {
-      return at(sub(path, "soft"), "soft limit " + std::to_string(rl.soft) +
-                                       " is greater than hard limit " + std::to_string(rl.hard));
+      return at(sub(path, "soft"),
+                "soft limit " + std::to_string(rl.soft) + " is greater than hard limit " + std::to_string(rl.hard));
     }
   }
   return {};
 }
 
 Status validate_scheduler(const Scheduler& s, const std::string& base) {
-  if (!one_of(s.policy, kSchedPolicies))
-    return at(sub(base, "policy"), "unknown scheduler policy " + quote(s.policy));
+  if (!one_of(s.policy, kSchedPolicies)) return at(sub(base, "policy"), "unknown scheduler policy " + quote(s.policy));
   for (size_t i = 0; i < s.flags.size(); ++i)
     if (!one_of(s.flags[i], kSchedFlags))
       return at(idx(sub(base, "flags"), i), "unknown scheduler flag " + quote(s.flags[i]));
@@ -159,8 +153,7 @@ Status validate_hooks(const Hooks& hooks) {
       std::string path = idx(std::string("hooks.") + key, i);
       BERTH_TRY(check_abs(sub(path, "path"), v[i].path));
       if (v[i].timeout && *v[i].timeout <= 0) {
-        return at(sub(path, "timeout"),
-                  "must be greater than 0, got " + std::to_string(*v[i].timeout));
+        return at(sub(path, "timeout"), "must be greater than 0, got " + std::to_string(*v[i].timeout));
       }
     }
     return {};
@@ -189,8 +182,7 @@ Status validate_namespaces(const Linux& lx) {
   // without them: nobody inside would have an identity.
   const Namespace* user = lx.find_namespace(NamespaceType::kUser);
   auto mapping_rule = [&](const char* path, const std::vector<IdMapping>& mappings) -> Status {
-    if (!mappings.empty() && !user)
-      return at(path, "requires a user namespace in linux.namespaces");
+    if (!mappings.empty() && !user) return at(path, "requires a user namespace in linux.namespaces");
     if (mappings.empty() && user && user->path.empty())
       return at(path, "must not be empty when creating a user namespace");
     return {};
@@ -202,8 +194,7 @@ Status validate_namespaces(const Linux& lx) {
     std::string path = "linux.timeOffsets." + name;
     if (name != "monotonic" && name != "boottime")
       return at(path, "unknown clock " + quote(name) + " (want monotonic or boottime)");
-    if (offset.nanosecs >= 1'000'000'000)
-      return at(sub(path, "nanosecs"), "must be less than 1000000000");
+    if (offset.nanosecs >= 1'000'000'000) return at(sub(path, "nanosecs"), "must be less than 1000000000");
   }
   if (!lx.time_offsets.empty() && !lx.find_namespace(NamespaceType::kTime))
     return at("linux.timeOffsets", "requires a time namespace in linux.namespaces");
@@ -214,8 +205,7 @@ Status validate_devices(const std::vector<Device>& devices) {
   for (size_t i = 0; i < devices.size(); ++i) {
     std::string path = idx("linux.devices", i);
     if (!one_of(devices[i].type, {"c", "b", "u", "p"}))
-      return at(sub(path, "type"),
-                "unknown device type " + quote(devices[i].type) + " (want c, b, u or p)");
+      return at(sub(path, "type"), "unknown device type " + quote(devices[i].type) + " (want c, b, u or p)");
     BERTH_TRY(check_abs(sub(path, "path"), devices[i].path));
   }
   return {};
@@ -228,8 +218,7 @@ Status validate_seccomp(const Seccomp& s) {
     return at(sub(base, "defaultAction"), "unknown seccomp action " + quote(s.default_action));
   for (size_t i = 0; i < s.architectures.size(); ++i)
     if (!one_of(s.architectures[i], kSeccompArchs))
-      return at(idx(sub(base, "architectures"), i),
-                "unknown seccomp architecture " + quote(s.architectures[i]));
+      return at(idx(sub(base, "architectures"), i), "unknown seccomp architecture " + quote(s.architectures[i]));
   for (size_t i = 0; i < s.flags.size(); ++i)
     if (!one_of(s.flags[i], kSeccompFlags))
       return at(idx(sub(base, "flags"), i), "unknown seccomp flag " + quote(s.flags[i]));
@@ -244,8 +233,7 @@ Status validate_seccomp(const Seccomp& s) {
       std::string arg = idx(sub(path, "args"), j);
       // A system call has at most six arguments.
       if (sc.args[j].index >= 6)
-        return at(sub(arg, "index"),
-                  "must be less than 6, got " + std::to_string(sc.args[j].index));
+        return at(sub(arg, "index"), "must be less than 6, got " + std::to_string(sc.args[j].index));
       if (!one_of(sc.args[j].op, kSeccompOps))
         return at(sub(arg, "op"), "unknown seccomp operator " + quote(sc.args[j].op));
     }
@@ -301,13 +289,11 @@ Status validate_process(const Process& p, const std::string& base) {
       return at(idx(sub(base, "env"), i), quote(p.env[i]) + " is not of the form KEY=VALUE");
   BERTH_TRY(validate_rlimits(p.rlimits, sub(base, "rlimits")));
   if (p.oom_score_adj && (*p.oom_score_adj < -1000 || *p.oom_score_adj > 1000)) {
-    return at(sub(base, "oomScoreAdj"),
-              "must be between -1000 and 1000, got " + std::to_string(*p.oom_score_adj));
+    return at(sub(base, "oomScoreAdj"), "must be between -1000 and 1000, got " + std::to_string(*p.oom_score_adj));
   }
   if (p.io_priority) {
     if (!one_of(p.io_priority->klass, kIoPriorityClasses))
-      return at(sub(base, "ioPriority.class"),
-                "unknown I/O priority class " + quote(p.io_priority->klass));
+      return at(sub(base, "ioPriority.class"), "unknown I/O priority class " + quote(p.io_priority->klass));
     if (p.io_priority->priority < 0 || p.io_priority->priority > 7)
       return at(sub(base, "ioPriority.priority"),
                 "must be between 0 and 7, got " + std::to_string(p.io_priority->priority));
@@ -333,8 +319,7 @@ Status validate_resources(const Resources& r, const std::string& base) {
   // runc reads swappiness -1 (which a uint64 carries as its maximum) as "unset".
   if (r.memory && r.memory->swappiness && *r.memory->swappiness > 100 &&
       *r.memory->swappiness != std::numeric_limits<uint64_t>::max()) {
-    return at(sub(base, "memory.swappiness"),
-              "must be at most 100, got " + std::to_string(*r.memory->swappiness));
+    return at(sub(base, "memory.swappiness"), "must be at most 100, got " + std::to_string(*r.memory->swappiness));
   }
   if (r.cpu) {
     BERTH_TRY(check_cpu_list(sub(base, "cpu.cpus"), r.cpu->cpus));
@@ -353,8 +338,7 @@ Status validate_resources(const Resources& r, const std::string& base) {
   for (size_t i = 0; i < r.hugepage_limits.size(); ++i) {
     const std::string& size = r.hugepage_limits[i].page_size;
     if (!is_page_size(size))
-      return at(sub(idx(sub(base, "hugepageLimits"), i), "pageSize"),
-                quote(size) + " is not a page size like \"2MB\"");
+      return at(sub(idx(sub(base, "hugepageLimits"), i), "pageSize"), quote(size) + " is not a page size like \"2MB\"");
   }
   // Keys are file names in the container's cgroup directory.
   for (const auto& [key, value] : r.unified)

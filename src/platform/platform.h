@@ -83,7 +83,7 @@ struct CreateOptions {
   bool no_new_keyring = false;
   bool systemd_cgroup = false;  // cgroupsPath is slice:prefix:name
   bool rootless = false;        // a cgroup berth may not make is skipped, not an error
-  bool detach = true;  // false: `run` in the foreground, which owns the terminal
+  bool detach = true;           // false: `run` in the foreground, which owns the terminal
 };
 
 class Container;
@@ -104,7 +104,7 @@ struct CreateCallbacks {
 
 struct CreateRequest {
   CreateOptions opts;
-  std::string bundle;       // absolute
+  std::string bundle;  // absolute
   oci::Spec* spec = nullptr;
   std::string config_text;  // config.json as written (the platform may keep parts verbatim)
   Park park = Park::kStartCommand;
@@ -216,8 +216,7 @@ class Platform {
   // Checks and resolves what needs no state: nothing is made, and an error
   // names the field.
   virtual Result<std::unique_ptr<Creation>> prepare(CreateRequest& req) = 0;
-  virtual Result<std::unique_ptr<Container>> open(const state::ContainerDir& dir,
-                                                  const state::ContainerState& st) = 0;
+  virtual Result<std::unique_ptr<Container>> open(const state::ContainerDir& dir, const state::ContainerState& st) = 0;
   // Adds the platform's part of `berth features` (runtime-spec's features
   // document) to out; and host facts the command line needs.
   virtual void features(nlohmann::ordered_json& out) const = 0;

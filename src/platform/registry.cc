@@ -22,8 +22,8 @@ Result<Platform*> Registry::choose(const oci::Spec& spec) const {
   for (const auto& section : spec.other_platforms) {
     for (Platform* p : platforms_)
       if (p->honours(section)) return p;
-    return make_error(ErrorKind::kNotImplemented, section + ": not supported by this berth yet (no platform runs " +
-                                                      section + " containers)");
+    return make_error(ErrorKind::kNotImplemented,
+                      section + ": not supported by this berth yet (no platform runs " + section + " containers)");
   }
   return platforms_.front();
 }

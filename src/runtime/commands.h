@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "base/result.h"
-#include "platform/platform.h"
 #include "oci/spec.h"
+#include "platform/platform.h"
 #include "state/store.h"
 
 namespace berth::runtime {

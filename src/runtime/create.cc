@@ -62,7 +62,8 @@ Result<Created> create(const state::Store& store, const CreateOptions& opts, Par
   if (opts.listen_fds > 0 && spec->process) {
     // systemd socket activation passes through, now for the container's pid 1.
     auto& env = spec->process->env;
-    std::erase_if(env, [](const std::string& e) { return e.starts_with("LISTEN_FDS=") || e.starts_with("LISTEN_PID="); });
+    std::erase_if(env,
+                  [](const std::string& e) { return e.starts_with("LISTEN_FDS=") || e.starts_with("LISTEN_PID="); });
     env.push_back("LISTEN_FDS=" + std::to_string(opts.listen_fds));
     env.push_back("LISTEN_PID=1");
   }
@@ -96,8 +97,11 @@ Result<Created> create(const state::Store& store, const CreateOptions& opts, Par
   auto dir = store.create(opts.id);
   if (!dir) return std::move(dir).error().wrap(ctx);
   crash_point("create:state-dir");
-  Created out{Loaded{std::move(*dir), {}, state::Status::kCreating, nullptr}, std::move(spec), std::move(req),
-              std::move(*creation), {}};
+  Created out{Loaded{std::move(*dir), {}, state::Status::kCreating, nullptr},
+              std::move(spec),
+              std::move(req),
+              std::move(*creation),
+              {}};
   auto fail = [&](Error e) -> Error {
     rollback(out);
     return std::move(e).wrap(ctx);

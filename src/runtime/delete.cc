@@ -25,8 +25,8 @@ Status remove(const state::Store& store, const std::string& id, bool force, std:
       for (const auto& m : *members)
         if (m.status != state::Status::kStopped) live += (live.empty() ? "" : ", ") + m.id;
       if (!live.empty())
-        return make_error(ErrorKind::kConflict, ctx + ": sandbox " + id + " has members that are not stopped: " +
-                                                    live + " (delete them first, or use --force)");
+        return make_error(ErrorKind::kConflict, ctx + ": sandbox " + id + " has members that are not stopped: " + live +
+                                                    " (delete them first, or use --force)");
       // Stopped members stay: delete removes only what it was named, unless forced.
     } else {
       for (const auto& m : *members)

@@ -29,9 +29,8 @@ Result<Execed> exec(const state::Store& store, const ExecOptions& opts) {
   bool ok = c->status == state::Status::kRunning || c->status == state::Status::kCreated ||
             (c->status == state::Status::kPaused && opts.ignore_paused);
   if (!ok)
-    return make_error(ErrorKind::kConflict,
-                      ctx + ": cannot exec in a " + state::status_name(c->status) + " container" +
-                          (c->status == state::Status::kPaused ? " (use --ignore-paused)" : ""));
+    return make_error(ErrorKind::kConflict, ctx + ": cannot exec in a " + state::status_name(c->status) + " container" +
+                                                (c->status == state::Status::kPaused ? " (use --ignore-paused)" : ""));
   platform::ExecRequest req;
   req.process = opts.process;
   req.console_socket = opts.console_socket;

@@ -137,15 +137,18 @@ class FakeCreation final : public platform::Creation {
 
 class FakePlatform final : public platform::Platform {
  public:
-  explicit FakePlatform(std::string name, std::string section = "") : name_(std::move(name)), section_(std::move(section)) {}
+  explicit FakePlatform(std::string name, std::string section = "")
+      : name_(std::move(name)), section_(std::move(section)) {}
   std::string_view name() const override { return name_; }
   bool honours(std::string_view section) const override { return !section_.empty() && section == section_; }
   Result<std::unique_ptr<platform::Creation>> prepare(platform::CreateRequest& req) override {
     return std::unique_ptr<platform::Creation>(std::make_unique<FakeCreation>(this, req));
   }
-  Result<std::unique_ptr<platform::Container>> open(const state::ContainerDir&, const state::ContainerState& st) override {
-    auto part = st.platform_state.empty() && st.platform_json ? *st.platform_json
-                                                              : nlohmann::json::parse(st.platform_state, nullptr, false);
+  Result<std::unique_ptr<platform::Container>> open(const state::ContainerDir&,
+                                                    const state::ContainerState& st) override {
+    auto part = st.platform_state.empty() && st.platform_json
+                    ? *st.platform_json
+                    : nlohmann::json::parse(st.platform_state, nullptr, false);
     if (!part.is_object()) return invalid("state.json: fake: not an object");
     return std::unique_ptr<platform::Container>(std::make_unique<FakeContainer>(&systems[st.id]));
   }

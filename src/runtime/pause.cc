@@ -23,8 +23,8 @@ Status set_frozen(const state::Store& store, const std::string& id, bool frozen)
   if (!live) return std::move(live).error();
   state::Status need = frozen ? state::Status::kRunning : state::Status::kPaused;
   if (live->status != need)
-    return make_error(ErrorKind::kConflict, ctx + ": container is " + state::status_name(live->status) + ", not " +
-                                                state::status_name(need));
+    return make_error(ErrorKind::kConflict,
+                      ctx + ": container is " + state::status_name(live->status) + ", not " + state::status_name(need));
   auto r = frozen ? live->container->pause() : live->container->resume();
   if (!r) return std::move(r).error().wrap(ctx);
   return {};

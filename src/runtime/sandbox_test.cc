@@ -82,12 +82,12 @@ TEST(SandboxParse, FirstDialectWithATypeWinsInRunhcsOrder) {
 }
 
 TEST(SandboxParse, OtherTypesAndNoAnnotationsAreNotInASandbox) {
-  for (const Annotations& a : {Annotations{},
-                               Annotations{{"org.example", "x"}},
-                               Annotations{{"io.kubernetes.cri.container-type", "Sandbox"}, {"io.kubernetes.cri.sandbox-id", "c"}},
-                               Annotations{{"io.kubernetes.cri.container-type", "podsandbox"}, {"io.kubernetes.cri.sandbox-id", "c"}},
-                               Annotations{{"io.kubernetes.cri-o.ContainerType", "infra"}, {"io.kubernetes.cri-o.SandboxID", "p"}},
-                               Annotations{{"io.kubernetes.docker.type", "container_"}, {"io.kubernetes.sandbox.id", "p"}}}) {
+  for (const Annotations& a :
+       {Annotations{}, Annotations{{"org.example", "x"}},
+        Annotations{{"io.kubernetes.cri.container-type", "Sandbox"}, {"io.kubernetes.cri.sandbox-id", "c"}},
+        Annotations{{"io.kubernetes.cri.container-type", "podsandbox"}, {"io.kubernetes.cri.sandbox-id", "c"}},
+        Annotations{{"io.kubernetes.cri-o.ContainerType", "infra"}, {"io.kubernetes.cri-o.SandboxID", "p"}},
+        Annotations{{"io.kubernetes.docker.type", "container_"}, {"io.kubernetes.sandbox.id", "p"}}}) {
     auto r = parse(a, "c");
     ASSERT_TRUE(r);
     EXPECT_FALSE(r->is_sandbox);

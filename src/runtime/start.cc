@@ -15,8 +15,8 @@ Status start(const state::Store& store, const std::string& id, std::vector<std::
     case state::Status::kStopped:
       return make_error(ErrorKind::kConflict, ctx + ": cannot start a container that has stopped");
     default:
-      return make_error(ErrorKind::kConflict, ctx + ": cannot start an already " +
-                                                  state::status_name(c->status) + " container");
+      return make_error(ErrorKind::kConflict,
+                        ctx + ": cannot start an already " + state::status_name(c->status) + " container");
   }
   log_debug(ctx + ": releasing the init, pid " + std::to_string(c->pid()));
   if (auto r = c->container->start(); !r) return std::move(r).error().wrap(ctx);

@@ -53,9 +53,7 @@ uint32_t arch_of(const std::string& name) {
   return seccomp_arch_resolve_name(lower.c_str());
 }
 
-Error lib_error(const std::string& field, int rc) {
-  return Error{-rc, field + ": " + errno_text(-rc)};
-}
+Error lib_error(const std::string& field, int rc) { return Error{-rc, field + ": " + errno_text(-rc)}; }
 
 // The BPF program libseccomp generates for ctx, read back through a memfd
 // (libseccomp 2.5 exports only to an fd).
@@ -104,7 +102,8 @@ std::vector<sock_filter> enosys_stub(const oci::Seccomp& s, const std::vector<ui
     out.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, b.arch, 0, static_cast<uint8_t>(len(b) - 1)));
     out.push_back(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)));
     // x32 calls are left to libseccomp's program.
-    if (b.arch == SCMP_ARCH_X86_64) out.push_back(BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x40000000, off(at + 2, original), 0));
+    if (b.arch == SCMP_ARCH_X86_64)
+      out.push_back(BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x40000000, off(at + 2, original), 0));
     size_t jgt = out.size();
     out.push_back(BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, b.max, off(jgt, enosys), off(jgt, original)));
   }
@@ -165,11 +164,16 @@ Result<Filter> compile(const oci::Seccomp& s, std::vector<std::string>& warnings
   for (size_t i = 0; i < s.flags.size(); ++i) {
     const std::string& f = s.flags[i];
     std::string field = kBase + ".flags[" + std::to_string(i) + "]";
-    if (f == "SECCOMP_FILTER_FLAG_TSYNC") filter.flags_ |= SECCOMP_FILTER_FLAG_TSYNC;
-    else if (f == "SECCOMP_FILTER_FLAG_LOG") filter.flags_ |= SECCOMP_FILTER_FLAG_LOG;
-    else if (f == "SECCOMP_FILTER_FLAG_SPEC_ALLOW") filter.flags_ |= SECCOMP_FILTER_FLAG_SPEC_ALLOW;
-    else if (f == "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV") filter.flags_ |= SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
-    else return invalid(field + ": unknown seccomp flag \"" + f + "\"");
+    if (f == "SECCOMP_FILTER_FLAG_TSYNC")
+      filter.flags_ |= SECCOMP_FILTER_FLAG_TSYNC;
+    else if (f == "SECCOMP_FILTER_FLAG_LOG")
+      filter.flags_ |= SECCOMP_FILTER_FLAG_LOG;
+    else if (f == "SECCOMP_FILTER_FLAG_SPEC_ALLOW")
+      filter.flags_ |= SECCOMP_FILTER_FLAG_SPEC_ALLOW;
+    else if (f == "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV")
+      filter.flags_ |= SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
+    else
+      return invalid(field + ": unknown seccomp flag \"" + f + "\"");
   }
 
   for (size_t i = 0; i < s.syscalls.size(); ++i) {
@@ -226,8 +230,9 @@ Result<Filter> compile(const oci::Seccomp& s, std::vector<std::string>& warnings
     // The flag only changes how a listener waits; without one the kernel
     // refuses it, and there is nothing for it to do.
     filter.flags_ &= ~SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
-    warnings.push_back(kBase + ".flags: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV has no effect without an "
-                               "SCMP_ACT_NOTIFY rule, not used");
+    warnings.push_back(kBase +
+                       ".flags: SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV has no effect without an "
+                       "SCMP_ACT_NOTIFY rule, not used");
   }
   return filter;
 }

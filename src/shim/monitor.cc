@@ -15,10 +15,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <cstdlib>
-#include <cstring>
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <utility>
@@ -88,7 +88,8 @@ class Monitor {
   static void close_other_fds(const std::map<std::string, std::string>& args) {
     std::vector<unsigned> keep = {0, 1, 2};
     for (const auto& [key, value] : args)
-      if (key != "root" && key != "id" && key != "init") keep.push_back(static_cast<unsigned>(std::atoi(value.c_str())));
+      if (key != "root" && key != "id" && key != "init")
+        keep.push_back(static_cast<unsigned>(std::atoi(value.c_str())));
     std::sort(keep.begin(), keep.end());
     for (size_t i = 0; i < keep.size(); ++i) {
       unsigned from = keep[i] + 1, to = i + 1 < keep.size() ? keep[i + 1] - 1 : ~0u;
@@ -166,7 +167,8 @@ class Monitor {
     for (auto& [key, p] : procs_.map()) {
       if (p.pidfd) add(p.pidfd.get(), Source::kExit, key);
       if (p.runner.pidfd) add(p.runner.pidfd.get(), Source::kRunner, key);
-      const std::pair<Pump*, Source> pumps[] = {{&p.in, Source::kStdin}, {&p.out, Source::kStdout},
+      const std::pair<Pump*, Source> pumps[] = {{&p.in, Source::kStdin},
+                                                {&p.out, Source::kStdout},
                                                 {&p.err, Source::kStderr}};
       for (auto [pump, source] : pumps) {
         // stdin waits for its destination (a terminal's arrives later).
@@ -191,12 +193,9 @@ class Monitor {
         }
         return;
       }
-      case Source::kListen:
-        return accept_client();
-      case Source::kClient:
-        return serve(w.fd);
-      default:
-        break;
+      case Source::kListen: return accept_client();
+      case Source::kClient: return serve(w.fd);
+      default: break;
     }
     Proc* p = procs_.find(w.key);
     if (!p) return;
@@ -431,12 +430,12 @@ class Monitor {
         return sys_error("console socket");
     }
     p.process_json.reset(static_cast<int>(::syscall(SYS_memfd_create, "process.json", MFD_CLOEXEC)));
-    if (!p.process_json || !write_all(p.process_json.get(), json.data(), json.size()))
-      return sys_error("process.json");
+    if (!p.process_json || !write_all(p.process_json.get(), json.data(), json.size())) return sys_error("process.json");
     // Paths through our own /proc entry: short, and they name exactly these files.
     const std::string self = "/proc/" + std::to_string(::getpid()) + "/fd/";
     const std::string dir = self + std::to_string(dir_.get()) + "/";
-    std::vector<std::string> args = {"exec", "--detach", "--process", self + std::to_string(p.process_json.get()),
+    std::vector<std::string> args = {"exec",       "--detach",
+                                     "--process",  self + std::to_string(p.process_json.get()),
                                      "--pid-file", dir + "exec." + key + ".pid"};
     if (terminal) {
       args.push_back("--console-socket");

@@ -44,7 +44,7 @@ struct Proc {
   Pump in, out, err;
   Fd pty;
   std::vector<int> waiters;  // clients waiting for the exit
-  Runner runner;  // while an exec, or the init's start, is running
+  Runner runner;             // while an exec, or the init's start, is running
   // An exec being started:
   Fd process_json, console_listen;
   std::string console_name;  // short: sun_path holds 108 bytes, an exec id up to 128
@@ -52,7 +52,6 @@ struct Proc {
 
 // The pidfd of pid (close-on-exec), or an invalid Fd when it is gone.
 Fd open_pidfd(pid_t pid);
-
 
 // The exit status of the runner, once it has exited (it is reaped then).
 std::optional<int> collect_runner(Runner& r);

@@ -56,7 +56,8 @@ Result<Fd> listen_control(int dirfd) {
   addr.sun_family = AF_UNIX;
   std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
   ::unlink(path.c_str());
-  if (::bind(s.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0) return sys_error("shim: bind control socket");
+  if (::bind(s.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0)
+    return sys_error("shim: bind control socket");
   if (::listen(s.get(), 64) < 0) return sys_error("shim: listen");
   return s;
 }
@@ -84,7 +85,8 @@ Result<Fd> listen_control(int dirfd) {
   // Without a console socket, a terminal's master comes to us.
   opts.create.detach = !opts.create.console_socket.empty();
 
-  auto created = runtime::create(store, opts.create, opts.start ? runtime::Park::kStartNow : runtime::Park::kStartCommand);
+  auto created = runtime::create(store, opts.create,
+                                 opts.start ? runtime::Park::kStartNow : runtime::Park::kStartCommand);
   if (!created) fail(status_fd, created.error());
   for (const auto& w : created->warnings) report(status_fd, "warn " + w);
   created->warnings.clear();
@@ -207,8 +209,7 @@ Result<pid_t> launch(const state::Store& store, const Options& opts, std::vector
   return Error{EPIPE, "shim: exited before the container was created"};
 }
 
-Result<std::optional<ExitRecord>> read_exit(const state::Store& store, const std::string& id,
-                                            const std::string& key) {
+Result<std::optional<ExitRecord>> read_exit(const state::Store& store, const std::string& id, const std::string& key) {
   auto dir = store.open(id);
   if (!dir) return std::move(dir).error();
   const std::string name = exit_file(key);

@@ -57,8 +57,8 @@ inline constexpr const char* kShimEnv = "BERTH_SHIM";
 // What the shim recorded when the init exited.
 struct ExitRecord {
   pid_t pid = 0;
-  int exit_code = 0;  // 128+signal when killed, like a shell
-  int signal = 0;     // the signal that killed it, or 0
+  int exit_code = 0;      // 128+signal when killed, like a shell
+  int signal = 0;         // the signal that killed it, or 0
   std::string exited_at;  // RFC 3339
 };
 

@@ -2,8 +2,8 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <sys/file.h>
 #include <stdio.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -62,7 +62,7 @@ std::string encode_state(const ContainerState& st) {
   if (!st.sandbox.empty()) j["sandbox"] = st.sandbox;
   if (!st.host.empty()) j["host"] = st.host;
   json part = st.platform_state.empty() && st.platform_json ? *st.platform_json
-                                                           : json::parse(st.platform_state, nullptr, false);
+                                                            : json::parse(st.platform_state, nullptr, false);
   j[st.platform] = part.is_object() ? std::move(part) : json::object();
   return j.dump();
 }
@@ -86,13 +86,13 @@ Result<ContainerState> decode_state(std::string_view text) {
     if (j.contains("platform")) {
       st.platform = j.at("platform").get<std::string>();
       // A platform's name is also its part's key: never one of the fields above.
-      static const char* const kNeutral[] = {"id", "ociVersion", "bundle", "rootfs", "created", "annotations",
-                                             "poststart", "poststop", "sandbox", "host", "platform"};
+      static const char* const kNeutral[] = {"id",        "ociVersion", "bundle",  "rootfs", "created", "annotations",
+                                             "poststart", "poststop",   "sandbox", "host",   "platform"};
       for (const char* key : kNeutral)
         if (st.platform == key) return invalid("state.json: platform: \"" + st.platform + "\" is not a platform");
       if (st.platform.empty() || !j.contains(st.platform) || !j.at(st.platform).is_object())
-        return invalid("state.json: " + (st.platform.empty() ? std::string("platform: empty")
-                                                             : st.platform + ": not an object"));
+        return invalid("state.json: " +
+                       (st.platform.empty() ? std::string("platform: empty") : st.platform + ": not an object"));
       st.platform_json = std::make_shared<const json>(std::move(j.at(st.platform)));
       st.platform_state.clear();
     } else {
@@ -117,8 +117,8 @@ Status validate_id(const std::string& id) {
   if (id.size() > 255) return invalid("invalid container id: longer than 255 characters");
   if (id == "." || id == "..") return invalid("invalid container id " + oci::quote(id));
   for (char c : id) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '+' || c == '-' || c == '.';
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '+' ||
+              c == '-' || c == '.';
     if (!ok) return invalid("invalid container id " + oci::quote(id) + ": only [A-Za-z0-9_+.-] allowed");
   }
   return {};
@@ -225,9 +225,8 @@ Result<ContainerDir> Store::create(const std::string& id) const {
   }
   crash_point("create:state-dir-temp");
   if (::renameat2(AT_FDCWD, temp.c_str(), AT_FDCWD, path.c_str(), RENAME_NOREPLACE) < 0) {
-    Error e = errno == EEXIST
-                  ? make_error(ErrorKind::kAlreadyExists, "container with id \"" + id + "\" already exists")
-                  : sys_error("rename " + temp + " to " + path);
+    Error e = errno == EEXIST ? make_error(ErrorKind::kAlreadyExists, "container with id \"" + id + "\" already exists")
+                              : sys_error("rename " + temp + " to " + path);
     ::rmdir(temp.c_str());
     return e;
   }
@@ -271,8 +270,7 @@ Result<ContainerDir> Store::open_dir(const std::string& id, bool take_lock) cons
     // The holder we waited for may have deleted the container.
     struct stat sb;
     if (::fstat(fd, &sb) < 0) return sys_error("stat " + path);
-    if (sb.st_nlink == 0)
-      return make_error(ErrorKind::kNotFound, "container \"" + id + "\" does not exist");
+    if (sb.st_nlink == 0) return make_error(ErrorKind::kNotFound, "container \"" + id + "\" does not exist");
   }
   return ContainerDir(id, path, std::move(dir), take_lock);
 }

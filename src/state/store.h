@@ -39,10 +39,10 @@ inline constexpr char kExecFifo[] = "exec.fifo";
 // that platform reads.
 struct ContainerState {
   std::string id;
-  std::string oci_version;   // of the config it was created from
-  std::string bundle;        // absolute
-  std::string rootfs;        // absolute
-  std::string created;       // RFC 3339, UTC
+  std::string oci_version;  // of the config it was created from
+  std::string bundle;       // absolute
+  std::string rootfs;       // absolute
+  std::string created;      // RFC 3339, UTC
   std::map<std::string, std::string> annotations;
   // The hooks that run after create returns, kept here because the bundle
   // may be gone by then.

@@ -92,8 +92,8 @@ void expect_same(const ContainerState& a, const ContainerState& b) {
 TEST(ValidateId, Table) {
   const std::vector<std::string> valid = {"a", "A-b_c.d+e", "0", "...", std::string(255, 'x')};
   for (const auto& id : valid) EXPECT_TRUE(validate_id(id)) << "\"" << id << "\"";
-  const std::vector<std::string> bad = {"",    ".",   "..", "../x", "a/b", "a b",
-                                        std::string(256, 'x'), "\n", "a\n", "\xc3\xa9"};
+  const std::vector<std::string> bad = {"",   ".",   "..",      "../x", "a/b", "a b", std::string(256, 'x'),
+                                        "\n", "a\n", "\xc3\xa9"};
   for (const auto& id : bad) {
     auto r = validate_id(id);
     ASSERT_FALSE(r) << "\"" << id << "\"";
@@ -116,7 +116,13 @@ TEST(StateCodec, RoundTripsEveryField) {
 
 TEST(StateCodec, RejectsNonObjectsWrongTypesAndMissingFields) {
   const char* cases[] = {
-      "", "[]", "42", "\"s\"", "null", "{", "{} trailing",
+      "",
+      "[]",
+      "42",
+      "\"s\"",
+      "null",
+      "{",
+      "{} trailing",
       R"({"pid":0})",
       R"({"id":"a"})",  // written before the platform split, and without its pid
       R"({"id":1,"pid":0})",
@@ -139,8 +145,7 @@ TEST(StateCodec, RejectsNonObjectsWrongTypesAndMissingFields) {
     EXPECT_NO_THROW(r.emplace(decode_state(text))) << text;
     ASSERT_TRUE(r.has_value()) << text;
     if (r->has_value()) {
-      ADD_FAILURE() << text << " decoded, platform " << r->value().platform << " "
-                    << part_of(r->value());
+      ADD_FAILURE() << text << " decoded, platform " << r->value().platform << " " << part_of(r->value());
       continue;
     }
     EXPECT_EQ(r->error().kind, ErrorKind::kInvalidArgument) << text;
@@ -169,8 +174,7 @@ TEST(StateCodec, RecordsFromBeforeThePlatformSplitDecodeAsLinux) {
   EXPECT_EQ(r->platform, "linux");
   EXPECT_EQ(r->host, "");
   EXPECT_EQ(r->bundle, "/b");
-  EXPECT_EQ(part_of(*r),
-            R"({"cgroups":{"memory":"/sys/fs/cgroup/memory/a"},"pid":42,"pidStart":7,"seccomp":"{}"})");
+  EXPECT_EQ(part_of(*r), R"({"cgroups":{"memory":"/sys/fs/cgroup/memory/a"},"pid":42,"pidStart":7,"seccomp":"{}"})");
   // Written again, it takes the new shape, and reads back the same.
   auto again = decode_state(encode_state(*r));
   ASSERT_TRUE(again) << again.error().message;
@@ -384,10 +388,8 @@ TEST(StatusTable, NamesAndAllowedOperations) {
     const char* name;
     bool start, kill, del;
   } rows[] = {
-      {Status::kCreating, "creating", false, false, false},
-      {Status::kCreated, "created", true, true, true},
-      {Status::kRunning, "running", false, true, false},
-      {Status::kPaused, "paused", false, true, false},
+      {Status::kCreating, "creating", false, false, false}, {Status::kCreated, "created", true, true, true},
+      {Status::kRunning, "running", false, true, false},    {Status::kPaused, "paused", false, true, false},
       {Status::kStopped, "stopped", false, false, true},
   };
   for (const auto& r : rows) {

@@ -14,16 +14,21 @@ namespace {
 using berth::cli::Option;
 
 const Option kGlobal[] = {
-    {{"root"}, true, ""},       {{"log"}, true, ""},           {{"log-format"}, true, ""},
-    {{"debug"}, false, ""},     {{"systemd-cgroup"}, false, ""}, {{"rootless"}, true, ""},
-    {{"version", "v"}, false, ""}, {{"help", "h"}, false, ""},
+    {{"root"}, true, ""},
+    {{"log"}, true, ""},
+    {{"log-format"}, true, ""},
+    {{"debug"}, false, ""},
+    {{"systemd-cgroup"}, false, ""},
+    {{"rootless"}, true, ""},
+    {{"version", "v"}, false, ""},
+    {{"help", "h"}, false, ""},
 };
 
 const Option kExec[] = {
-    {{"process", "p"}, true, ""}, {{"tty", "t"}, false, ""},   {{"console-socket"}, true, ""},
-    {{"detach", "d"}, false, ""}, {{"pid-file"}, true, ""},    {{"env", "e"}, true, ""},
-    {{"cwd"}, true, ""},          {{"user", "u"}, true, ""},    {{"additional-gids", "g"}, true, ""},
-    {{"cap", "c"}, true, ""},     {{"no-new-privs"}, false, ""}, {{"preserve-fds"}, true, ""},
+    {{"process", "p"}, true, ""}, {{"tty", "t"}, false, ""},      {{"console-socket"}, true, ""},
+    {{"detach", "d"}, false, ""}, {{"pid-file"}, true, ""},       {{"env", "e"}, true, ""},
+    {{"cwd"}, true, ""},          {{"user", "u"}, true, ""},      {{"additional-gids", "g"}, true, ""},
+    {{"cap", "c"}, true, ""},     {{"no-new-privs"}, false, ""},  {{"preserve-fds"}, true, ""},
     {{"cgroup"}, true, ""},       {{"ignore-paused"}, false, ""},
 };
 

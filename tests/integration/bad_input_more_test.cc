@@ -62,7 +62,9 @@ const ConfigCase kConfigCases[] = {
     {"RlimitHardNegative", [](json& c, auto&) { c["process"]["rlimits"][0]["hard"] = -1; }},
     {"RlimitTypeNumber", [](json& c, auto&) { c["process"]["rlimits"][0]["type"] = 7; }},
     {"ConsoleSizeNegative",
-     [](json& c, auto&) { c["process"]["consoleSize"] = {{"height", -1}, {"width", 80}}; }},
+     [](json& c, auto&) {
+       c["process"]["consoleSize"] = {{"height", -1}, {"width", 80}};
+     }},
     {"UidString", [](json& c, auto&) { c["process"]["user"]["uid"] = "0"; }},
     {"AdditionalGidString", [](json& c, auto&) { c["process"]["user"]["additionalGids"] = {"wheel"}; }},
     {"UmaskHuge", [](json& c, auto&) { c["process"]["user"]["umask"] = 1ULL << 40; }},
@@ -70,23 +72,46 @@ const ConfigCase kConfigCases[] = {
     {"BoundingNotArray", [](json& c, auto&) { c["process"]["capabilities"]["bounding"] = "CAP_KILL"; }},
     {"ProcessNull", [](json& c, auto&) { c["process"] = nullptr; }},
     {"LinuxNotObject", [](json& c, auto&) { c["linux"] = "yes"; }},
-    {"NamespacesNotArray", [](json& c, auto&) { c["linux"]["namespaces"] = {{"type", "pid"}}; }},
+    {"NamespacesNotArray",
+     [](json& c, auto&) {
+       c["linux"]["namespaces"] = {{"type", "pid"}};
+     }},
     {"NamespaceEntryString", [](json& c, auto&) { c["linux"]["namespaces"][0] = "pid"; }},
     {"NoMountNamespace", [](json& c, auto&) { c["linux"]["namespaces"].erase(4); }},
     {"MountOptionsNotArray", [](json& c, auto&) { c["mounts"][1]["options"] = "nosuid"; }},
     {"BindSourceMissing",
      [](json& c, auto&) {
-       c["mounts"].push_back({{"destination", "/mnt"}, {"type", "bind"}, {"source", "/nonexistent/x"}, {"options", {"bind"}}});
+       c["mounts"].push_back(
+           {{"destination", "/mnt"}, {"type", "bind"}, {"source", "/nonexistent/x"}, {"options", {"bind"}}});
      }},
-    {"HooksNotArray", [](json& c, auto&) { c["hooks"]["prestart"] = {{"path", "/bin/true"}}; }},
-    {"HookTimeoutZero", [](json& c, auto&) { c["hooks"]["prestart"] = {{{"path", "/bin/true"}, {"timeout", 0}}}; }},
-    {"HookFailing", [](json& c, auto&) { c["hooks"]["createRuntime"] = {{{"path", "/bin/false"}}}; }},
-    {"AnnotationNotString", [](json& c, auto&) { c["annotations"] = {{"a", 1}}; }},
-    {"SysctlValueNumber", [](json& c, auto&) { c["linux"]["sysctl"] = {{"kernel.shmmax", 65536}}; }},
+    {"HooksNotArray",
+     [](json& c, auto&) {
+       c["hooks"]["prestart"] = {{"path", "/bin/true"}};
+     }},
+    {"HookTimeoutZero",
+     [](json& c, auto&) {
+       c["hooks"]["prestart"] = {{{"path", "/bin/true"}, {"timeout", 0}}};
+     }},
+    {"HookFailing",
+     [](json& c, auto&) {
+       c["hooks"]["createRuntime"] = {{{"path", "/bin/false"}}};
+     }},
+    {"AnnotationNotString",
+     [](json& c, auto&) {
+       c["annotations"] = {{"a", 1}};
+     }},
+    {"SysctlValueNumber",
+     [](json& c, auto&) {
+       c["linux"]["sysctl"] = {{"kernel.shmmax", 65536}};
+     }},
     {"DeviceMajorString",
-     [](json& c, auto&) { c["linux"]["devices"] = {{{"type", "c"}, {"path", "/dev/x"}, {"major", "one"}, {"minor", 1}}}; }},
+     [](json& c, auto&) {
+       c["linux"]["devices"] = {{{"type", "c"}, {"path", "/dev/x"}, {"major", "one"}, {"minor", 1}}};
+     }},
     {"DevicePathRelative",
-     [](json& c, auto&) { c["linux"]["devices"] = {{{"type", "c"}, {"path", "dev/x"}, {"major", 1}, {"minor", 3}}}; }},
+     [](json& c, auto&) {
+       c["linux"]["devices"] = {{{"type", "c"}, {"path", "dev/x"}, {"major", 1}, {"minor", 3}}};
+     }},
     {"OciVersionEmpty", [](json& c, auto&) { c["ociVersion"] = ""; }},
     {"RootPathEmpty", [](json& c, auto&) { c["root"]["path"] = ""; }},
     {"RootfsSymlinkToFile",
@@ -101,13 +126,17 @@ const ConfigCase kConfigCases[] = {
        std::ofstream(b + "/config.json") << "{\"ociVersion\": \"1.2.0\", \"x\": " << nested(100000) << "}";
      }},
     {"NumberOverflow", nullptr,
-     [](const std::string& b) { std::ofstream(b + "/config.json") << R"({"ociVersion": "1.2.0", "process": {"user": {"uid": 1e400}}})"; }},
+     [](const std::string& b) {
+       std::ofstream(b + "/config.json") << R"({"ociVersion": "1.2.0", "process": {"user": {"uid": 1e400}}})";
+     }},
     {"ConfigIsDirectory", nullptr, [](const std::string& b) { ::mkdir((b + "/config.json").c_str(), 0755); }},
     {"ConfigIsFifo", nullptr, [](const std::string& b) { ::mkfifo((b + "/config.json").c_str(), 0644); }},
-    {"ConfigIsDevZero", nullptr, [](const std::string& b) { (void)::symlink("/dev/zero", (b + "/config.json").c_str()); }},
+    {"ConfigIsDevZero", nullptr,
+     [](const std::string& b) { (void)::symlink("/dev/zero", (b + "/config.json").c_str()); }},
     {"ConfigDanglingSymlink", nullptr,
      [](const std::string& b) { (void)::symlink("/nonexistent/config.json", (b + "/config.json").c_str()); }},
-    {"ConfigSymlinkLoop", nullptr, [](const std::string& b) { (void)::symlink("config.json", (b + "/config.json").c_str()); }},
+    {"ConfigSymlinkLoop", nullptr,
+     [](const std::string& b) { (void)::symlink("config.json", (b + "/config.json").c_str()); }},
 };
 
 void PrintTo(const ConfigCase& c, std::ostream* os) { *os << c.name; }
@@ -187,7 +216,7 @@ TEST_F(BadExec, ProcessFilesAndFlagsFailCleanly) {
   struct Case {
     const char* name;
     std::function<void()> setup;
-    std::vector<std::string> extra;  // flags before the id, with a command instead of -p
+    std::vector<std::string> extra;    // flags before the id, with a command instead of -p
     const char* runc_takes = nullptr;  // why runc 1.1.5 runs (or hangs on) it
   };
   auto file = [&](const std::string& text) { return [&, text] { write(text); }; };
@@ -205,18 +234,38 @@ TEST_F(BadExec, ProcessFilesAndFlagsFailCleanly) {
       {"TerminalString", file(with([](json& j) { j["terminal"] = "no"; })), {}},
       {"CapabilitiesArray", file(with([](json& j) { j["capabilities"] = {"CAP_KILL"}; })), {}},
       {"RlimitUnknown",
-       file(with([](json& j) { j["rlimits"] = {{{"type", "RLIMIT_X"}, {"hard", 1}, {"soft", 1}}}; })), {}},
-      {"OomScoreAdjOutOfRange", file(with([](json& j) { j["oomScoreAdj"] = -5000; })), {},
+       file(with([](json& j) {
+         j["rlimits"] = {{{"type", "RLIMIT_X"}, {"hard", 1}, {"soft", 1}}};
+       })),
+       {}},
+      {"OomScoreAdjOutOfRange",
+       file(with([](json& j) { j["oomScoreAdj"] = -5000; })),
+       {},
        "runc 1.1.5 ignores an exec process's oomScoreAdj"},
       {"NulInArg", file(with([](json& j) { j["args"][0] = std::string("/bin/probe\0x", 12); })), {}},
       {"TenMegabyteEnv", file(with([](json& j) { j["env"] = {k10MB}; })), {}},
       {"NumberOverflow", file(R"({"args": ["/bin/probe"], "user": {"uid": 1e999}})"), {}},
       {"ExecutableMissing", file(with([](json& j) { j["args"] = {"/nope"}; })), {}},
       {"FileMissing", [&] { ::unlink(p.c_str()); }, {}},
-      {"FileIsDirectory", [&] { ::unlink(p.c_str()); ::mkdir(p.c_str(), 0755); }, {}},
-      {"FileIsFifo", [&] { ::rmdir(p.c_str()); ::mkfifo(p.c_str(), 0644); }, {},
+      {"FileIsDirectory",
+       [&] {
+         ::unlink(p.c_str());
+         ::mkdir(p.c_str(), 0755);
+       },
+       {}},
+      {"FileIsFifo",
+       [&] {
+         ::rmdir(p.c_str());
+         ::mkfifo(p.c_str(), 0644);
+       },
+       {},
        "runc 1.1.5 blocks for ever opening a fifo process file"},
-      {"FileIsDevZero", [&] { ::unlink(p.c_str()); (void)::symlink("/dev/zero", p.c_str()); }, {}},
+      {"FileIsDevZero",
+       [&] {
+         ::unlink(p.c_str());
+         (void)::symlink("/dev/zero", p.c_str());
+       },
+       {}},
       {"UserNotANumber", file(good.dump()), {"--user", "nobody:x"}},
       {"PreserveFdsNegative", file(good.dump()), {"--preserve-fds=-1"}, "runc 1.1.5 accepts a negative --preserve-fds"},
       {"PreserveFdsHuge", file(good.dump()), {"--preserve-fds=99999999999999"}},
@@ -300,8 +349,14 @@ struct StateCase {
 void put(const std::string& dir, const std::string& text) { std::ofstream(dir + "/state.json") << text; }
 
 std::string state_with(const std::function<void(json&)>& f) {
-  json j = {{"id", "hand"}, {"ociVersion", "1.2.0"}, {"pid", 0}, {"pidStart", 0}, {"bundle", "/nonexistent"},
-            {"rootfs", "/nonexistent/rootfs"}, {"created", "2026-01-01T00:00:00Z"}, {"cgroups", json::object()}};
+  json j = {{"id", "hand"},
+            {"ociVersion", "1.2.0"},
+            {"pid", 0},
+            {"pidStart", 0},
+            {"bundle", "/nonexistent"},
+            {"rootfs", "/nonexistent/rootfs"},
+            {"created", "2026-01-01T00:00:00Z"},
+            {"cgroups", json::object()}};
   f(j);
   return j.dump();
 }
@@ -317,20 +372,25 @@ const StateCase kStateCases[] = {
     {"PidOfTheTestWrongStart",
      [](const std::string& d) {
        put(d, state_with([](json& j) {
-         j["pid"] = ::getpid();
-         j["pidStart"] = 1;
-       }));
+             j["pid"] = ::getpid();
+             j["pidStart"] = 1;
+           }));
      }},
     {"CgroupHierarchyRoot",
-     [](const std::string& d) { put(d, state_with([](json& j) { j["cgroups"] = {{"memory", "/sys/fs/cgroup/memory"}}; })); }},
+     [](const std::string& d) {
+       put(d, state_with([](json& j) { j["cgroups"] = {{"memory", "/sys/fs/cgroup/memory"}}; }));
+     }},
     {"CgroupOutsideCgroupfs",
-     [](const std::string& d) { put(d, state_with([](json& j) { j["cgroups"] = {{"memory", "/etc"}}; })); }},
+     [](const std::string& d) { put(d, state_with([](json& j) {
+                                      j["cgroups"] = {{"memory", "/etc"}};
+                                    })); }},
     {"CgroupDotDot",
      [](const std::string& d) {
        put(d, state_with([](json& j) { j["cgroups"] = {{"memory", "/sys/fs/cgroup/memory/x/../.."}}; }));
      }},
-    {"HooksNotArray",
-     [](const std::string& d) { put(d, state_with([](json& j) { j["poststop"] = {{"path", 5}}; })); }},
+    {"HooksNotArray", [](const std::string& d) { put(d, state_with([](json& j) {
+                                                       j["poststop"] = {{"path", 5}};
+                                                     })); }},
     {"IdMismatch", [](const std::string& d) { put(d, state_with([](json& j) { j["id"] = "../other"; })); }},
     {"StateIsFifo", [](const std::string& d) { ::mkfifo((d + "/state.json").c_str(), 0600); }},
     {"StateIsDirectory", [](const std::string& d) { ::mkdir((d + "/state.json").c_str(), 0700); }},

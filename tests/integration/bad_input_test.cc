@@ -36,72 +36,102 @@ const BadCase kCases[] = {
     {"MissingProcess", [](json& c) { c.erase("process"); }, "process"},
     {"EmptyArgs", [](json& c) { c["process"]["args"] = json::array(); }, "process.args"},
     {"ArgsNotArray", [](json& c) { c["process"]["args"] = "sh"; }, "process.args"},
-    {"ArgNotString", [](json& c) { c["process"]["args"] = {"sh", 1}; }, "process.args[1]"},
+    {"ArgNotString",
+     [](json& c) {
+       c["process"]["args"] = {"sh", 1};
+     },
+     "process.args[1]"},
     {"RelativeCwd", [](json& c) { c["process"]["cwd"] = "tmp"; }, "process.cwd"},
     {"TerminalString", [](json& c) { c["process"]["terminal"] = "yes"; }, "process.terminal"},
     {"NegativeUid", [](json& c) { c["process"]["user"]["uid"] = -1; }, "process.user.uid"},
     {"FloatUid", [](json& c) { c["process"]["user"]["uid"] = 1.5; }, "process.user.uid"},
     {"HugeGid", [](json& c) { c["process"]["user"]["gid"] = 1ULL << 40; }, "process.user.gid"},
     {"EnvWithoutEquals", [](json& c) { c["process"]["env"].push_back("JUSTKEY"); }, "process.env[2]"},
-    {"UnknownRlimit", [](json& c) { c["process"]["rlimits"][0]["type"] = "RLIMIT_FOO"; },
-     "process.rlimits[0].type"},
-    {"RlimitSoftAboveHard", [](json& c) { c["process"]["rlimits"][0]["soft"] = 2048; },
-     "process.rlimits[0]"},
-    {"DuplicateRlimit",
-     [](json& c) { c["process"]["rlimits"].push_back(c["process"]["rlimits"][0]); },
+    {"UnknownRlimit", [](json& c) { c["process"]["rlimits"][0]["type"] = "RLIMIT_FOO"; }, "process.rlimits[0].type"},
+    {"RlimitSoftAboveHard", [](json& c) { c["process"]["rlimits"][0]["soft"] = 2048; }, "process.rlimits[0]"},
+    {"DuplicateRlimit", [](json& c) { c["process"]["rlimits"].push_back(c["process"]["rlimits"][0]); },
      "process.rlimits[1]"},
-    {"OomScoreAdjOutOfRange", [](json& c) { c["process"]["oomScoreAdj"] = 5000; },
-     "process.oomScoreAdj"},
+    {"OomScoreAdjOutOfRange", [](json& c) { c["process"]["oomScoreAdj"] = 5000; }, "process.oomScoreAdj"},
     {"UnknownNamespaceType", [](json& c) { ns(c, 0)["type"] = "bogus"; }, "linux.namespaces[0].type"},
-    {"DuplicateNamespace", [](json& c) { c["linux"]["namespaces"].push_back({{"type", "pid"}}); },
+    {"DuplicateNamespace",
+     [](json& c) {
+       c["linux"]["namespaces"].push_back({{"type", "pid"}});
+     },
      "linux.namespaces[6]"},
-    {"NamespacePathNotANamespace", [](json& c) { ns(c, 2)["path"] = "/etc/passwd"; },
-     "linux.namespaces[2].path"},
-    {"NamespacePathWrongType", [](json& c) { ns(c, 2)["path"] = "/proc/self/ns/uts"; },
-     "linux.namespaces[2].path"},
-    {"NamespacePathMissing", [](json& c) { ns(c, 2)["path"] = "/nonexistent/ns"; },
-     "linux.namespaces[2].path"},
-    {"RelativeMountDestination", [](json& c) { c["mounts"][0]["destination"] = "proc"; },
-     "mounts[0].destination"},
-    {"MountsNotArray", [](json& c) { c["mounts"] = {{"destination", "/x"}}; }, "mounts"},
+    {"NamespacePathNotANamespace", [](json& c) { ns(c, 2)["path"] = "/etc/passwd"; }, "linux.namespaces[2].path"},
+    {"NamespacePathWrongType", [](json& c) { ns(c, 2)["path"] = "/proc/self/ns/uts"; }, "linux.namespaces[2].path"},
+    {"NamespacePathMissing", [](json& c) { ns(c, 2)["path"] = "/nonexistent/ns"; }, "linux.namespaces[2].path"},
+    {"RelativeMountDestination", [](json& c) { c["mounts"][0]["destination"] = "proc"; }, "mounts[0].destination"},
+    {"MountsNotArray",
+     [](json& c) {
+       c["mounts"] = {{"destination", "/x"}};
+     },
+     "mounts"},
     {"UnknownFilesystemFailsInInit", [](json& c) { c["mounts"][1]["type"] = "nosuchfs"; }, "/dev"},
-    {"RelativeHookPath", [](json& c) { c["hooks"]["prestart"] = {{{"path", "hook.sh"}}}; },
+    {"RelativeHookPath",
+     [](json& c) {
+       c["hooks"]["prestart"] = {{{"path", "hook.sh"}}};
+     },
      "hooks.prestart[0].path"},
-    {"BadRootfsPropagation", [](json& c) { c["linux"]["rootfsPropagation"] = "sideways"; },
-     "linux.rootfsPropagation"},
+    {"BadRootfsPropagation", [](json& c) { c["linux"]["rootfsPropagation"] = "sideways"; }, "linux.rootfsPropagation"},
     {"UidMappingsWithoutUserNamespace",
-     [](json& c) { c["linux"]["uidMappings"] = {{{"containerID", 0}, {"hostID", 0}, {"size", 1}}}; },
+     [](json& c) {
+       c["linux"]["uidMappings"] = {{{"containerID", 0}, {"hostID", 0}, {"size", 1}}};
+     },
      "linux.uidMappings"},
     {"BadDeviceType",
-     [](json& c) { c["linux"]["devices"] = {{{"type", "x"}, {"path", "/dev/x"}, {"major", 1}, {"minor", 1}}}; },
+     [](json& c) {
+       c["linux"]["devices"] = {{{"type", "x"}, {"path", "/dev/x"}, {"major", 1}, {"minor", 1}}};
+     },
      "linux.devices[0].type"},
     {"MemoryLimitString", [](json& c) { c["linux"]["resources"]["memory"]["limit"] = "1G"; },
      "linux.resources.memory.limit"},
     {"UnknownSeccompAction",
-     [](json& c) { c["linux"]["seccomp"] = {{"defaultAction", "SCMP_ACT_MAYBE"}}; },
+     [](json& c) {
+       c["linux"]["seccomp"] = {{"defaultAction", "SCMP_ACT_MAYBE"}};
+     },
      "linux.seccomp.defaultAction"},
-    {"BadPersonality", [](json& c) { c["linux"]["personality"] = {{"domain", "WINDOWS"}}; },
+    {"BadPersonality",
+     [](json& c) {
+       c["linux"]["personality"] = {{"domain", "WINDOWS"}};
+     },
      "linux.personality"},
     {"HostnameWithoutUtsNamespace", [](json& c) { c["linux"]["namespaces"].erase(3); }, "hostname"},
     {"ExecutableNotFound", [](json& c) { c["process"]["args"] = {"nope"}; },
      "exec: \"nope\": executable file not found in $PATH"},
     {"CwdIsAFile", [](json& c) { c["process"]["cwd"] = "/etc/passwd"; }, "cwd"},
-    {"UnknownSysctl", [](json& c) { c["linux"]["sysctl"] = {{"net.ipv4.nosuchknob", "1"}}; },
+    {"UnknownSysctl",
+     [](json& c) {
+       c["linux"]["sysctl"] = {{"net.ipv4.nosuchknob", "1"}};
+     },
      "linux.sysctl: \"net.ipv4.nosuchknob\""},
-    {"GlobalSysctl", [](json& c) { c["linux"]["sysctl"] = {{"kernel.nosuchknob", "1"}}; },
+    {"GlobalSysctl",
+     [](json& c) {
+       c["linux"]["sysctl"] = {{"kernel.nosuchknob", "1"}};
+     },
      "linux.sysctl: \"kernel.nosuchknob\""},
     // Parsed but not applied yet: refused, never silently ignored.
     {"SeccompArgIndexTooBig",
      [](json& c) {
        c["linux"]["seccomp"] = {{"defaultAction", "SCMP_ACT_ALLOW"},
-                                {"syscalls", {{{"names", {"mkdir"}}, {"action", "SCMP_ACT_ERRNO"},
-                                               {"args", {{{"index", 6}, {"value", 1}, {"op", "SCMP_CMP_EQ"}}}}}}}};
+                                {"syscalls",
+                                 {{{"names", {"mkdir"}},
+                                   {"action", "SCMP_ACT_ERRNO"},
+                                   {"args", {{{"index", 6}, {"value", 1}, {"op", "SCMP_CMP_EQ"}}}}}}}};
      },
      "linux.seccomp.syscalls[0].args[0].index"},
-    {"HookMissingPath", [](json& c) { c["hooks"]["prestart"] = {{{"args", {"x"}}}}; }, "hooks.prestart[0].path"},
+    {"HookMissingPath",
+     [](json& c) {
+       c["hooks"]["prestart"] = {{{"args", {"x"}}}};
+     },
+     "hooks.prestart[0].path"},
     {"AppArmorOnAHostWithoutIt", [](json& c) { c["process"]["apparmorProfile"] = "unconfined"; },
      "process.apparmorProfile"},
-    {"IntelRdtNotSupported", [](json& c) { c["linux"]["intelRdt"] = {{"closID", "x"}}; }, "linux.intelRdt"},
+    {"IntelRdtNotSupported",
+     [](json& c) {
+       c["linux"]["intelRdt"] = {{"closID", "x"}};
+     },
+     "linux.intelRdt"},
     {"UserNamespacePathNotAUserNamespace",
      [](json& c) {
        c["linux"]["namespaces"].push_back({{"type", "user"}, {"path", "/proc/self/ns/net"}});
@@ -114,7 +144,8 @@ const BadCase kCases[] = {
      "annotations[\"io.kubernetes.cri.sandbox-id\"]: sandbox ID must match ID"},
     {"MemberOfAMissingSandbox",
      [](json& c) {
-       c["annotations"] = {{"io.kubernetes.cri-o.ContainerType", "container"}, {"io.kubernetes.cri-o.SandboxID", "nopod"}};
+       c["annotations"] = {{"io.kubernetes.cri-o.ContainerType", "container"},
+                           {"io.kubernetes.cri-o.SandboxID", "nopod"}};
      },
      "annotations[\"io.kubernetes.cri-o.SandboxID\"]: sandbox \"nopod\" does not exist"},
     {"MemberOfAnInvalidSandboxId",

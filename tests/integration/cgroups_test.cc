@@ -44,7 +44,8 @@ class Cgroups : public BerthTest {
   }
   std::vector<std::string> all_dirs(int pid) {
     std::vector<std::string> out;
-    for (const char* c : {"memory", "cpu", "cpuset", "pids", "freezer", "devices", "blkio", ""}) out.push_back(cgroup_dir(pid, c));
+    for (const char* c : {"memory", "cpu", "cpuset", "pids", "freezer", "devices", "blkio", ""})
+      out.push_back(cgroup_dir(pid, c));
     return out;
   }
 };
@@ -189,8 +190,12 @@ TEST_F(Cgroups, UpdateChangesARunningContainersLimits) {
 TEST_F(Cgroups, PauseFreezesEveryProcessAndResumeContinues) {
   ASSERT_EQ(berth({"run", "-d", "--bundle", bundle_, "frz"}).code, 0);
   int pid = pid_of("frz");
-  ASSERT_EQ(berth({"exec", "-d", "frz", "/bin/sh", "-c",
-                   "i=0; while :; do i=$((i+1)); echo $i > /dev/shm/c.tmp; mv /dev/shm/c.tmp /dev/shm/count; sleep 0.01; done"}).code, 0);
+  ASSERT_EQ(
+      berth(
+          {"exec", "-d", "frz", "/bin/sh", "-c",
+           "i=0; while :; do i=$((i+1)); echo $i > /dev/shm/c.tmp; mv /dev/shm/c.tmp /dev/shm/count; sleep 0.01; done"})
+          .code,
+      0);
   std::string counter = "/proc/" + std::to_string(pid) + "/root/dev/shm/count";
   // The counter is renamed into place, so a read never sees it half-written.
   for (int i = 0; i < 500 && read_text(counter).empty(); ++i) ::usleep(20000);

@@ -89,9 +89,10 @@ TEST_F(CgroupsV2, DeviceRulesAreEnforcedByTheEbpfProgram) {
   config_["process"]["capabilities"]["bounding"].push_back("CAP_MKNOD");
   config_["process"]["capabilities"]["effective"].push_back("CAP_MKNOD");
   config_["process"]["capabilities"]["permitted"].push_back("CAP_MKNOD");
-  set_args({"/bin/sh", "-c",
-            "mknod /dev/kmsg1 c 1 11 && ( (echo berth-device-test > /dev/kmsg1) 2>/dev/null && echo kmsg-open || echo kmsg-denied);"
-            "echo x > /dev/null && echo null-ok"});
+  set_args(
+      {"/bin/sh", "-c",
+       "mknod /dev/kmsg1 c 1 11 && ( (echo berth-device-test > /dev/kmsg1) 2>/dev/null && echo kmsg-open || echo kmsg-denied);"
+       "echo x > /dev/null && echo null-ok"});
   RunResult denied = berth({"run", "--bundle", bundle_, "dev1"});
   EXPECT_EQ(denied.code, 0) << denied.err;
   EXPECT_NE(denied.out.find("kmsg-denied"), std::string::npos) << denied.out << denied.err;
@@ -154,8 +155,12 @@ TEST_F(CgroupsV2, UpdateChangesARunningContainersLimits) {
 TEST_F(CgroupsV2, PauseFreezesEveryProcessAndResumeContinues) {
   ASSERT_EQ(berth({"run", "-d", "--bundle", bundle_, "frz"}).code, 0);
   int pid = pid_of("frz");
-  ASSERT_EQ(berth({"exec", "-d", "frz", "/bin/sh", "-c",
-                   "i=0; while :; do i=$((i+1)); echo $i > /dev/shm/c.tmp; mv /dev/shm/c.tmp /dev/shm/count; sleep 0.01; done"}).code, 0);
+  ASSERT_EQ(
+      berth(
+          {"exec", "-d", "frz", "/bin/sh", "-c",
+           "i=0; while :; do i=$((i+1)); echo $i > /dev/shm/c.tmp; mv /dev/shm/c.tmp /dev/shm/count; sleep 0.01; done"})
+          .code,
+      0);
   std::string counter = "/proc/" + std::to_string(pid) + "/root/dev/shm/count";
   // The counter is renamed into place, so a read never sees it half-written.
   for (int i = 0; i < 500 && read_text(counter).empty(); ++i) ::usleep(20000);

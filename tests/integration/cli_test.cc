@@ -54,8 +54,8 @@ TEST_F(Cli, EveryCommandAnswersHelpWithTheFlagsItAccepts) {
   EXPECT_EQ(berth({"help"}).out, top.out);
   std::vector<std::string> commands = listed_commands(top.out);
   // runc's commands that berth runs, at least.
-  for (const char* c : {"create", "start", "run", "exec", "pause", "resume", "update", "ps", "events", "state",
-                        "list", "kill", "delete", "spec", "features"})
+  for (const char* c : {"create", "start", "run", "exec", "pause", "resume", "update", "ps", "events", "state", "list",
+                        "kill", "delete", "spec", "features"})
     EXPECT_NE(std::find(commands.begin(), commands.end(), c), commands.end()) << c;
   for (const auto& c : commands) {
     SCOPED_TRACE(c);

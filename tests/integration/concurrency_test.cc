@@ -65,13 +65,8 @@ TEST_F(Concurrency, ManyCommandsOnOneId) {
   BERTH_ONLY("runc 1.1.5 leaks an init when create races delete on one id");
   const std::string id = "race";
   const std::vector<std::vector<std::string>> kinds = {
-      {"create", "--bundle", bundle_, id},
-      {"start", id},
-      {"kill", id, "KILL"},
-      {"delete", id},
-      {"delete", "--force", id},
-      {"state", id},
-      {"state", id},
+      {"create", "--bundle", bundle_, id}, {"start", id}, {"kill", id, "KILL"}, {"delete", id},
+      {"delete", "--force", id},           {"state", id}, {"state", id},
   };
   constexpr int kWorkers = 8, kEach = 6;
   std::vector<std::thread> workers;

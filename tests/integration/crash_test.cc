@@ -64,20 +64,36 @@ std::vector<Point> all_points() {
       {"create:state-write-after", Phase::kCreate},
   };
   for (const auto& key : cgroup_keys()) p.push_back({"create:cgroup:" + key, Phase::kCreate});
-  for (const char* name :
-       {"create:cgroup-limits", "create:exec-fifo", "create:clone", "create:pid-write-before",
-        "create:pid-write-after", "create:go", "init:go", "init:propagation", "init:bind-rootfs",
-        "init:mounts", "init:devices", "create:cgroup-join", "init:cgroups", "create:hooks",
-        "hook:hooks.prestart", "hook:hooks.createRuntime", "hook:hooks.createContainer",
-        "init:pivot-root", "init:masked-paths", "init:readonly-paths", "init:root-readonly",
-        "init:ready", "create:ready", "create:pid-file"})
+  for (const char* name : {"create:cgroup-limits",
+                           "create:exec-fifo",
+                           "create:clone",
+                           "create:pid-write-before",
+                           "create:pid-write-after",
+                           "create:go",
+                           "init:go",
+                           "init:propagation",
+                           "init:bind-rootfs",
+                           "init:mounts",
+                           "init:devices",
+                           "create:cgroup-join",
+                           "init:cgroups",
+                           "create:hooks",
+                           "hook:hooks.prestart",
+                           "hook:hooks.createRuntime",
+                           "hook:hooks.createContainer",
+                           "init:pivot-root",
+                           "init:masked-paths",
+                           "init:readonly-paths",
+                           "init:root-readonly",
+                           "init:ready",
+                           "create:ready",
+                           "create:pid-file"})
     p.push_back({name, Phase::kCreate});
   p.push_back({"init:started", Phase::kStart, true});
   p.push_back({"hook:hooks.startContainer", Phase::kStart, true});
   for (const char* name : {"start:fifo-write", "start:fifo-unlink", "hook:hooks.poststart"})
     p.push_back({name, Phase::kStart});
-  for (const char* name : {"exec:clone", "exec:child-setns", "exec:cgroup-join"})
-    p.push_back({name, Phase::kExec});
+  for (const char* name : {"exec:clone", "exec:child-setns", "exec:cgroup-join"}) p.push_back({name, Phase::kExec});
   for (const char* name : {"delete:kill"}) p.push_back({name, Phase::kDelete});
   for (const auto& key : cgroup_keys()) p.push_back({"delete:cgroup:" + key, Phase::kDelete});
   for (const char* name : {"delete:cgroups", "delete:state-dir", "hook:hooks.poststop"})
@@ -114,8 +130,10 @@ void CrashPoints::walk(const Point& p, const std::string& id) {
       crashed = with_crash(p.name, {"start", id});
     } else {
       ASSERT_EQ(berth({"start", id}).code, 0) << p.name;
-      if (p.phase == Phase::kExec) crashed = with_crash(p.name, {"exec", id, "/bin/probe", "id"});
-      else crashed = with_crash(p.name, {"delete", "--force", id});
+      if (p.phase == Phase::kExec)
+        crashed = with_crash(p.name, {"exec", id, "/bin/probe", "id"});
+      else
+        crashed = with_crash(p.name, {"delete", "--force", id});
     }
   }
   // The point was reached: its name is on stderr (an init after start has
@@ -174,9 +192,7 @@ TEST_F(CrashPoints, EveryPointLeavesNothingBehind) {
 
 #else
 
-TEST(CrashPoints, EveryPointLeavesNothingBehind) {
-  GTEST_SKIP() << "berth built without -DBERTH_CRASH_POINTS=ON";
-}
+TEST(CrashPoints, EveryPointLeavesNothingBehind) { GTEST_SKIP() << "berth built without -DBERTH_CRASH_POINTS=ON"; }
 
 #endif
 

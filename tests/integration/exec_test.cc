@@ -78,8 +78,8 @@ TEST_F(Exec, FollowsAnInitMovedToAnotherCgroup) {
 
 TEST_F(Exec, UserGroupsEnvAndCwdApply) {
   // One spelling per flag: runc's flag library refuses --env and -e together.
-  RunResult r = berth({"exec", "--user", "1000:1000", "-g", "10", "--env", "FOO=bar", "--env", "X=1",
-                       "--cwd", "/tmp", "box", "/bin/probe", "id", "env", "FOO", "env", "X", "cwd"});
+  RunResult r = berth({"exec", "--user", "1000:1000", "-g", "10", "--env", "FOO=bar", "--env", "X=1", "--cwd", "/tmp",
+                       "box", "/bin/probe", "id", "env", "FOO", "env", "X", "cwd"});
   ASSERT_EQ(r.code, 0) << r.err;
   auto p = parse_probe(r.out);
   EXPECT_EQ(p["uid"], "1000");
@@ -182,8 +182,8 @@ TEST_F(Exec, OnlyStdioAndPreservedFdsReachTheProcess) {
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(parse_probe(r.out)["fds"].find("3:"), std::string::npos) << r.out;
   // fd 3 opened by the caller and preserved; fd 4 leaked by the caller, not preserved.
-  std::string cmd = "exec 3</etc/hostname 4</etc/hostname; " + runtime() + " --root " +
-                    root_ + " exec --preserve-fds 1 box /bin/probe fds";
+  std::string cmd = "exec 3</etc/hostname 4</etc/hostname; " + runtime() + " --root " + root_ +
+                    " exec --preserve-fds 1 box /bin/probe fds";
   RunResult pr = run_cmd({"/bin/sh", "-c", cmd});
   ASSERT_EQ(pr.code, 0) << pr.err;
   std::string fds = parse_probe(pr.out)["fds"];
@@ -198,8 +198,7 @@ TEST_F(Exec, RefusesWhatItCannotRun) {
   EXPECT_NE(missing.err.find("executable file not found in $PATH"), std::string::npos) << missing.err;
   EXPECT_NE(missing.err.find("nope"), std::string::npos) << missing.err;
   if (runtime_is_berth()) {
-    EXPECT_NE(missing.err.find("exec: \"nope\": executable file not found in $PATH"), std::string::npos)
-        << missing.err;
+    EXPECT_NE(missing.err.find("exec: \"nope\": executable file not found in $PATH"), std::string::npos) << missing.err;
   }
   EXPECT_EQ(berth({"exec", "ghost", "/bin/true"}).code, 255);
   // No command, or a bad process file: 255 as for any failed exec (runc's
@@ -231,8 +230,8 @@ TEST_F(Exec, FiftyConcurrentExecsAllComplete) {
   std::vector<std::thread> threads;
   for (int i = 0; i < kN; ++i)
     threads.emplace_back([&, i] {
-      results[i] = berth({"exec", "-e", "N=" + std::to_string(i), "box", "/bin/probe", "env", "N",
-                          "exit", std::to_string(i % 7)},
+      results[i] = berth({"exec", "-e", "N=" + std::to_string(i), "box", "/bin/probe", "env", "N", "exit",
+                          std::to_string(i % 7)},
                          120000);
     });
   for (auto& t : threads) t.join();

@@ -25,8 +25,7 @@ struct RunResult {
 // container that inherits them cannot hold the test up. Waits for argv[0]'s
 // process only.
 // When started is given, the child's pid is stored there once it runs.
-RunResult run_cmd(const std::vector<std::string>& argv, int timeout_ms = 60000,
-                  std::atomic<pid_t>* started = nullptr);
+RunResult run_cmd(const std::vector<std::string>& argv, int timeout_ms = 60000, std::atomic<pid_t>* started = nullptr);
 
 // True if pid exists and is not a zombie.
 bool pid_alive(int pid);
@@ -58,21 +57,19 @@ bool runtime_spec_at_least(const std::string& version);
 // test is not berth, printing why: for berth's own extensions (the shim,
 // sandbox annotations, crash points, its error kinds and internal files).
 // Never for a test a runtime merely fails.
-#define BERTH_ONLY(reason)                                                                  \
-  do {                                                                                      \
-    if (!::berth::test::runtime_is_berth())                                                 \
-      GTEST_SKIP() << "berth-only: " << (reason) << " (runtime under test: "                \
-                   << ::berth::test::runtime() << ")";                                      \
+#define BERTH_ONLY(reason)                                                                                       \
+  do {                                                                                                           \
+    if (!::berth::test::runtime_is_berth())                                                                      \
+      GTEST_SKIP() << "berth-only: " << (reason) << " (runtime under test: " << ::berth::test::runtime() << ")"; \
   } while (0)
 
 // Skips the rest of a test when the runtime implements an older runtime-spec
 // than the one that added what the test checks (runc 1.1.5: 1.0.2).
-#define REQUIRES_SPEC(version, what)                                                        \
-  do {                                                                                      \
-    if (!::berth::test::runtime_spec_at_least(version))                                     \
-      GTEST_SKIP() << (what) << " is runtime-spec " << (version) << "; "                   \
-                   << ::berth::test::runtime() << " implements "                            \
-                   << ::berth::test::runtime_features().value("ociVersionMax", "?");        \
+#define REQUIRES_SPEC(version, what)                                                                                   \
+  do {                                                                                                                 \
+    if (!::berth::test::runtime_spec_at_least(version))                                                                \
+      GTEST_SKIP() << (what) << " is runtime-spec " << (version) << "; " << ::berth::test::runtime() << " implements " \
+                   << ::berth::test::runtime_features().value("ociVersionMax", "?");                                   \
   } while (0)
 
 class BerthTest : public ::testing::Test {
@@ -82,8 +79,7 @@ class BerthTest : public ::testing::Test {
 
   // <runtime under test> --root <private root> args... (berth unless
   // $BERTH_RUNTIME names another runtime).
-  RunResult berth(std::vector<std::string> args, int timeout_ms = 60000,
-                  std::atomic<pid_t>* started = nullptr);
+  RunResult berth(std::vector<std::string> args, int timeout_ms = 60000, std::atomic<pid_t>* started = nullptr);
   // Writes config to <bundle>/config.json.
   void write_config();
   // Sets process.args and writes the config.

@@ -104,8 +104,10 @@ TEST_F(HostSafety, ABindMountOverProcCannotRedirectASysctlWrite) {
   // it), so a write that follows the link lands on the host's file.
   ASSERT_EQ(::unlink((fake + "/net/ipv4/ip_forward").c_str()), 0);
   ASSERT_EQ(::symlink("/host-file", (fake + "/net/ipv4/ip_forward").c_str()), 0);
-  config_["mounts"].push_back({{"destination", "/host-file"}, {"type", "bind"}, {"source", host_file}, {"options", {"bind"}}});
-  config_["mounts"].push_back({{"destination", "/proc/sys"}, {"type", "bind"}, {"source", fake}, {"options", {"rbind"}}});
+  config_["mounts"].push_back(
+      {{"destination", "/host-file"}, {"type", "bind"}, {"source", host_file}, {"options", {"bind"}}});
+  config_["mounts"].push_back(
+      {{"destination", "/proc/sys"}, {"type", "bind"}, {"source", fake}, {"options", {"rbind"}}});
   config_["linux"]["sysctl"] = {{"net.ipv4.ip_forward", "1"}};
   config_["linux"]["readonlyPaths"] = nlohmann::json::array();
   write_config();
@@ -118,7 +120,8 @@ TEST_F(HostSafety, ABindMountOverProcCannotRedirectASysctlWrite) {
   ASSERT_EQ(::rename(fake.c_str(), (fake_proc + "/sys").c_str()), 0);
   config_ = default_config();
   config_["mounts"][0] = {{"destination", "/proc"}, {"type", "bind"}, {"source", fake_proc}, {"options", {"rbind"}}};
-  config_["mounts"].push_back({{"destination", "/host-file"}, {"type", "bind"}, {"source", host_file}, {"options", {"bind"}}});
+  config_["mounts"].push_back(
+      {{"destination", "/host-file"}, {"type", "bind"}, {"source", host_file}, {"options", {"bind"}}});
   config_["linux"]["sysctl"] = {{"net.ipv4.ip_forward", "1"}};
   config_["linux"]["maskedPaths"] = nlohmann::json::array();
   config_["linux"]["readonlyPaths"] = nlohmann::json::array();
@@ -141,7 +144,8 @@ TEST_F(HostSafety, NoOtherFileSystemIsMountedBelowProc) {
 TEST_F(HostSafety, LxcfsStyleFileBindsBelowProcStillWork) {
   std::string fake = tmp_ + "/uptime";
   std::ofstream(fake) << "12345.00 1.00\n";
-  config_["mounts"].push_back({{"destination", "/proc/uptime"}, {"type", "bind"}, {"source", fake}, {"options", {"bind"}}});
+  config_["mounts"].push_back(
+      {{"destination", "/proc/uptime"}, {"type", "bind"}, {"source", fake}, {"options", {"bind"}}});
   set_args({"/bin/probe", "read", "/proc/uptime"});
   RunResult r = berth({"run", "--bundle", bundle_, "lxcfs"});
   ASSERT_EQ(r.code, 0) << r.err;
@@ -198,8 +202,8 @@ TEST_F(HostSafety, CreateIntoAFrozenCgroupFailsAtOnce) {
       std::ofstream(dir + "/freezer.state") << "THAWED";
       ::rmdir((dir + "/child").c_str());
       ::rmdir(dir.c_str());
-      for (const char* c : {"memory", "cpu", "cpuacct", "cpu,cpuacct", "cpuset", "pids", "devices", "blkio",
-                            "systemd", "unified"}) {
+      for (const char* c :
+           {"memory", "cpu", "cpuacct", "cpu,cpuacct", "cpuset", "pids", "devices", "blkio", "systemd", "unified"}) {
         ::rmdir(("/sys/fs/cgroup/" + std::string(c) + "/" + name + "/child").c_str());
         ::rmdir(("/sys/fs/cgroup/" + std::string(c) + "/" + name).c_str());
       }
@@ -234,8 +238,9 @@ TEST_F(HostSafety, NoPivotHidesTheHostsProcFromNestedUserNamespaces) {
   nlohmann::json caps = nlohmann::json::array({"CAP_SYS_ADMIN", "CAP_SETUID", "CAP_SETGID", "CAP_SETFCAP"});
   config_["process"]["capabilities"] = {{"bounding", caps}, {"effective", caps}, {"permitted", caps}};
   config_["process"]["noNewPrivileges"] = false;
-  set_args({"/bin/sh", "-c",
-            "mkdir -p /tmp/p; unshare -U -r -m -p -f sh -c 'mount -t proc proc /tmp/p && echo MOUNTED || echo REFUSED'"});
+  set_args(
+      {"/bin/sh", "-c",
+       "mkdir -p /tmp/p; unshare -U -r -m -p -f sh -c 'mount -t proc proc /tmp/p && echo MOUNTED || echo REFUSED'"});
   config_["root"]["readonly"] = false;
   own_rootfs();
   write_config();

@@ -67,12 +67,15 @@ std::string leftovers(const HostSnapshot& before, const std::string& root, const
     if (procs.empty()) break;
     ::usleep(20000);
   }
-  for (int pid : procs) left += " process " + std::to_string(pid) + " (" + read_text("/proc/" + std::to_string(pid) + "/comm") + ")";
+  for (int pid : procs)
+    left += " process " + std::to_string(pid) + " (" + read_text("/proc/" + std::to_string(pid) + "/comm") + ")";
   std::multiset<std::string> had(before.mounts.begin(), before.mounts.end());
   for (const auto& m : mount_points()) {
     auto it = had.find(m);
-    if (it == had.end()) left += " mount " + m;
-    else had.erase(it);
+    if (it == had.end())
+      left += " mount " + m;
+    else
+      had.erase(it);
   }
   // Only directories named like the test's containers: other tests on the
   // host may make cgroups of their own meanwhile.

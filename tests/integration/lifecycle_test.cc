@@ -12,7 +12,6 @@ namespace {
 
 using Lifecycle = BerthTest;
 
-
 TEST_F(Lifecycle, CreateStartKillDelete) {
   set_args({"/bin/probe", "sleep"});
   std::string pid_file = tmp_ + "/init.pid";

@@ -33,8 +33,8 @@ TEST_F(Namespaces, UserNamespaceMapsIds) {
   RunResult r = berth({"run", "--bundle", bundle_, "userns"});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("0     100000      65536"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("\n0\n"), std::string::npos) << r.out;       // root inside
-  EXPECT_NE(r.out.find("65534"), std::string::npos) << r.out;       // host root's files: unmapped
+  EXPECT_NE(r.out.find("\n0\n"), std::string::npos) << r.out;  // root inside
+  EXPECT_NE(r.out.find("65534"), std::string::npos) << r.out;  // host root's files: unmapped
 }
 
 TEST_F(Namespaces, TimeNamespaceShiftsBoottime) {
@@ -120,8 +120,9 @@ TEST_F(Namespaces, NewUserNamespaceWithAHostOwnedNetworkJoinedByPath) {
   set_args({"/bin/probe", "sleep"});
   ASSERT_EQ(berth({"run", "-d", "--bundle", bundle_, "netowner"}).code, 0);
   std::string pid = std::to_string(nlohmann::json::parse(berth({"state", "netowner"}).out)["pid"].get<int>());
-  config_["linux"]["namespaces"] = {{{"type", "user"}}, {{"type", "mount"}}, {{"type", "pid"}}, {{"type", "uts"}},
-                                    {{"type", "ipc"}}, {{"type", "network"}, {"path", "/proc/" + pid + "/ns/net"}}};
+  config_["linux"]["namespaces"] = {{{"type", "user"}}, {{"type", "mount"}},
+                                    {{"type", "pid"}},  {{"type", "uts"}},
+                                    {{"type", "ipc"}},  {{"type", "network"}, {"path", "/proc/" + pid + "/ns/net"}}};
   config_["linux"]["uidMappings"] = {{{"containerID", 0}, {"hostID", 400000}, {"size", 65536}}};
   config_["linux"]["gidMappings"] = {{{"containerID", 0}, {"hostID", 400000}, {"size", 65536}}};
   config_["mounts"].erase(config_["mounts"].end() - 2, config_["mounts"].end());  // sysfs, cgroup: need an owned netns

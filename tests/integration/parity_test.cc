@@ -145,8 +145,8 @@ TEST_F(Parity, BindSourcesAreReachedWithTheRuntimesRights) {
   config_["linux"]["namespaces"].push_back({{"type", "user"}});
   config_["linux"]["uidMappings"] = {{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}};
   config_["linux"]["gidMappings"] = {{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}};
-  config_["mounts"].push_back({{"destination", "/home"}, {"type", "bind"}, {"source", priv + "/data"},
-                               {"options", {"rbind", "ro"}}});
+  config_["mounts"].push_back(
+      {{"destination", "/home"}, {"type", "bind"}, {"source", priv + "/data"}, {"options", {"rbind", "ro"}}});
   set_args({"/bin/probe", "read", "/home/file"});
   RunResult r = berth({"run", "--bundle", bundle_, "bindsrc"});
   ASSERT_EQ(r.code, 0) << r.err;
@@ -169,8 +169,9 @@ TEST_F(Parity, ExecProcessFileMayBeAPipe) {
 TEST_F(Parity, AReadOnlyDevMountStillGetsItsDevices) {
   for (auto& m : config_["mounts"])
     if (m["destination"] == "/dev") m["options"].push_back("ro");
-  set_args({"/bin/sh", "-c", "test -c /dev/null && test -L /dev/fd && test -d /dev/pts && echo devices-ok; "
-                             "touch /dev/x 2>/dev/null || echo read-only"});
+  set_args({"/bin/sh", "-c",
+            "test -c /dev/null && test -L /dev/fd && test -d /dev/pts && echo devices-ok; "
+            "touch /dev/x 2>/dev/null || echo read-only"});
   RunResult r = berth({"run", "--bundle", bundle_, "rodev"});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("devices-ok"), std::string::npos) << r.out;
@@ -195,7 +196,8 @@ TEST_F(Parity, RsharedWithAMountPointRootfs) {
 // that has a quota: written in the order the kernel accepts, as runc does.
 TEST_F(Parity, UpdateWritesCpuPeriodAndQuotaInAnOrderTheKernelAccepts) {
   std::string parent = "berth-cpu-" + std::to_string(::getpid());
-  std::string cpu = exists("/sys/fs/cgroup/cpu,cpuacct/cgroup.procs") ? "/sys/fs/cgroup/cpu,cpuacct" : "/sys/fs/cgroup/cpu";
+  std::string cpu = exists("/sys/fs/cgroup/cpu,cpuacct/cgroup.procs") ? "/sys/fs/cgroup/cpu,cpuacct"
+                                                                      : "/sys/fs/cgroup/cpu";
   if (!exists(cpu + "/cpu.cfs_quota_us")) GTEST_SKIP() << "no cgroup v1 cpu hierarchy here";
   std::string dir = cpu + "/" + parent;
   ASSERT_EQ(::mkdir(dir.c_str(), 0755), 0);
@@ -344,10 +346,11 @@ TEST_F(Parity, AnInitErrorKeepsItsKind) {
 TEST_F(Parity, RootOfANonInitialUserNamespaceIsRootless) {
   // Only uid and gid 0 are mapped there: no devpts gid=5 (podman leaves it out too).
   for (auto& m : config_["mounts"])
-    if (m["destination"] == "/dev/pts") m["options"] = {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"};
+    if (m["destination"] == "/dev/pts")
+      m["options"] = {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"};
   set_args({"/bin/probe", "id", "hostname"});
-  RunResult r = run_cmd({"/usr/bin/unshare", "--user", "--map-root-user", "--mount", runtime(), "--root", root_,
-                         "run", "--bundle", bundle_, "rl"});
+  RunResult r = run_cmd({"/usr/bin/unshare", "--user", "--map-root-user", "--mount", runtime(), "--root", root_, "run",
+                         "--bundle", bundle_, "rl"});
   ASSERT_EQ(r.code, 0) << r.err;
   auto p = parse_probe(r.out);
   EXPECT_EQ(p["uid"], "0");

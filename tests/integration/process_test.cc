@@ -18,8 +18,8 @@ TEST_F(Process, IdsUmaskRlimitsOomScoreAndCapabilities) {
                                         {"permitted", {"CAP_KILL"}},
                                         {"inheritable", {"CAP_KILL"}},
                                         {"ambient", {"CAP_KILL"}}};
-  set_args({"/bin/probe", "id", "umask", "rlimit", "NOFILE", "rlimit", "CORE", "status", "CapEff", "status",
-            "CapBnd", "status", "CapAmb", "nnp"});
+  set_args({"/bin/probe", "id", "umask", "rlimit", "NOFILE", "rlimit", "CORE", "status", "CapEff", "status", "CapBnd",
+            "status", "CapAmb", "nnp"});
   RunResult r = berth({"run", "--bundle", bundle_, "p"});
   ASSERT_EQ(r.code, 0) << r.err;
   auto p = parse_probe(r.out);
@@ -38,7 +38,8 @@ TEST_F(Process, IdsUmaskRlimitsOomScoreAndCapabilities) {
 }
 
 TEST_F(Process, ACapabilityNotGrantedCannotBeUsed) {
-  config_["process"]["capabilities"] = {{"bounding", {"CAP_KILL"}}, {"effective", {"CAP_KILL"}},
+  config_["process"]["capabilities"] = {{"bounding", {"CAP_KILL"}},
+                                        {"effective", {"CAP_KILL"}},
                                         {"permitted", {"CAP_KILL"}}};
   config_["mounts"].push_back({{"destination", "/tmp"}, {"type", "tmpfs"}, {"source", "tmpfs"}});
   set_args({"/bin/sh", "-c", "touch /tmp/f && chown 1000 /tmp/f; echo chown=$?"});
@@ -94,8 +95,7 @@ TEST_F(Process, SchedulerIoPriorityAndCpuAffinity) {
 TEST_F(Process, PreservedAndSocketActivationFdsPassThrough) {
   set_args({"/bin/probe", "fds", "env", "LISTEN_FDS", "env", "LISTEN_PID"});
   std::string cmd = "exec 3</etc/hostname 4</etc/passwd 5</etc/group; exec env LISTEN_FDS=1 LISTEN_PID=$$ " +
-                    runtime() + " --root " + root_ + " run --preserve-fds 1 --bundle " + bundle_ +
-                    " lfd";
+                    runtime() + " --root " + root_ + " run --preserve-fds 1 --bundle " + bundle_ + " lfd";
   RunResult r = run_cmd({"/bin/sh", "-c", cmd});
   ASSERT_EQ(r.code, 0) << r.err;
   auto p = parse_probe(r.out);

@@ -31,12 +31,18 @@ TEST_F(Rootfs, MountsCarryTheirTypesAndFlags) {
   std::string host_dir = tmp_ + "/shared";
   ::mkdir(host_dir.c_str(), 0755);
   std::ofstream(host_dir + "/hello") << "from the host";
-  config_["mounts"].push_back({{"destination", "/data"}, {"type", "bind"}, {"source", host_dir}, {"options", {"rbind", "ro", "nosuid"}}});
-  config_["mounts"].push_back({{"destination", "/scratch"}, {"type", "tmpfs"}, {"source", "tmpfs"},
+  config_["mounts"].push_back(
+      {{"destination", "/data"}, {"type", "bind"}, {"source", host_dir}, {"options", {"rbind", "ro", "nosuid"}}});
+  config_["mounts"].push_back({{"destination", "/scratch"},
+                               {"type", "tmpfs"},
+                               {"source", "tmpfs"},
                                {"options", {"size=1m", "mode=700", "noexec"}}});
-  config_["mounts"].push_back({{"destination", "/rdata"}, {"type", "bind"}, {"source", host_dir}, {"options", {"rbind", "rro"}}});
-  config_["mounts"].push_back({{"destination", "/sdata"}, {"type", "bind"}, {"source", host_dir}, {"options", {"bind", "shared"}}});
-  set_args({"/bin/sh", "-c", "cat /proc/self/mountinfo; cat /data/hello; echo; touch /data/x 2>&1; touch /rdata/y 2>&1; true"});
+  config_["mounts"].push_back(
+      {{"destination", "/rdata"}, {"type", "bind"}, {"source", host_dir}, {"options", {"rbind", "rro"}}});
+  config_["mounts"].push_back(
+      {{"destination", "/sdata"}, {"type", "bind"}, {"source", host_dir}, {"options", {"bind", "shared"}}});
+  set_args({"/bin/sh", "-c",
+            "cat /proc/self/mountinfo; cat /data/hello; echo; touch /data/x 2>&1; touch /rdata/y 2>&1; true"});
   RunResult r = berth({"run", "--bundle", bundle_, "mnt"});
   ASSERT_EQ(r.code, 0) << r.err;
   std::string mi = r.out;
@@ -68,7 +74,8 @@ TEST_F(Rootfs, MaskedAndReadOnlyPaths) {
   // Paths this kernel has: a masked file and directory, a read-only tree.
   ASSERT_FALSE(read_text("/proc/timer_list").empty());
   config_["linux"]["maskedPaths"].push_back("/proc/bus");
-  set_args({"/bin/sh", "-c", "wc -c < /proc/timer_list; ls /proc/bus | wc -l; echo x > /proc/sys/kernel/hostname; echo done"});
+  set_args({"/bin/sh", "-c",
+            "wc -c < /proc/timer_list; ls /proc/bus | wc -l; echo x > /proc/sys/kernel/hostname; echo done"});
   RunResult r = berth({"run", "--bundle", bundle_, "mask"});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.out, "0\n0\ndone\n");  // timer_list reads as /dev/null, /proc/bus is an empty tmpfs
@@ -76,12 +83,18 @@ TEST_F(Rootfs, MaskedAndReadOnlyPaths) {
 }
 
 TEST_F(Rootfs, DevicesHaveTheirTypeNumbersModeAndOwner) {
-  config_["linux"]["devices"] = {{{"type", "c"}, {"path", "/dev/fuse"}, {"major", 10}, {"minor", 229},
-                                  {"fileMode", 0640}, {"uid", 1000}, {"gid", 1001}},
-                                 {{"type", "b"}, {"path", "/dev/sub/blk"}, {"major", 7}, {"minor", 0},
-                                  {"fileMode", 0600}}};
-  set_args({"/bin/sh", "-c", "stat -c '%n %F %t:%T %a %u:%g' /dev/fuse /dev/sub/blk /dev/null /dev/zero /dev/tty; "
-                             "for l in fd ptmx stdin; do readlink /dev/$l; done"});
+  config_["linux"]["devices"] = {
+      {{"type", "c"},
+       {"path", "/dev/fuse"},
+       {"major", 10},
+       {"minor", 229},
+       {"fileMode", 0640},
+       {"uid", 1000},
+       {"gid", 1001}},
+      {{"type", "b"}, {"path", "/dev/sub/blk"}, {"major", 7}, {"minor", 0}, {"fileMode", 0600}}};
+  set_args({"/bin/sh", "-c",
+            "stat -c '%n %F %t:%T %a %u:%g' /dev/fuse /dev/sub/blk /dev/null /dev/zero /dev/tty; "
+            "for l in fd ptmx stdin; do readlink /dev/$l; done"});
   RunResult r = berth({"run", "--bundle", bundle_, "dev"});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("/dev/fuse character special file a:e5 640 1000:1001"), std::string::npos) << r.out;
@@ -101,7 +114,7 @@ TEST_F(Rootfs, SymlinksInTheImageCannotLeadAMountOut) {
   set_args({"/bin/sh", "-c", "grep -c " + escape + " /proc/self/mountinfo"});
   RunResult r = berth({"run", "--bundle", bundle_, "esc"});
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_EQ(r.out, "2\n");  // both mounts are inside the container
+  EXPECT_EQ(r.out, "2\n");                         // both mounts are inside the container
   EXPECT_TRUE(exists(rootfs + "/tmp/" + escape));  // /evil/tmp resolved inside the rootfs
   EXPECT_TRUE(exists(rootfs + "/" + escape));      // /up/.. stops at the rootfs
   EXPECT_FALSE(exists("/tmp/" + escape));
@@ -162,7 +175,9 @@ TEST_F(Rootfs, IdmappedBindMountShowsMappedOwners) {
   ::mkdir(host_dir.c_str(), 0755);
   std::ofstream(host_dir + "/f") << "x";
   ASSERT_EQ(::chown((host_dir + "/f").c_str(), 0, 0), 0);
-  config_["mounts"].push_back({{"destination", "/idm"}, {"type", "bind"}, {"source", host_dir},
+  config_["mounts"].push_back({{"destination", "/idm"},
+                               {"type", "bind"},
+                               {"source", host_dir},
                                {"options", {"rbind", "idmap"}},
                                {"uidMappings", {{{"containerID", 0}, {"hostID", 1234}, {"size", 1}}}},
                                {"gidMappings", {{{"containerID", 0}, {"hostID", 4321}, {"size", 1}}}}});
@@ -173,9 +188,11 @@ TEST_F(Rootfs, IdmappedBindMountShowsMappedOwners) {
 }
 
 TEST_F(Rootfs, TmpcopyupCopiesTheImagesFilesIntoTheTmpfs) {
-  config_["mounts"].push_back({{"destination", "/etc"}, {"type", "tmpfs"}, {"source", "tmpfs"},
-                               {"options", {"tmpcopyup", "mode=755"}}});
-  set_args({"/bin/sh", "-c", "head -1 /etc/passwd; echo new > /etc/new; cat /etc/new; grep ' /etc ' /proc/self/mountinfo | cut -d' ' -f9"});
+  config_["mounts"].push_back(
+      {{"destination", "/etc"}, {"type", "tmpfs"}, {"source", "tmpfs"}, {"options", {"tmpcopyup", "mode=755"}}});
+  set_args(
+      {"/bin/sh", "-c",
+       "head -1 /etc/passwd; echo new > /etc/new; cat /etc/new; grep ' /etc ' /proc/self/mountinfo | cut -d' ' -f9"});
   RunResult r = berth({"run", "--bundle", bundle_, "tcu"});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.out, "root:x:0:0:root:/root:/bin/sh\nnew\ntmpfs\n");

@@ -50,9 +50,9 @@ class Rootless : public BerthTest {
   }
   // The runtime as the user, with no capabilities and no --root.
   RunResult as_user(std::vector<std::string> args) {
-    std::vector<std::string> argv = {"/usr/bin/setpriv", "--reuid", std::to_string(uid_), "--regid",
-                                     std::to_string(gid_), "--clear-groups", "--inh-caps=-all",
-                                     "/usr/bin/env", "XDG_RUNTIME_DIR=" + xdg_, runtime()};
+    std::vector<std::string> argv = {"/usr/bin/setpriv",        "--reuid",        std::to_string(uid_), "--regid",
+                                     std::to_string(gid_),      "--clear-groups", "--inh-caps=-all",    "/usr/bin/env",
+                                     "XDG_RUNTIME_DIR=" + xdg_, runtime()};
     argv.insert(argv.end(), args.begin(), args.end());
     return run_cmd(argv);
   }

@@ -25,10 +25,9 @@ using nlohmann::json;
 class Seccomp : public BerthTest {
  protected:
   void profile(json syscalls, const char* default_action = "SCMP_ACT_ALLOW") {
-    config_["linux"]["seccomp"] = {
-        {"defaultAction", default_action},
-        {"architectures", {"SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"}},
-        {"syscalls", syscalls}};
+    config_["linux"]["seccomp"] = {{"defaultAction", default_action},
+                                   {"architectures", {"SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"}},
+                                   {"syscalls", syscalls}};
     write_config();
   }
 };
@@ -59,12 +58,13 @@ TEST_F(Seccomp, KillProcessActionKillsWithSigsys) {
 }
 
 TEST_F(Seccomp, ArgumentFiltersMatchOnlyTheirValues) {
-  profile({{{"names", {"chmod"}}, {"action", "SCMP_ACT_ERRNO"},
+  profile({{{"names", {"chmod"}},
+            {"action", "SCMP_ACT_ERRNO"},
             {"args", {{{"index", 1}, {"value", 0777}, {"op", "SCMP_CMP_EQ"}}}}},
-           {{"names", {"fchmodat", "fchmodat2"}}, {"action", "SCMP_ACT_ERRNO"},
+           {{"names", {"fchmodat", "fchmodat2"}},
+            {"action", "SCMP_ACT_ERRNO"},
             {"args", {{{"index", 2}, {"value", 0777}, {"op", "SCMP_CMP_EQ"}}}}}});
-  set_args({"/bin/sh", "-c",
-            "touch /dev/shm/f; chmod 755 /dev/shm/f; echo a=$?; chmod 777 /dev/shm/f; echo b=$?"});
+  set_args({"/bin/sh", "-c", "touch /dev/shm/f; chmod 755 /dev/shm/f; echo a=$?; chmod 777 /dev/shm/f; echo b=$?"});
   RunResult r = berth({"run", "--bundle", bundle_, "sa"});
   EXPECT_NE(r.out.find("a=0"), std::string::npos) << r.out << r.err;
   EXPECT_NE(r.out.find("b=1"), std::string::npos) << r.out << r.err;
@@ -88,16 +88,16 @@ TEST_F(Seccomp, WorksWithoutNoNewPrivsAndSkipsUnknownSyscalls) {
 TEST_F(Seccomp, DefaultErrnoWithAnAllowList) {
   // Everything not listed fails with ENOSYS... except what a shell needs.
   json allow = json::array();
-  for (const char* n : {"execve", "brk", "arch_prctl", "set_tid_address", "set_robust_list", "rseq",
-                        "prlimit64", "mprotect", "mmap", "munmap", "getrandom", "readlink", "uname",
-                        "write", "exit_group", "getpid", "getppid", "fstat", "newfstatat", "ioctl",
-                        "rt_sigprocmask", "rt_sigaction", "geteuid", "getuid", "getegid", "getgid",
-                        "getcwd", "statx", "close", "sigaltstack", "read", "lseek", "dup2", "fcntl",
-                        // What runc's init still does after loading the filter: check that
-                        // /proc/self/fd is procfs, open and write the exec fifo, and its Go
-                        // runtime's own calls (berth loads it right before execve).
-                        "openat", "futex", "nanosleep", "sched_yield", "epoll_pwait", "epoll_ctl",
-                        "rt_sigreturn", "tgkill", "gettid", "madvise", "statfs", "fstatfs", "getdents64", "close_range"})
+  for (const char* n :
+       {"execve", "brk", "arch_prctl", "set_tid_address", "set_robust_list", "rseq", "prlimit64", "mprotect", "mmap",
+        "munmap", "getrandom", "readlink", "uname", "write", "exit_group", "getpid", "getppid", "fstat", "newfstatat",
+        "ioctl", "rt_sigprocmask", "rt_sigaction", "geteuid", "getuid", "getegid", "getgid", "getcwd", "statx", "close",
+        "sigaltstack", "read", "lseek", "dup2", "fcntl",
+        // What runc's init still does after loading the filter: check that
+        // /proc/self/fd is procfs, open and write the exec fifo, and its Go
+        // runtime's own calls (berth loads it right before execve).
+        "openat", "futex", "nanosleep", "sched_yield", "epoll_pwait", "epoll_ctl", "rt_sigreturn", "tgkill", "gettid",
+        "madvise", "statfs", "fstatfs", "getdents64", "close_range"})
     allow.push_back(n);
   config_["linux"]["seccomp"] = {{"defaultAction", "SCMP_ACT_ERRNO"},
                                  {"defaultErrnoRet", 38},
@@ -165,7 +165,8 @@ class Agent {
       if (::poll(p.data(), p.size(), 50) <= 0) continue;
       if (p[0].revents & POLLIN) receive(listeners);
       for (size_t i = 1; i < p.size(); ++i) {
-        if (p[i].revents & POLLIN) answer(p[i].fd);
+        if (p[i].revents & POLLIN)
+          answer(p[i].fd);
         else if (p[i].revents & (POLLHUP | POLLERR)) {
           ::close(p[i].fd);
           listeners.erase(std::find(listeners.begin(), listeners.end(), p[i].fd));
@@ -206,11 +207,10 @@ class Agent {
 
 TEST_F(Seccomp, NotifyHandsTheListenerFdAndStateToTheAgentWhichAnswers) {
   Agent agent(tmp_ + "/agent.sock");
-  config_["linux"]["seccomp"] = {
-      {"defaultAction", "SCMP_ACT_ALLOW"},
-      {"listenerPath", tmp_ + "/agent.sock"},
-      {"listenerMetadata", "hello-agent"},
-      {"syscalls", {{{"names", {"mkdir", "mkdirat"}}, {"action", "SCMP_ACT_NOTIFY"}}}}};
+  config_["linux"]["seccomp"] = {{"defaultAction", "SCMP_ACT_ALLOW"},
+                                 {"listenerPath", tmp_ + "/agent.sock"},
+                                 {"listenerMetadata", "hello-agent"},
+                                 {"syscalls", {{{"names", {"mkdir", "mkdirat"}}, {"action", "SCMP_ACT_NOTIFY"}}}}};
   // The flag (runtime-spec 1.1.0) where the runtime lists it as supported
   // (runc 1.1.5 refuses every flag: "seccomp flags are not yet supported").
   auto supported = runtime_features().value("/linux/seccomp/supportedFlags"_json_pointer, json::array());
@@ -240,10 +240,9 @@ TEST_F(Seccomp, NotifyHandsTheListenerFdAndStateToTheAgentWhichAnswers) {
 }
 
 TEST_F(Seccomp, NotifyWithoutAListeningAgentFailsCleanly) {
-  config_["linux"]["seccomp"] = {
-      {"defaultAction", "SCMP_ACT_ALLOW"},
-      {"listenerPath", tmp_ + "/nobody.sock"},
-      {"syscalls", {{{"names", {"mkdir"}}, {"action", "SCMP_ACT_NOTIFY"}}}}};
+  config_["linux"]["seccomp"] = {{"defaultAction", "SCMP_ACT_ALLOW"},
+                                 {"listenerPath", tmp_ + "/nobody.sock"},
+                                 {"syscalls", {{{"names", {"mkdir"}}, {"action", "SCMP_ACT_NOTIFY"}}}}};
   write_config();
   auto mounts = mount_points();
   RunResult r = berth({"run", "--bundle", bundle_, "snot"});
@@ -269,8 +268,9 @@ TEST_F(Seccomp, NotifyWithoutAListeningAgentFailsCleanly) {
 // leaves out still gets the profile's default (EPERM here).
 TEST_F(Seccomp, SyscallsNewerThanTheProfileGetEnosys) {
   std::string dir = tmp_ + "/spec";
-  ASSERT_EQ(run_cmd({"/bin/sh", "-c", "mkdir -p " + dir + " && cd " + dir + " && " + BERTH_BINARY +
-                                          " spec --seccomp"}).code, 0);
+  ASSERT_EQ(
+      run_cmd({"/bin/sh", "-c", "mkdir -p " + dir + " && cd " + dir + " && " + BERTH_BINARY + " spec --seccomp"}).code,
+      0);
   auto spec = json::parse(read_text(dir + "/config.json"));
   config_["linux"]["seccomp"] = spec["linux"]["seccomp"];
   set_args({"/bin/probe", "syscall", "1000", "syscall", "163"});  // 163: acct, not allowed

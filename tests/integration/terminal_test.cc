@@ -120,8 +120,8 @@ TEST_F(Terminal, DetachedTerminalWithoutConsoleSocketIsRefused) {
 TEST_F(Terminal, ForegroundRunInATerminalProxiesThePty) {
   config_["process"]["terminal"] = true;
   set_args({"/bin/sh", "-c", "tty; exit 4"});
-  RunResult r = run_cmd({"/usr/bin/script", "-qec", runtime() + " --root " + root_ + " run --bundle " + bundle_ + " fg",
-                         "/dev/null"});
+  RunResult r = run_cmd(
+      {"/usr/bin/script", "-qec", runtime() + " --root " + root_ + " run --bundle " + bundle_ + " fg", "/dev/null"});
   EXPECT_EQ(r.code, 4) << r.out;
   EXPECT_NE(r.out.find("/dev/pts/0"), std::string::npos) << r.out;
 }
@@ -153,8 +153,8 @@ TEST_F(Terminal, ExecWithTtyAndConsoleSocket) {
   EXPECT_NE(out.find("/dev/pts/"), std::string::npos) << out;
   EXPECT_NE(out.find("ok-5"), std::string::npos) << out;
   // Foreground exec -t without a socket, in a terminal: the runtime proxies.
-  RunResult in_tty = run_cmd({"/usr/bin/script", "-qec", runtime() + " --root " + root_ + " exec -t ex /bin/sh -c 'tty; exit 3'",
-                              "/dev/null"});
+  RunResult in_tty = run_cmd({"/usr/bin/script", "-qec",
+                              runtime() + " --root " + root_ + " exec -t ex /bin/sh -c 'tty; exit 3'", "/dev/null"});
   EXPECT_EQ(in_tty.code, 3) << in_tty.out;
   EXPECT_NE(in_tty.out.find("/dev/pts/"), std::string::npos) << in_tty.out;
   // ... and without a terminal of the caller's: berth proxies still, runc

@@ -10,21 +10,21 @@
 
 #include <atomic>
 #include <chrono>
-#include <map>
-#include <mutex>
 #include <cstdlib>
 #include <fstream>
+#include <map>
+#include <mutex>
 #include <thread>
 
 #include "../integration/harness.h"
 
 namespace {
 
-using libberth::Code;
-using libberth::EventType;
 using berth::test::default_config;
 using berth::test::exists;
 using berth::test::pid_alive;
+using libberth::Code;
+using libberth::EventType;
 
 class Library : public ::testing::Test {
  protected:
@@ -153,9 +153,9 @@ void lifecycle(Library* t, const std::shared_ptr<libberth::Task>& task, std::str
 
 TEST_F(Library, EventsOfEachContainerArriveInOrderOverAHundredRuns) {
   constexpr int kRounds = 34, kParallel = 3;  // 102 runs
-  const std::vector<EventType> want = {EventType::kCreate,   EventType::kStart,  EventType::kExecAdded,
-                                       EventType::kExecStarted, EventType::kExit, EventType::kPaused,
-                                       EventType::kResumed,  EventType::kExit};
+  const std::vector<EventType> want = {EventType::kCreate,      EventType::kStart, EventType::kExecAdded,
+                                       EventType::kExecStarted, EventType::kExit,  EventType::kPaused,
+                                       EventType::kResumed,     EventType::kExit};
   for (int round = 0; round < kRounds; ++round) {
     std::vector<std::string> ids;
     std::vector<std::shared_ptr<libberth::Task>> tasks;
@@ -733,7 +733,7 @@ TEST_F(Library, EachMisuseGetsItsTypedError) {
   ASSERT_TRUE(t->exec("long", sleeper, {}, &p).ok());
   std::shared_ptr<libberth::Process> p2;
   EXPECT_EQ(t->exec("long", sleeper, {}, &p2).code(), Code::kAlreadyExists);
-  EXPECT_EQ(p->remove().code(), Code::kConflict);  // still running
+  EXPECT_EQ(p->remove().code(), Code::kConflict);        // still running
   EXPECT_EQ(p->resize(80, 24).code(), Code::kConflict);  // no terminal
   ASSERT_TRUE(p->kill(SIGKILL).ok());
   libberth::ExitStatus e;

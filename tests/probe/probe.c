@@ -44,10 +44,12 @@ static void print_status_field(const char* field) {
 }
 
 static int rlimit_by_name(const char* name) {
-  static const struct { const char* n; int r; } t[] = {
-      {"NOFILE", RLIMIT_NOFILE}, {"NPROC", RLIMIT_NPROC}, {"CORE", RLIMIT_CORE},
-      {"STACK", RLIMIT_STACK},   {"AS", RLIMIT_AS},       {"CPU", RLIMIT_CPU},
-      {"MEMLOCK", RLIMIT_MEMLOCK}, {"FSIZE", RLIMIT_FSIZE}, {"NICE", RLIMIT_NICE}};
+  static const struct {
+    const char* n;
+    int r;
+  } t[] = {{"NOFILE", RLIMIT_NOFILE},   {"NPROC", RLIMIT_NPROC}, {"CORE", RLIMIT_CORE},
+           {"STACK", RLIMIT_STACK},     {"AS", RLIMIT_AS},       {"CPU", RLIMIT_CPU},
+           {"MEMLOCK", RLIMIT_MEMLOCK}, {"FSIZE", RLIMIT_FSIZE}, {"NICE", RLIMIT_NICE}};
   for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
     if (strcmp(t[i].n, name) == 0) return t[i].r;
   return -1;
@@ -124,8 +126,10 @@ int main(int argc, char** argv) {
     } else if (!strcmp(c, "rlimit")) {
       struct rlimit r;
       int res = rlimit_by_name(arg);
-      if (res < 0 || getrlimit(res, &r) < 0) printf("rlimit.%s=?\n", arg);
-      else printf("rlimit.%s=%llu:%llu\n", arg, (unsigned long long)r.rlim_cur, (unsigned long long)r.rlim_max);
+      if (res < 0 || getrlimit(res, &r) < 0)
+        printf("rlimit.%s=?\n", arg);
+      else
+        printf("rlimit.%s=%llu:%llu\n", arg, (unsigned long long)r.rlim_cur, (unsigned long long)r.rlim_max);
       i++;
     } else if (!strcmp(c, "status")) {
       print_status_field(arg);
@@ -144,7 +148,8 @@ int main(int argc, char** argv) {
     } else if (!strcmp(c, "read")) {
       char line[4096] = "";
       FILE* f = fopen(arg, "r");
-      if (!f) printf("read.%s=errno:%d\n", arg, errno);
+      if (!f)
+        printf("read.%s=errno:%d\n", arg, errno);
       else {
         if (fgets(line, sizeof line, f)) line[strcspn(line, "\n")] = 0;
         printf("read.%s=%s\n", arg, line);

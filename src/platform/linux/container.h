@@ -70,7 +70,7 @@ class LinuxContainer final : public Container {
 class LinuxPlatform final : public Platform {
  public:
   std::string_view name() const override { return "linux"; }
-  bool honours(std::string_view) const override { return false; }  // "linux" is its own, and no other
+  bool honours(std::string_view) const override { return false; }          // "linux" is its own, and no other
   Result<std::unique_ptr<Creation>> prepare(CreateRequest& req) override;  // create.cc
   Result<std::unique_ptr<Container>> open(const state::ContainerDir& dir, const state::ContainerState& st) override;
   void features(nlohmann::ordered_json& out) const override;

@@ -37,7 +37,10 @@ TEST(LinuxRecord, RoundTripsEveryField) {
 
 TEST(LinuxRecord, RejectsWrongTypes) {
   const char* cases[] = {
-      "", "[]", "42", "null",
+      "",
+      "[]",
+      "42",
+      "null",
       R"({"pid":"1"})",
       R"({"pid":null})",
       R"({"pid":true})",

@@ -2,8 +2,8 @@
 // state (prepare), then the container made in the order runtime-spec and
 // runc fix (make). The neutral half is runtime/create.cc.
 #include <fcntl.h>
-#include <poll.h>
 #include <linux/nsfs.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
@@ -66,21 +66,24 @@ Status prepare_namespaces(const oci::Spec& spec, Prepared& p) {
     if (ns.path.empty()) {
       // A new time namespace comes from unshare in the parent (its offsets
       // can only be set before a process is in it), not from clone.
-      if (ns.type == oci::NamespaceType::kTime) p.new_time = true;
-      else p.clone_flags |= static_cast<unsigned long>(flag);
+      if (ns.type == oci::NamespaceType::kTime)
+        p.new_time = true;
+      else
+        p.clone_flags |= static_cast<unsigned long>(flag);
       continue;
     }
     auto fd = open_file(ns.path, O_RDONLY);
     if (!fd) return std::move(fd).error().wrap(field + ".path");
     int type = ::ioctl(fd->get(), NS_GET_NSTYPE);
     if (type != flag)
-      return invalid(field + ".path: " + ns.path + " is not a namespace of type " +
-                     oci::namespace_name(ns.type));
+      return invalid(field + ".path: " + ns.path + " is not a namespace of type " + oci::namespace_name(ns.type));
     // pid and time apply to children: the parent joins them before clone.
     // A user namespace must be joined before the others are made (they
     // belong to it): an intermediate process does that.
-    if (ns.type == oci::NamespaceType::kUser) p.join_user = fd->get();
-    else (for_children ? p.for_children : p.init.join_ns).emplace_back(fd->get(), flag);
+    if (ns.type == oci::NamespaceType::kUser)
+      p.join_user = fd->get();
+    else
+      (for_children ? p.for_children : p.init.join_ns).emplace_back(fd->get(), flag);
     p.ns_fds.push_back(std::move(*fd));
   }
   return {};
@@ -183,7 +186,6 @@ Result<Prepared> prepare_init(const oci::Spec& spec, const std::string& bundle, 
   return p;
 }
 
-
 // Sets the namespaces berth's next child is born in (pid and time apply to
 // children only); OwnNamespaces puts berth's own back afterwards.
 // With an intermediate process (a user namespace involved with joined
@@ -218,13 +220,12 @@ bool permission_error(int code) { return code == EACCES || code == EPERM || code
 bool sets_limits(const oci::Resources& r) {
   auto any = [](const auto&... v) { return (v.has_value() || ...); };
   if (!r.devices.empty() || !r.hugepage_limits.empty() || !r.rdma.empty() || !r.unified.empty()) return true;
-  if (const auto& m = r.memory; m && any(m->limit, m->reservation, m->swap, m->kernel, m->kernel_tcp,
-                                         m->swappiness, m->disable_oom_killer, m->use_hierarchy,
-                                         m->check_before_update))
+  if (const auto& m = r.memory; m && any(m->limit, m->reservation, m->swap, m->kernel, m->kernel_tcp, m->swappiness,
+                                         m->disable_oom_killer, m->use_hierarchy, m->check_before_update))
     return true;
-  if (const auto& c = r.cpu; c && (any(c->shares, c->quota, c->burst, c->period, c->realtime_runtime,
-                                       c->realtime_period, c->idle) ||
-                                   !c->cpus.empty() || !c->mems.empty()))
+  if (const auto& c = r.cpu;
+      c && (any(c->shares, c->quota, c->burst, c->period, c->realtime_runtime, c->realtime_period, c->idle) ||
+            !c->cpus.empty() || !c->mems.empty()))
     return true;
   if (r.pids && r.pids->limit) return true;
   if (const auto& b = r.block_io;

@@ -27,7 +27,6 @@
 
 namespace berth::platform::linux_ {
 
-
 namespace {
 
 // True when pid's namespace of this kind is not berth's own.
@@ -40,9 +39,9 @@ bool differs(pid_t pid, const char* ns) {
 }
 
 int namespaces_to_join(pid_t pid) {
-  static constexpr std::pair<const char*, int> kTypes[] = {
-      {"user", CLONE_NEWUSER}, {"mnt", CLONE_NEWNS},   {"net", CLONE_NEWNET},
-      {"ipc", CLONE_NEWIPC},   {"uts", CLONE_NEWUTS}, {"cgroup", CLONE_NEWCGROUP}};
+  static constexpr std::pair<const char*, int> kTypes[] = {{"user", CLONE_NEWUSER}, {"mnt", CLONE_NEWNS},
+                                                           {"net", CLONE_NEWNET},   {"ipc", CLONE_NEWIPC},
+                                                           {"uts", CLONE_NEWUTS},   {"cgroup", CLONE_NEWCGROUP}};
   int flags = 0;
   for (auto [name, flag] : kTypes)
     if (differs(pid, name)) flags |= flag;
@@ -191,8 +190,7 @@ Result<Execed> LinuxContainer::create_process(const ExecRequest& opts) {
   auto m = sync_recv_passing_listener(sync->parent.get(), "exec child", listener ? &*profile : nullptr,
                                       listener ? opts.state_json : "", pid);
   if (m) {
-    Error e = m->type == lnx::SyncType::kError ? std::move(*m).as_error()
-                                               : Error{EPROTO, "sync: unexpected message"};
+    Error e = m->type == lnx::SyncType::kError ? std::move(*m).as_error() : Error{EPROTO, "sync: unexpected message"};
     return fail(std::move(e));
   }
   if (m.error().code != EPIPE) return fail(std::move(m).error());

@@ -15,7 +15,8 @@ namespace {
 
 class V1Watch final : public OomWatch {
  public:
-  V1Watch(std::string dir, Fd control, Fd efd) : dir_(std::move(dir)), control_(std::move(control)), efd_(std::move(efd)) {}
+  V1Watch(std::string dir, Fd control, Fd efd)
+      : dir_(std::move(dir)), control_(std::move(control)), efd_(std::move(efd)) {}
   int fd() const override { return efd_.get(); }
   Seen check() override {
     uint64_t n;

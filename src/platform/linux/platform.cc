@@ -39,7 +39,7 @@ Result<std::unique_ptr<cgroups::Manager>> manager_for(const std::string& id, con
 Result<std::unique_ptr<Container>> LinuxPlatform::open(const state::ContainerDir& dir,
                                                        const state::ContainerState& st) {
   auto rec = st.platform_state.empty() && st.platform_json ? decode_record(*st.platform_json)
-                                                         : decode_record(st.platform_state);
+                                                           : decode_record(st.platform_state);
   if (!rec) return std::move(rec).error();
   return std::unique_ptr<Container>(std::make_unique<LinuxContainer>(st.id, dir.fd(), std::move(*rec)));
 }
@@ -59,9 +59,9 @@ void LinuxPlatform::features(nlohmann::ordered_json& out) const {
           "SCMP_CMP_NE"}},
         {"archs",
          {"SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM", "SCMP_ARCH_MIPS", "SCMP_ARCH_MIPS64", "SCMP_ARCH_MIPS64N32",
-          "SCMP_ARCH_MIPSEL", "SCMP_ARCH_MIPSEL64", "SCMP_ARCH_MIPSEL64N32", "SCMP_ARCH_PARISC",
-          "SCMP_ARCH_PARISC64", "SCMP_ARCH_PPC", "SCMP_ARCH_PPC64", "SCMP_ARCH_PPC64LE", "SCMP_ARCH_RISCV64",
-          "SCMP_ARCH_S390", "SCMP_ARCH_S390X", "SCMP_ARCH_X32", "SCMP_ARCH_X86", "SCMP_ARCH_X86_64"}},
+          "SCMP_ARCH_MIPSEL", "SCMP_ARCH_MIPSEL64", "SCMP_ARCH_MIPSEL64N32", "SCMP_ARCH_PARISC", "SCMP_ARCH_PARISC64",
+          "SCMP_ARCH_PPC", "SCMP_ARCH_PPC64", "SCMP_ARCH_PPC64LE", "SCMP_ARCH_RISCV64", "SCMP_ARCH_S390",
+          "SCMP_ARCH_S390X", "SCMP_ARCH_X32", "SCMP_ARCH_X86", "SCMP_ARCH_X86_64"}},
         {"knownFlags",
          {"SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
           "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"}},
