@@ -22,6 +22,8 @@ fail() {
 if dpkg-query -W -f='${Status}' berth 2>/dev/null | grep -q "ok installed"; then
   fail "a berth package is already installed; not touching it"
 fi
+# man (to render the pages) and a compiler for the library check.
+scripts/deps.sh man-db
 export DEBIAN_FRONTEND=noninteractive
 apt-get install -y -qq "$deb" >/dev/null
 files=$(dpkg-query -L berth)
