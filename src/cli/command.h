@@ -42,8 +42,8 @@ std::span<const Command* const> commands();
 const Command* find_command(std::string_view name);
 // The options before the command (--root, --log, ...).
 std::span<const Option> global_options();
-// -h/--help, which every command accepts besides its own options.
-const Option& help_option();
+// What c's parser accepts: its own options, then -h/--help.
+std::vector<Option> accepted_options(const Command& c);
 
 // `berth --help` and `berth CMD --help`.
 std::string global_help();

@@ -67,7 +67,11 @@ const Command* find_command(std::string_view name) {
 
 std::span<const Option> global_options() { return kGlobal; }
 
-const Option& help_option() { return kHelp; }
+std::vector<Option> accepted_options(const Command& c) {
+  std::vector<Option> options(c.options.begin(), c.options.end());
+  options.push_back(kHelp);
+  return options;
+}
 
 std::string global_help() {
   std::string h =
@@ -89,16 +93,12 @@ std::string command_help(const Command& c) {
                   " [command options]" + (*c.arguments ? " " : "") + c.arguments + "\n";
   if (c.alias) h += "\nALIASES:\n   " + std::string(c.alias) + "\n";
   h += "\nDESCRIPTION:\n" + wrap(c.description, 3, 80);
-  std::vector<Option> options(c.options.begin(), c.options.end());
-  options.push_back(kHelp);
-  h += "\nOPTIONS:\n" + describe_options(options);
+  h += "\nOPTIONS:\n" + describe_options(accepted_options(c));
   return h;
 }
 
 int run_command(Context& ctx, const Command& c, std::span<const std::string> args) {
-  std::vector<Option> options(c.options.begin(), c.options.end());
-  options.push_back(kHelp);
-  auto parsed = parse_args(args, options, c.interleaved);
+  auto parsed = parse_args(args, accepted_options(c), c.interleaved);
   if (!parsed) {
     Error e = std::move(parsed).error().wrap(c.name);
     e.message += " (see berth " + std::string(c.name) + " --help)";

@@ -28,10 +28,8 @@ std::set<std::string> flags_in_help(const std::string& help) {
 
 // Whether the command's parser takes flag (with a value when it wants one).
 bool parser_accepts(const Command& c, const std::string& flag) {
-  std::vector<Option> options(c.options.begin(), c.options.end());
-  options.push_back(help_option());
   std::vector<std::string> args = {flag, "value"};
-  auto parsed = parse_args(args, options, c.interleaved);
+  auto parsed = parse_args(args, accepted_options(c), c.interleaved);
   return parsed.has_value();
 }
 

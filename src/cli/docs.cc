@@ -60,12 +60,6 @@ std::string header(const std::string& name, const std::string& summary) {
          " \\- " + roff(summary) + "\n";
 }
 
-std::vector<Option> with_help(const Command& c) {
-  std::vector<Option> options(c.options.begin(), c.options.end());
-  options.push_back(help_option());
-  return options;
-}
-
 // Every name an option answers to, with its dashes.
 std::string flag_words(std::span<const Option> options) {
   std::string out;
@@ -82,13 +76,13 @@ std::string man_page() {
   std::string m = header("berth", "an OCI container runtime");
   m += ".SH SYNOPSIS\n\\fBberth\\fR [\\fIglobal options\\fR] \\fIcommand\\fR [\\fIcommand options\\fR] "
        "[\\fIarguments\\fR...]\n";
-  m += paragraphs(
-      "berth runs containers from OCI bundles (a config.json and a root filesystem), as the "
-      "runtime-spec describes, with runc's command line: podman, buildah, containerd, docker, CRI-O "
-      "and Kubernetes use it in place of runc or crun. The state of each container is kept under "
-      "the state root (--root).\n\n"
-      "Every command answers --help; berth help COMMAND prints the same.");
-  m.insert(m.find(".PP"), ".SH DESCRIPTION\n");
+  m += ".SH DESCRIPTION\n" +
+       paragraphs(
+           "berth runs containers from OCI bundles (a config.json and a root filesystem), as the "
+           "runtime-spec describes, with runc's command line: podman, buildah, containerd, docker, CRI-O "
+           "and Kubernetes use it in place of runc or crun. The state of each container is kept under "
+           "the state root (--root).\n\n"
+           "Every command answers --help; berth help COMMAND prints the same.");
   m += ".SH COMMANDS\n";
   for (const Command* c : commands()) {
     m += ".TP\n\\fB" + roff(c->name) + "\\fR";
@@ -121,7 +115,7 @@ std::string man_page(const Command& c) {
   m += "\n";
   if (c.alias) m += ".PP\nAlso \\fBberth " + roff(c.alias) + "\\fR.\n";
   m += ".SH DESCRIPTION\n" + paragraphs(c.description);
-  m += ".SH OPTIONS\n" + options_section(with_help(c));
+  m += ".SH OPTIONS\n" + options_section(accepted_options(c));
   m += ".SH SEE ALSO\n\\fBberth\\fR(8)\n";
   return m;
 }
@@ -132,7 +126,7 @@ std::string bash_completion() {
     for (const char* n : {c->name, c->alias}) {
       if (n == nullptr) continue;
       names += std::string(names.empty() ? "" : " ") + n;
-      per_command += std::string("    ") + n + ") opts=\"" + flag_words(with_help(*c)) + "\" ;;\n";
+      per_command += std::string("    ") + n + ") opts=\"" + flag_words(accepted_options(*c)) + "\" ;;\n";
       if (takes_id(*c)) id_commands += std::string(id_commands.empty() ? "" : "|") + n;
     }
   }
@@ -212,7 +206,7 @@ std::string zsh_completion() {
       if (n == nullptr) continue;
       describe += std::string("    '") + n + ":" + c->summary + "'\n";
       cases += std::string("    ") + n + ")\n      _arguments \\\n";
-      for (const auto& o : with_help(*c)) cases += zsh_option(o);
+      for (const auto& o : accepted_options(*c)) cases += zsh_option(o);
       cases += takes_id(*c) ? "      '1:container:_berth_containers' '*::argument:_files'\n      ;;\n"
                             : "      '*::argument:_files'\n      ;;\n";
     }

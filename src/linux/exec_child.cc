@@ -28,8 +28,8 @@ Status exec_steps(const ExecChildConfig& cfg) {
   // applies to children, which we are).
   if (cfg.join_flags != 0 && ::setns(cfg.init_pidfd, cfg.join_flags) < 0) return sys_error("setns into the container");
   crash_point("exec:child-setns");
-  log_debug("exec: joined the container's namespaces [" +
-            oci::namespace_names(static_cast<unsigned long>(cfg.join_flags)) + "]");
+  BERTH_DEBUG("exec: joined the container's namespaces [" +
+              oci::namespace_names(static_cast<unsigned long>(cfg.join_flags)) + "]");
   // The mount namespace's root is not necessarily the container's (--no-pivot
   // uses chroot): take the init's root directory itself.
   if (::fchdir(cfg.init_root) < 0 || ::chroot(".") < 0) return sys_error("enter the container's root");

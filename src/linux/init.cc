@@ -59,7 +59,7 @@ Status init_steps(const InitConfig& cfg, bool& parent_gone) {
   }
   for (auto [fd, type] : cfg.join_ns) {
     if (::setns(fd, type) < 0) return sys_error("setns");
-    log_debug("init: joined the " + oci::namespace_names(static_cast<unsigned long>(type)) + " namespace by path");
+    BERTH_DEBUG("init: joined the " + oci::namespace_names(static_cast<unsigned long>(type)) + " namespace by path");
   }
   if (!cfg.session_keyring.empty()) BERTH_TRY(join_session_keyring(cfg.session_keyring));
   if (cfg.new_uts_ns) {
@@ -113,7 +113,7 @@ Status init_steps(const InitConfig& cfg, bool& parent_gone) {
   crash_point("init:ready");
   BERTH_TRY(wait_for_start(cfg, parent_gone));
   crash_point("init:started");
-  log_debug("init: started, running " + (proc.args.empty() ? std::string("?") : proc.args[0]));
+  BERTH_DEBUG("init: started, running " + (proc.args.empty() ? std::string("?") : proc.args[0]));
   // By now the container is "created" (start was called): say so to the hooks.
   std::string started = state;
   const std::string creating = "\"status\":\"creating\"";

@@ -183,7 +183,7 @@ Status setup_rootfs(const oci::Spec& spec, const RootfsConfig& cfg) {
   }
   root->reset();
   if (cfg.before_pivot) BERTH_TRY(cfg.before_pivot());
-  log_debug(std::string("init: ") + (cfg.no_pivot ? "move and chroot to " : "pivot_root to ") + cfg.rootfs);
+  BERTH_DEBUG(std::string("init: ") + (cfg.no_pivot ? "move and chroot to " : "pivot_root to ") + cfg.rootfs);
   BERTH_TRY(cfg.no_pivot ? move_and_chroot(cfg.rootfs) : pivot_root_to(cfg.rootfs));
   crash_point("init:pivot-root");
   return {};

@@ -89,8 +89,8 @@ Result<Created> create(const state::Store& store, const CreateOptions& opts, Par
   if (sb && sb->c.st.platform != (*platform)->name())
     return invalid(ctx + ": annotations[\"" + membership->id_annotation + "\"]: sandbox " + sb->c.st.id + " runs on " +
                    sb->c.st.platform + ", this container would run on " + std::string((*platform)->name()));
-  log_debug(ctx + ": bundle " + req->bundle + ", platform " + std::string((*platform)->name()) +
-            (sb ? ", in sandbox " + sb->c.st.id : ""));
+  BERTH_DEBUG(ctx + ": bundle " + req->bundle + ", platform " + std::string((*platform)->name()) +
+              (sb ? ", in sandbox " + sb->c.st.id : ""));
   auto creation = (*platform)->prepare(*req);
   if (!creation) return std::move(creation).error().wrap(ctx);
 
@@ -125,7 +125,7 @@ Result<Created> create(const state::Store& store, const CreateOptions& opts, Par
   platform::CreateCallbacks cb;
   cb.record = [&]() -> Status {
     st.platform_state = out.creation->container().record();
-    log_debug(ctx + ": record saved to " + store.root() + "/" + opts.id + "/state.json");
+    BERTH_DEBUG(ctx + ": record saved to " + store.root() + "/" + opts.id + "/state.json");
     return out.c.dir.save(st);
   };
   // A delete of the sandbox that waited for its lock now finds this member;
@@ -136,7 +136,7 @@ Result<Created> create(const state::Store& store, const CreateOptions& opts, Par
   };
   cb.create_hooks = [&](const std::string& state_json) -> Status {
     if (!s.hooks) return {};
-    log_debug(ctx + ": running the prestart and createRuntime hooks");
+    BERTH_DEBUG(ctx + ": running the prestart and createRuntime hooks");
     BERTH_TRY(hooks::run(s.hooks->prestart, "prestart", state_json));
     return hooks::run(s.hooks->create_runtime, "createRuntime", state_json);
   };
@@ -147,7 +147,7 @@ Result<Created> create(const state::Store& store, const CreateOptions& opts, Par
     if (auto r = write_pid_file(opts.pid_file, out.init().pid()); !r) return fail(std::move(r).error());
   }
   crash_point("create:pid-file");
-  log_debug(ctx + ": created, init pid " + std::to_string(out.init().pid()));
+  BERTH_DEBUG(ctx + ": created, init pid " + std::to_string(out.init().pid()));
   out.c.container = out.creation->take_container();
   out.c.status = park == Park::kStartCommand ? state::Status::kCreated : state::Status::kRunning;
   return out;

@@ -36,7 +36,7 @@ Status remove(const state::Store& store, const std::string& id, bool force, std:
   if (!state::can_delete(c->status) && !force)
     return make_error(ErrorKind::kConflict, ctx + ": cannot delete container " + id +
                                                 " that is not stopped: " + state::status_name(c->status));
-  log_debug(ctx + ": destroying (" + state::status_name(c->status) + (force ? ", forced)" : ")"));
+  BERTH_DEBUG(ctx + ": destroying (" + state::status_name(c->status) + (force ? ", forced)" : ")"));
   if (auto r = destroy(*c, warnings); !r) return std::move(r).error().wrap(ctx);
   return {};
 }

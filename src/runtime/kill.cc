@@ -12,8 +12,8 @@ Status kill(const state::Store& store, const std::string& id, int sig, bool all)
   // namespace: containerd kills its others this way).
   if (!state::can_kill(c->status) && !(all && c->container->can_signal_all()))
     return make_error(ErrorKind::kConflict, ctx + ": container not running");
-  log_debug(ctx + ": signal " + std::to_string(sig) +
-            (all ? " to every process" : " to the init, pid " + std::to_string(c->pid())));
+  BERTH_DEBUG(ctx + ": signal " + std::to_string(sig) +
+              (all ? " to every process" : " to the init, pid " + std::to_string(c->pid())));
   if (auto r = c->container->signal(sig, all); !r) {
     if (r.error().code == ESRCH) return make_error(ErrorKind::kConflict, ctx + ": container not running");
     return std::move(r).error().wrap(ctx);

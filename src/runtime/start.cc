@@ -18,7 +18,7 @@ Status start(const state::Store& store, const std::string& id, std::vector<std::
       return make_error(ErrorKind::kConflict,
                         ctx + ": cannot start an already " + state::status_name(c->status) + " container");
   }
-  log_debug(ctx + ": releasing the init, pid " + std::to_string(c->pid()));
+  BERTH_DEBUG(ctx + ": releasing the init, pid " + std::to_string(c->pid()));
   if (auto r = c->container->start(); !r) return std::move(r).error().wrap(ctx);
   // The user's process runs (or the init died): poststart may follow.
   std::string state_json = oci_state_json(c->st, c->pid(), state::Status::kRunning, false);

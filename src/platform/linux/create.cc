@@ -437,9 +437,9 @@ Status LinuxCreation::make(const state::ContainerDir& dir, const CreateCallbacks
   }
   if (!child) return std::move(child).error();
   crash_point("create:clone");
-  log_debug("create " + opts.id + ": init pid " + std::to_string(child->pid) + ", new namespaces [" +
-            oci::namespace_names(flags) + "]" + (clone_into ? ", born in its cgroup (CLONE_INTO_CGROUP)" : "") +
-            (via ? ", namespaces joined by path through an intermediate process" : ""));
+  BERTH_DEBUG("create " + opts.id + ": init pid " + std::to_string(child->pid) + ", new namespaces [" +
+              oci::namespace_names(flags) + "]" + (clone_into ? ", born in its cgroup (CLONE_INTO_CGROUP)" : "") +
+              (via ? ", namespaces joined by path through an intermediate process" : ""));
   init_ = std::make_unique<LinuxProcess>(child->pid, std::move(child->pidfd));
   sync->child.reset();
   fifo.reset();
@@ -486,7 +486,7 @@ Status LinuxCreation::finish(const CreateCallbacks& cb, cgroups::Manager* cg, bo
   crash_point("create:go");
   if (!clone_into && cg) {
     if (auto r = cg->add(rec.pid); !r) return init_error_or(std::move(r).error());
-    log_debug("create " + req_.opts.id + ": init moved into its cgroups");
+    BERTH_DEBUG("create " + req_.opts.id + ": init moved into its cgroups");
   }
   crash_point("create:cgroup-join");
   if (auto r = lnx::sync_send(sync_.get(), lnx::SyncType::kCgroups); !r) return init_error_or(std::move(r).error());
@@ -502,7 +502,7 @@ Status LinuxCreation::finish(const CreateCallbacks& cb, cgroups::Manager* cg, bo
   if (!ready) return std::move(ready).error();
   if (ready->type == lnx::SyncType::kError) return std::move(*ready).as_error();
   if (ready->type != lnx::SyncType::kReady) return Error{EPROTO, "sync: expected ready"};
-  log_debug("create " + req_.opts.id + ": init ready, parked until start");
+  BERTH_DEBUG("create " + req_.opts.id + ": init ready, parked until start");
   crash_point("create:ready");
   return {};
 }

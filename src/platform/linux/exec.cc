@@ -173,7 +173,7 @@ Result<Execed> LinuxContainer::create_process(const ExecRequest& opts) {
   if (!child) return std::move(child).error();
   crash_point("exec:clone");
   const pid_t pid = child->pid;
-  log_debug("exec into " + id_ + ": process pid " + std::to_string(pid));
+  BERTH_DEBUG("exec into " + id_ + ": process pid " + std::to_string(pid));
   auto made = std::make_unique<LinuxProcess>(pid, std::move(child->pidfd));
   sync->child.reset();
   console.child.reset();
