@@ -35,6 +35,24 @@ Result<std::string> read_fd(int fd) {
   return out;
 }
 
+Result<std::string> read_regular_fd(int fd, size_t size) {
+  std::string out(size + 1, '\0');
+  size_t have = 0;
+  for (;;) {
+    ssize_t n = ::read(fd, out.data() + have, out.size() - have);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return sys_error("read");
+    }
+    have += static_cast<size_t>(n);
+    // Short: the end of the file. Full: it grew since its size was taken.
+    if (have < out.size()) break;
+    out.resize(out.size() * 2);
+  }
+  out.resize(have);
+  return out;
+}
+
 Result<std::string> read_file(const std::string& path) {
   auto fd = open_file(path, O_RDONLY);
   if (!fd) return std::move(fd).error();

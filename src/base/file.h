@@ -25,6 +25,9 @@ Result<std::string> read_file(const std::string& path);
 // place is an error instead of a hang.
 Result<std::string> read_input_file(const std::string& path, size_t max_bytes = kMaxInputFile);
 Result<std::string> read_fd(int fd);
+// Reads a regular file fstat says has size bytes: one read(2) unless it has
+// grown since, as a regular file's reads come back short only at its end.
+Result<std::string> read_regular_fd(int fd, size_t size);
 // For files a user may hand over as a stream (exec --process, update
 // --resources): a regular file, a pipe or fifo (`<(...)`, /dev/stdin), a
 // socket or a terminal, read to EOF but never past max_bytes (so /dev/zero is

@@ -146,9 +146,7 @@ class FakePlatform final : public platform::Platform {
   }
   Result<std::unique_ptr<platform::Container>> open(const state::ContainerDir&,
                                                     const state::ContainerState& st) override {
-    auto part = st.platform_state.empty() && st.platform_json
-                    ? *st.platform_json
-                    : nlohmann::json::parse(st.platform_state, nullptr, false);
+    auto part = nlohmann::json::parse(st.platform_state, nullptr, false);
     if (!part.is_object()) return invalid("state.json: fake: not an object");
     return std::unique_ptr<platform::Container>(std::make_unique<FakeContainer>(&systems[st.id]));
   }

@@ -13,42 +13,83 @@
 
 #include "base/crash.h"
 #include "base/file.h"
+#include "base/json_view.h"
 #include "oci/validate.h"
 
 namespace berth::state {
 
-using nlohmann::json;
-
 namespace {
 
-json encode_hooks(const std::vector<oci::Hook>& hooks) {
-  json out = json::array();
+nlohmann::json encode_hooks(const std::vector<oci::Hook>& hooks) {
+  nlohmann::json out = nlohmann::json::array();
   for (const auto& h : hooks) {
-    json j = {{"path", h.path}, {"args", h.args}, {"env", h.env}};
+    nlohmann::json j = {{"path", h.path}, {"args", h.args}, {"env", h.env}};
     if (h.timeout) j["timeout"] = *h.timeout;
     out.push_back(std::move(j));
   }
   return out;
 }
 
-std::vector<oci::Hook> decode_hooks(const json& j) {
-  std::vector<oci::Hook> out;
-  if (!j.is_array()) return out;
-  for (const auto& e : j) {
-    oci::Hook h;
-    h.path = e.at("path").get<std::string>();
-    h.args = e.value("args", std::vector<std::string>{});
-    h.env = e.value("env", std::vector<std::string>{});
-    if (e.contains("timeout")) h.timeout = e.at("timeout").get<int>();
-    out.push_back(std::move(h));
+// Each decoder checks the type of what it reads and names the field.
+Status read_string(const json::View& v, const char* field, std::string& out) {
+  if (!v.is_string()) return invalid(std::string("state.json: ") + field + ": not a string");
+  out = v.str();
+  return {};
+}
+
+Status read_strings(const json::View& v, const char* field, std::vector<std::string>& out) {
+  if (!v.is_array()) return invalid(std::string("state.json: ") + field + ": not an array");
+  json::Elements e(v);
+  json::View x;
+  while (e.next(x)) BERTH_TRY(read_string(x, field, out.emplace_back()));
+  return {};
+}
+
+Status read_string_map(const json::View& v, const char* field, std::map<std::string, std::string>& out) {
+  if (!v.is_object()) return invalid(std::string("state.json: ") + field + ": not an object");
+  json::Members m(v);
+  std::string key;
+  json::View x;
+  while (m.next(key, x)) BERTH_TRY(read_string(x, field, out[key]));
+  return {};
+}
+
+// A hook list as encode_hooks writes it; anything but an array reads as none.
+Status read_hooks(const json::View& v, const char* field, std::vector<oci::Hook>& out) {
+  if (!v.is_array()) return {};
+  json::Elements e(v);
+  json::View x;
+  while (e.next(x)) {
+    if (!x.is_object()) return invalid(std::string("state.json: ") + field + ": not an object");
+    oci::Hook& h = out.emplace_back();
+    bool has_path = false;
+    json::Members m(x);
+    std::string key;
+    json::View f;
+    while (m.next(key, f)) {
+      if (key == "path") {
+        BERTH_TRY(read_string(f, field, h.path));
+        has_path = true;
+      } else if (key == "args") {
+        BERTH_TRY(read_strings(f, field, h.args));
+      } else if (key == "env") {
+        BERTH_TRY(read_strings(f, field, h.env));
+      } else if (key == "timeout") {
+        int64_t t = 0;
+        if (!f.get(t) || t < INT_MIN || t > INT_MAX)
+          return invalid(std::string("state.json: ") + field + ": timeout: not an integer");
+        h.timeout = static_cast<int>(t);
+      }
+    }
+    if (!has_path) return invalid(std::string("state.json: ") + field + ": path: missing");
   }
-  return out;
+  return {};
 }
 
 }  // namespace
 
 std::string encode_state(const ContainerState& st) {
-  json j = {
+  nlohmann::json j = {
       {"id", st.id},
       {"ociVersion", st.oci_version},
       {"bundle", st.bundle},
@@ -61,54 +102,89 @@ std::string encode_state(const ContainerState& st) {
   };
   if (!st.sandbox.empty()) j["sandbox"] = st.sandbox;
   if (!st.host.empty()) j["host"] = st.host;
-  json part = st.platform_state.empty() && st.platform_json ? *st.platform_json
-                                                            : json::parse(st.platform_state, nullptr, false);
-  j[st.platform] = part.is_object() ? std::move(part) : json::object();
+  nlohmann::json part = nlohmann::json::parse(st.platform_state, nullptr, false);
+  j[st.platform] = part.is_object() ? std::move(part) : nlohmann::json::object();
   return j.dump();
 }
 
 Result<ContainerState> decode_state(std::string_view text) {
-  // The file is ours, but a user may have edited it by hand: check every type.
-  json j = json::parse(text, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return invalid("state.json: not a JSON object");
+  // The file is ours, but a user may have edited it by hand: check every
+  // type. list decodes one per container, so this reads spans of the text
+  // (json_view) and copies only the fields.
+  auto doc = json::parse(text);
+  if (!doc || !doc->is_object()) return invalid("state.json: not a JSON object");
   ContainerState st;
-  try {
-    st.id = j.at("id").get<std::string>();
-    st.oci_version = j.value("ociVersion", "");
-    st.bundle = j.value("bundle", "");
-    st.rootfs = j.value("rootfs", "");
-    st.created = j.value("created", "");
-    st.annotations = j.value("annotations", std::map<std::string, std::string>{});
-    if (j.contains("poststart")) st.poststart = decode_hooks(j.at("poststart"));
-    if (j.contains("poststop")) st.poststop = decode_hooks(j.at("poststop"));
-    st.sandbox = j.value("sandbox", "");
-    st.host = j.value("host", "");
-    if (j.contains("platform")) {
-      st.platform = j.at("platform").get<std::string>();
-      // A platform's name is also its part's key: never one of the fields above.
-      static const char* const kNeutral[] = {"id",        "ociVersion", "bundle",  "rootfs", "created", "annotations",
-                                             "poststart", "poststop",   "sandbox", "host",   "platform"};
-      for (const char* key : kNeutral)
-        if (st.platform == key) return invalid("state.json: platform: \"" + st.platform + "\" is not a platform");
-      if (st.platform.empty() || !j.contains(st.platform) || !j.at(st.platform).is_object())
-        return invalid("state.json: " +
-                       (st.platform.empty() ? std::string("platform: empty") : st.platform + ": not an object"));
-      st.platform_json = std::make_shared<const json>(std::move(j.at(st.platform)));
-      st.platform_state.clear();
+  bool has_id = false, has_platform = false;
+  // Keys berth does not know yet: one of them is the platform's part.
+  std::vector<std::pair<std::string, json::View>> other;
+  json::Members m(*doc);
+  std::string key;
+  json::View v;
+  while (m.next(key, v)) {
+    if (key == "id") {
+      BERTH_TRY(read_string(v, "id", st.id));
+      has_id = true;
+    } else if (key == "ociVersion") {
+      BERTH_TRY(read_string(v, "ociVersion", st.oci_version));
+    } else if (key == "bundle") {
+      BERTH_TRY(read_string(v, "bundle", st.bundle));
+    } else if (key == "rootfs") {
+      BERTH_TRY(read_string(v, "rootfs", st.rootfs));
+    } else if (key == "created") {
+      BERTH_TRY(read_string(v, "created", st.created));
+    } else if (key == "annotations") {
+      st.annotations.clear();
+      BERTH_TRY(read_string_map(v, "annotations", st.annotations));
+    } else if (key == "poststart") {
+      st.poststart.clear();
+      BERTH_TRY(read_hooks(v, "poststart", st.poststart));
+    } else if (key == "poststop") {
+      st.poststop.clear();
+      BERTH_TRY(read_hooks(v, "poststop", st.poststop));
+    } else if (key == "sandbox") {
+      BERTH_TRY(read_string(v, "sandbox", st.sandbox));
+    } else if (key == "host") {
+      BERTH_TRY(read_string(v, "host", st.host));
+    } else if (key == "platform") {
+      BERTH_TRY(read_string(v, "platform", st.platform));
+      has_platform = true;
     } else {
-      // Written before the platform split: Linux's fields at the top level,
-      // the pid always among them.
-      if (!j.contains("pid")) return invalid("state.json: pid: missing");
-      json part = json::object();
-      for (const char* key : {"pid", "pidStart", "cgroups", "seccomp"})
-        if (j.contains(key)) part[key] = j.at(key);
-      st.platform = "linux";
-      st.platform_json = std::make_shared<const json>(std::move(part));
-      st.platform_state.clear();
+      other.emplace_back(key, v);
     }
-  } catch (const json::exception& e) {
-    return invalid(std::string("state.json: ") + e.what());
   }
+  if (!has_id) return invalid("state.json: id: missing");
+  // The last of a repeated key wins, as it does for the fields above.
+  auto find = [&](const std::string& name) -> const json::View* {
+    for (auto it = other.rbegin(); it != other.rend(); ++it)
+      if (it->first == name) return &it->second;
+    return nullptr;
+  };
+  if (has_platform) {
+    // A platform's name is also its part's key: never one of the fields
+    // above (those never land in `other`, so find() alone cannot tell).
+    static const char* const kNeutral[] = {"id",        "ociVersion", "bundle",  "rootfs", "created", "annotations",
+                                           "poststart", "poststop",   "sandbox", "host",   "platform"};
+    for (const char* neutral : kNeutral)
+      if (st.platform == neutral) return invalid("state.json: platform: \"" + st.platform + "\" is not a platform");
+    if (st.platform.empty()) return invalid("state.json: platform: empty");
+    const json::View* part = find(st.platform);
+    if (!part || !part->is_object()) return invalid("state.json: " + st.platform + ": not an object");
+    st.platform_state = std::string(part->text());
+    return st;
+  }
+  // Written before the platform split: Linux's fields at the top level,
+  // the pid always among them.
+  if (!find("pid")) return invalid("state.json: pid: missing");
+  st.platform = "linux";
+  st.platform_state = "{";
+  for (const char* name : {"pid", "pidStart", "cgroups", "seccomp"}) {
+    const json::View* field = find(name);
+    if (!field) continue;
+    if (st.platform_state.size() > 1) st.platform_state += ',';
+    st.platform_state += std::string("\"") + name + "\":";
+    st.platform_state += field->text();
+  }
+  st.platform_state += '}';
   return st;
 }
 
@@ -130,7 +206,7 @@ Status ContainerDir::save(const ContainerState& st) const {
   return write_file_atomic(dir_.get(), kStateBackup, text, 0600);
 }
 
-Result<ContainerState> ContainerDir::load_file(const char* name) const {
+Result<ContainerState> ContainerDir::load_file(const char* name, uid_t* owner) const {
   std::string path = path_ + "/" + name;
   // A state.json replaced by hand with a fifo or a device must not hang us.
   auto fd = open_at(dir_.get(), name, O_RDONLY | O_NONBLOCK | O_NOFOLLOW);
@@ -138,19 +214,20 @@ Result<ContainerState> ContainerDir::load_file(const char* name) const {
   struct stat sb;
   if (::fstat(fd->get(), &sb) < 0 || !S_ISREG(sb.st_mode) || sb.st_size > int64_t{kMaxInputFile})
     return invalid(path + ": not a regular file of a sane size");
-  auto text = read_fd(fd->get());
+  auto text = read_regular_fd(fd->get(), static_cast<size_t>(sb.st_size));
   if (!text) return std::move(text).error().wrap(path);
+  if (owner) *owner = sb.st_uid;
   auto st = decode_state(*text);
   if (!st) return std::move(st).error().wrap(path_);
   return st;
 }
 
-Result<ContainerState> ContainerDir::load() const {
-  auto st = load_file(kStateFile);
+Result<ContainerState> ContainerDir::load(uid_t* owner) const {
+  auto st = load_file(kStateFile, owner);
   if (st || !has(kStateBackup)) return st;
   // state.json is gone or damaged, the backup is there: it has what
   // delete --force needs to find the container's processes.
-  auto backup = load_file(kStateBackup);
+  auto backup = load_file(kStateBackup, owner);
   if (backup) return backup;
   Error e = std::move(st).error();
   if (e.code == ENOENT) e.code = 0;  // damaged, not "never written"

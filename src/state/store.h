@@ -19,8 +19,6 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json_fwd.hpp>
-
 #include "base/fd.h"
 #include "base/result.h"
 #include "oci/spec.h"
@@ -56,15 +54,12 @@ struct ContainerState {
   // it lives in), "" for none.
   std::string platform = "linux";
   std::string host;
-  // The platform's part, a JSON object: as text when the platform recorded
-  // it (Container::record()), as decode_state() parsed it otherwise (then
-  // platform_state is empty), so a platform reading a record need not parse
-  // it a second time (list reads every record). encode_state() takes the
-  // text when there is one. Linux: {"pid", "pidStart", "cgroups"}; files
-  // written before the split hold those at the top level and decode as
-  // Linux's part.
+  // The platform's part, a JSON object, as text: what the platform
+  // recorded (Container::record()) or the span decode_state() found, so
+  // only the platform parses it. Linux: {"pid", "pidStart", "cgroups"};
+  // files written before the split hold those at the top level and decode
+  // as Linux's part.
   std::string platform_state = "{}";
-  std::shared_ptr<const nlohmann::json> platform_json;
 };
 std::string encode_state(const ContainerState& st);
 Result<ContainerState> decode_state(std::string_view text);
@@ -89,14 +84,16 @@ class ContainerDir {
   // Reads state.json, or its backup when state.json cannot be read. ENOENT
   // means neither was ever written (a create that stopped before recording
   // anything); any other error means the record is damaged: the container
-  // may be running and berth cannot tell what it holds.
-  Result<ContainerState> load() const;
+  // may be running and berth cannot tell what it holds. owner, if given,
+  // gets the uid that wrote the record (the container's owner, as runc
+  // reports it), from the stat the read needs anyway.
+  Result<ContainerState> load(uid_t* owner = nullptr) const;
   bool has(const char* name) const;
   // Removes the directory and everything in it.
   Status remove();
 
  private:
-  Result<ContainerState> load_file(const char* name) const;
+  Result<ContainerState> load_file(const char* name, uid_t* owner) const;
   std::string id_;
   std::string path_;
   Fd dir_;

@@ -38,8 +38,7 @@ Result<std::unique_ptr<cgroups::Manager>> manager_for(const std::string& id, con
 
 Result<std::unique_ptr<Container>> LinuxPlatform::open(const state::ContainerDir& dir,
                                                        const state::ContainerState& st) {
-  auto rec = st.platform_state.empty() && st.platform_json ? decode_record(*st.platform_json)
-                                                           : decode_record(st.platform_state);
+  auto rec = decode_record(st.platform_state);
   if (!rec) return std::move(rec).error();
   return std::unique_ptr<Container>(std::make_unique<LinuxContainer>(st.id, dir.fd(), std::move(*rec)));
 }

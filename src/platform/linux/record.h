@@ -8,8 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
-
-#include <nlohmann/json_fwd.hpp>
+#include <string_view>
 
 #include "base/result.h"
 
@@ -33,7 +32,6 @@ inline constexpr char kSeccompFile[] = "seccomp.json";
 std::string encode_record(const Record& r);
 // Every type is checked: a hand-edited file must not aim kill at the host's
 // init (pid 1, or a pid without its start time, decodes as no pid).
-Result<Record> decode_record(const std::string& text);
-Result<Record> decode_record(const nlohmann::json& j);
+Result<Record> decode_record(std::string_view text);
 
 }  // namespace berth::platform::linux_
