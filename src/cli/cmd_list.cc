@@ -1,10 +1,8 @@
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <map>
-#include <nlohmann/json.hpp>
-
 #include "base/file.h"
+#include "base/json_view.h"
 #include "cli/command.h"
 #include "runtime/container.h"
 
@@ -36,6 +34,14 @@ std::string user_name(uid_t uid) {
   return known[uid] = name;
 }
 
+// A record berth cannot read, in list's JSON: its id and status unknown.
+void append_damaged(std::string& array, const std::string& id) {
+  if (array.size() > 1) array += ',';
+  array += R"({"ociVersion":"","id":)";
+  json::append_string(array, id);
+  array += R"(,"pid":0,"status":"unknown","bundle":"","rootfs":"","created":"","owner":""})";
+}
+
 // runc's table: tabwriter with minwidth 12 and padding 3.
 std::string table(const std::vector<std::vector<std::string>>& rows) {
   std::vector<size_t> width;
@@ -65,7 +71,7 @@ int run_list(Context& ctx, const Args& a) {
   if (!ids) return fail(ctx, ids.error());
 
   std::string out;
-  auto json = nlohmann::ordered_json::array();
+  std::string array = "[";  // written directly: list builds no document per container
   // runc's columns in runc's order, then berth's own (parsers split on
   // whitespace and read the first six).
   std::vector<std::vector<std::string>> rows = {{"ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER", "SANDBOX"}};
@@ -78,14 +84,7 @@ int run_list(Context& ctx, const Args& a) {
       if (a.flag("quiet"))
         out += id + "\n";
       else if (format == "json")
-        json.push_back({{"ociVersion", ""},
-                        {"id", id},
-                        {"pid", 0},
-                        {"status", "unknown"},
-                        {"bundle", ""},
-                        {"rootfs", ""},
-                        {"created", ""},
-                        {"owner", ""}});
+        append_damaged(array, id);
       else
         rows.push_back({id, "0", "unknown", "", "", "", ""});
       continue;
@@ -94,21 +93,17 @@ int run_list(Context& ctx, const Args& a) {
       out += id + "\n";
       continue;
     }
-    struct stat sb;
-    std::string owner = ::fstat(c->dir.fd(), &sb) == 0 ? user_name(sb.st_uid) : "";
+    std::string owner = user_name(c->owner);
     if (format == "json") {
-      // Built once, not printed and parsed again: list reads only what it prints.
-      auto j = runtime::oci_state(c->st, c->pid(), c->status);
-      j["owner"] = owner;
-      if (!c->st.sandbox.empty()) j["sandbox"] = c->st.sandbox;
-      json.push_back(std::move(j));
+      if (array.size() > 1) array += ',';
+      runtime::append_list_entry(array, c->st, c->pid(), c->status, owner);
     } else {
       bool alive = c->status != state::Status::kStopped && c->status != state::Status::kCreating;
       rows.push_back({id, std::to_string(alive ? c->pid() : 0), state::status_name(c->status), c->st.bundle,
                       c->st.created, owner, c->st.sandbox});
     }
   }
-  if (!a.flag("quiet")) out = format == "json" ? json.dump() + "\n" : table(rows);
+  if (!a.flag("quiet")) out = format == "json" ? array + "]\n" : table(rows);
   (void)!::write(1, out.data(), out.size());
   return 0;
 }

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/crash.h"
+#include "base/json_view.h"
 #include "hooks/hooks.h"
 
 namespace berth::runtime {
@@ -23,10 +24,11 @@ Error damaged(const state::ContainerDir& dir, const std::string& id, const std::
 Result<Loaded> load(const state::Store& store, const std::string& id, bool lock) {
   auto dir = lock ? store.lock(id) : store.open(id);
   if (!dir) return std::move(dir).error();
-  auto st = dir->load();
+  uid_t owner = 0;
+  auto st = dir->load(&owner);
   // Neither state.json nor its backup can be read.
   if (!st && st.error().code != ENOENT) return damaged(*dir, id, st.error().message);
-  Loaded c{std::move(*dir), {}, state::Status::kStopped, nullptr};
+  Loaded c{std::move(*dir), {}, state::Status::kStopped, owner, nullptr};
   if (st) {
     c.st = std::move(*st);
   } else {
@@ -60,6 +62,40 @@ nlohmann::ordered_json oci_state(const state::ContainerState& st, pid_t pid, sta
   };
   if (!st.annotations.empty()) j["annotations"] = st.annotations;
   return j;
+}
+
+void append_list_entry(std::string& out, const state::ContainerState& st, pid_t pid, state::Status status,
+                       std::string_view owner) {
+  // oci_state's fields in its order (runtime_test checks the two agree).
+  bool alive = status != state::Status::kStopped;
+  auto field = [&](const char* name, std::string_view value) {
+    out += out.back() == '{' ? "\"" : ",\"";
+    out += name;
+    out += "\":";
+    json::append_string(out, value);
+  };
+  out += '{';
+  field("ociVersion", st.oci_version.empty() ? "1.2.0" : st.oci_version);
+  field("id", st.id);
+  out += ",\"pid\":";
+  out += std::to_string(alive ? pid : 0);
+  field("status", state::status_name(status));
+  field("bundle", st.bundle);
+  field("rootfs", st.rootfs);
+  field("created", st.created);
+  field("owner", owner);
+  if (!st.annotations.empty()) {
+    out += ",\"annotations\":{";
+    for (const auto& [k, v] : st.annotations) {
+      if (out.back() != '{') out += ',';
+      json::append_string(out, k);
+      out += ':';
+      json::append_string(out, v);
+    }
+    out += '}';
+  }
+  if (!st.sandbox.empty()) field("sandbox", st.sandbox);
+  out += '}';
 }
 
 std::string oci_state_json(const state::ContainerState& st, pid_t pid, state::Status status, bool pretty) {

@@ -19,6 +19,7 @@ struct Loaded {
   state::ContainerDir dir;
   state::ContainerState st;
   state::Status status = state::Status::kStopped;
+  uid_t owner = 0;  // who wrote its record (list's OWNER)
   // Its platform's view, opened from st (declared after dir, which it uses).
   std::unique_ptr<platform::Container> container;
 
@@ -39,6 +40,11 @@ Result<Loaded> load(const state::Store& store, const std::string& id, bool lock)
 // document, for callers that add to it (list: owner, sandbox).
 nlohmann::ordered_json oci_state(const state::ContainerState& st, pid_t pid, state::Status status);
 std::string oci_state_json(const state::ContainerState& st, pid_t pid, state::Status status, bool pretty);
+// The same document with owner filled in and the sandbox (when there is
+// one) at the end, appended to out as one line: list writes one per
+// container, without building a document for each.
+void append_list_entry(std::string& out, const state::ContainerState& st, pid_t pid, state::Status status,
+                       std::string_view owner);
 inline std::string oci_state_json(const Loaded& c, bool pretty) {
   return oci_state_json(c.st, c.pid(), c.status, pretty);
 }

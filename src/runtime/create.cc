@@ -97,7 +97,7 @@ Result<Created> create(const state::Store& store, const CreateOptions& opts, Par
   auto dir = store.create(opts.id);
   if (!dir) return std::move(dir).error().wrap(ctx);
   crash_point("create:state-dir");
-  Created out{Loaded{std::move(*dir), {}, state::Status::kCreating, nullptr},
+  Created out{Loaded{std::move(*dir), {}, state::Status::kCreating, ::geteuid(), nullptr},
               std::move(spec),
               std::move(req),
               std::move(*creation),
