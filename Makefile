@@ -20,7 +20,7 @@ RELEASE ?= build-release
 # Debian's multiarch library directory under /usr, lib elsewhere.
 LIBDIR ?= $(if $(filter /usr,$(PREFIX)),lib/$(shell gcc -print-multiarch),lib)
 
-.PHONY: all deps build run test lint test-asan test-v2 fuzz unit integration clients bench clean install deb
+.PHONY: all deps build run test lint test-asan test-v2 fuzz unit integration clients bench clean install deb windows
 
 all: build
 
@@ -90,6 +90,16 @@ bench:
 	python3 bench/bench.py --write $(BENCH_ARGS)
 	python3 bench/shim.py --write $(SHIM_BENCH_ARGS)
 
+# The Windows build so far (cmake/windows): the HCS translation with the
+# runtime-spec parser, and their unit tests as berth_hcs_tests.exe,
+# cross-compiled with Debian's mingw-w64. Not run here: there is no Windows
+# (docs/design.md, "Windows (HCS) translation").
+WINDOWS_BUILD ?= build-windows
+windows:
+	@scripts/deps.sh g++-mingw-w64-x86-64-posix
+	cmake -S cmake/windows -B $(WINDOWS_BUILD) -DCMAKE_TOOLCHAIN_FILE=$(CURDIR)/cmake/mingw-w64-x86_64.cmake >/dev/null
+	$(MAKE) -C $(WINDOWS_BUILD) -j$(JOBS) --no-print-directory
+
 $(RELEASE)/Makefile:
 	cmake -S . -B $(RELEASE) -DCMAKE_BUILD_TYPE=Release -DBERTH_TESTS=OFF -DBERTH_WERROR=ON >/dev/null
 
@@ -104,4 +114,4 @@ deb: deps
 	@scripts/deb.sh
 
 clean:
-	rm -rf $(BUILD) $(RELEASE) build-asan build-fuzz demo berth_*.deb
+	rm -rf $(BUILD) $(RELEASE) build-asan build-fuzz $(WINDOWS_BUILD) demo berth_*.deb

@@ -6,20 +6,28 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <map>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "base/testutil.h"
 #include "oci/parse.h"
 
 namespace berth::platform::hcs {
 namespace {
 
 using nlohmann::json;
+
+// (Not base/testutil.h: this test builds for Windows too, cmake/windows.)
+std::string read_text(const std::string& path) {
+  std::ostringstream out;
+  out << std::ifstream(path, std::ios::binary).rdbuf();
+  return out.str();
+}
 
 // ---- The corpus ----
 //
@@ -82,19 +90,19 @@ class Corpus : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(Corpus, GivesTheExpectedDocuments) {
   std::string dir = std::string(BERTH_HCS_TESTDATA) + "/" + GetParam();
-  auto spec = oci::parse_spec(testutil::read(dir + "/config.json"));
+  auto spec = oci::parse_spec(read_text(dir + "/config.json"));
   ASSERT_TRUE(spec) << spec.error().message;
-  Case c{std::move(*spec), json::parse(testutil::read(dir + "/request.json")), {}, {}, {}, {}};
+  Case c{std::move(*spec), json::parse(read_text(dir + "/request.json")), {}, {}, {}, {}};
   load_request(c);
 
   auto docs = translate(c.req);
   ASSERT_TRUE(docs) << docs.error().message;
   // Compared as plain JSON: member order does not matter, values and types do.
-  EXPECT_EQ(json::parse(docs->container_config), json::parse(testutil::read(dir + "/v1.json")))
+  EXPECT_EQ(json::parse(docs->container_config), json::parse(read_text(dir + "/v1.json")))
       << "v1: " << json::parse(docs->container_config).dump(2);
   if (std::filesystem::exists(dir + "/v2.json")) {
     ASSERT_FALSE(docs->compute_system.empty());
-    EXPECT_EQ(json::parse(docs->compute_system), json::parse(testutil::read(dir + "/v2.json")))
+    EXPECT_EQ(json::parse(docs->compute_system), json::parse(read_text(dir + "/v2.json")))
         << "v2: " << json::parse(docs->compute_system).dump(2);
   } else {
     EXPECT_EQ(docs->compute_system, "");
