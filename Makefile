@@ -20,7 +20,7 @@ RELEASE ?= build-release
 # Debian's multiarch library directory under /usr, lib elsewhere.
 LIBDIR ?= $(if $(filter /usr,$(PREFIX)),lib/$(shell gcc -print-multiarch),lib)
 
-.PHONY: all deps build run test lint test-asan test-v2 fuzz unit integration clients bench clean install deb windows
+.PHONY: all deps build run test lint test-asan test-v2 fuzz unit integration clients bench clean install deb windows windows-test
 
 all: build
 
@@ -92,13 +92,20 @@ bench:
 
 # The Windows build so far (cmake/windows): the HCS translation with the
 # runtime-spec parser, and their unit tests as berth_hcs_tests.exe,
-# cross-compiled with Debian's mingw-w64. Not run here: there is no Windows
-# (docs/design.md, "Windows (HCS) translation").
+# cross-compiled with Debian's mingw-w64 (docs/design.md, "Windows (HCS)
+# translation").
 WINDOWS_BUILD ?= build-windows
 windows:
 	@scripts/deps.sh g++-mingw-w64-x86-64-posix
 	cmake -S cmake/windows -B $(WINDOWS_BUILD) -DCMAKE_TOOLCHAIN_FILE=$(CURDIR)/cmake/mingw-w64-x86_64.cmake >/dev/null
 	$(MAKE) -C $(WINDOWS_BUILD) -j$(JOBS) --no-print-directory
+
+# berth_hcs_tests.exe under Wine (Debian's wine64), in a Wine prefix of its
+# own under the build directory; the wineserver goes with the run.
+windows-test: windows
+	@scripts/deps.sh wine64
+	WINEPREFIX=$(CURDIR)/$(WINDOWS_BUILD)/wine WINEDEBUG=-all /usr/lib/wine/wine64 $(WINDOWS_BUILD)/berth_hcs_tests.exe; \
+	  rc=$$?; WINEPREFIX=$(CURDIR)/$(WINDOWS_BUILD)/wine /usr/lib/wine/wineserver64 -k; exit $$rc
 
 $(RELEASE)/Makefile:
 	cmake -S . -B $(RELEASE) -DCMAKE_BUILD_TYPE=Release -DBERTH_TESTS=OFF -DBERTH_WERROR=ON >/dev/null
