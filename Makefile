@@ -91,20 +91,23 @@ bench:
 	python3 bench/shim.py --write $(SHIM_BENCH_ARGS)
 
 # The Windows build so far (cmake/windows): the HCS translation with the
-# runtime-spec parser, and their unit tests as berth_hcs_tests.exe,
-# cross-compiled with Debian's mingw-w64 (docs/design.md, "Windows (HCS)
-# translation").
+# runtime-spec parser and their unit tests (berth_hcs_tests.exe), and the
+# stand-in computecore.dll with its tests, cross-compiled with Debian's
+# mingw-w64 (docs/design.md, "Windows (HCS) translation").
 WINDOWS_BUILD ?= build-windows
 windows:
 	@scripts/deps.sh g++-mingw-w64-x86-64-posix
 	cmake -S cmake/windows -B $(WINDOWS_BUILD) -DCMAKE_TOOLCHAIN_FILE=$(CURDIR)/cmake/mingw-w64-x86_64.cmake >/dev/null
 	$(MAKE) -C $(WINDOWS_BUILD) -j$(JOBS) --no-print-directory
 
-# berth_hcs_tests.exe under Wine (Debian's wine64), in a Wine prefix of its
-# own under the build directory; the wineserver goes with the run.
+# The Windows test programs under Wine (Debian's wine64), in a Wine prefix
+# of its own under the build directory: the translation's tests, and the
+# stand-in computecore.dll's (tests/hcs_standin). The wineserver goes with
+# the run.
+WINE = WINEPREFIX=$(CURDIR)/$(WINDOWS_BUILD)/wine WINEDEBUG=-all /usr/lib/wine/wine64
 windows-test: windows
 	@scripts/deps.sh wine64
-	WINEPREFIX=$(CURDIR)/$(WINDOWS_BUILD)/wine WINEDEBUG=-all /usr/lib/wine/wine64 $(WINDOWS_BUILD)/berth_hcs_tests.exe; \
+	$(WINE) $(WINDOWS_BUILD)/berth_hcs_tests.exe && $(WINE) $(WINDOWS_BUILD)/berth_hcs_standin_tests.exe; \
 	  rc=$$?; WINEPREFIX=$(CURDIR)/$(WINDOWS_BUILD)/wine /usr/lib/wine/wineserver64 -k; exit $$rc
 
 $(RELEASE)/Makefile:
