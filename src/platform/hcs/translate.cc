@@ -77,8 +77,7 @@ Status plan_storage(const Request& req, Plan& p) {
   const oci::Windows& w = *req.spec->windows;
   if (w.layer_folders.size() < 2)
     return at("windows.layerFolders",
-              "at least two layer folders are needed (the image's layers, then the "
-              "container's scratch), got " +
+              "at least two layer folders are needed (the image's layers, then the container's scratch), got " +
                   std::to_string(w.layer_folders.size()));
   for (size_t i = 0; i < w.layer_folders.size(); ++i) {
     const std::string& f = w.layer_folders[i];
@@ -95,8 +94,7 @@ Status plan_storage(const Request& req, Plan& p) {
   if (p.hyperv) {
     if (!w.hyperv->utility_vm_path.empty())
       return at("windows.hyperv.utilityVMPath",
-                "an explicit utility VM path is not supported: the image's own is used (the topmost layer with a "
-                "UtilityVM folder)");
+                "an explicit utility VM path is not supported: the topmost layer's UtilityVM folder is used");
     if (!root.path.empty())
       return at("root.path", "must be omitted for a Hyper-V container, got " + oci::quote(root.path));
     for (const std::string& layer : p.layers) {
@@ -109,8 +107,8 @@ Status plan_storage(const Request& req, Plan& p) {
       return at("windows.layerFolders", "no layer has a utility VM image (a UtilityVM folder) for a Hyper-V container");
   } else {
     if (!is_volume_guid_path(root.path))
-      return at("root.path", oci::quote(root.path) + R"( is not a volume GUID path (\\?\Volume{GUID}\), which a )"
-                                                     "process-isolated container needs");
+      return at("root.path", oci::quote(root.path) +
+                                 R"( is not a volume GUID path (\\?\Volume{GUID}\), which process isolation needs)");
     p.root = root.path.back() == '\\' ? root.path : root.path + "\\";
   }
   if (root.readonly) return at("root.readonly", "must not be set for a Windows container");
@@ -390,8 +388,7 @@ Result<Documents> translate(const Request& req) {
   doc["ShouldTerminateOnLastHandleClosed"] = true;
   if (spec.windows->credential_spec)
     out.warnings.push_back(
-        "windows.credentialSpec: in the v1 document only; the v2 one needs a Container "
-        "Credential Guard instance made first, which berth does not make yet");
+        "windows.credentialSpec: in v1 only: v2 needs a Container Credential Guard instance (not made yet)");
   out.compute_system = doc.dump();
   return out;
 }
