@@ -20,7 +20,7 @@ RELEASE ?= build-release
 # Debian's multiarch library directory under /usr, lib elsewhere.
 LIBDIR ?= $(if $(filter /usr,$(PREFIX)),lib/$(shell gcc -print-multiarch),lib)
 
-.PHONY: all deps build run test lint test-asan test-v2 fuzz unit integration clients bench clean install deb
+.PHONY: all deps build run test lint test-asan test-v2 fuzz unit integration clients bench clean install deb windows windows-test
 
 all: build
 
@@ -90,6 +90,26 @@ bench:
 	python3 bench/bench.py --write $(BENCH_ARGS)
 	python3 bench/shim.py --write $(SHIM_BENCH_ARGS)
 
+# The Windows build so far (cmake/windows): the HCS translation with the
+# runtime-spec parser and their unit tests (berth_hcs_tests.exe), and the
+# stand-in computecore.dll with its tests, cross-compiled with Debian's
+# mingw-w64 (docs/design.md, "Windows (HCS) translation").
+WINDOWS_BUILD ?= build-windows
+windows:
+	@scripts/deps.sh g++-mingw-w64-x86-64-posix
+	cmake -S cmake/windows -B $(WINDOWS_BUILD) -DCMAKE_TOOLCHAIN_FILE=$(CURDIR)/cmake/mingw-w64-x86_64.cmake >/dev/null
+	$(MAKE) -C $(WINDOWS_BUILD) -j$(JOBS) --no-print-directory
+
+# The Windows test programs under Wine (Debian's wine64), in a Wine prefix
+# of its own under the build directory: the translation's tests, and the
+# stand-in computecore.dll's (tests/hcs_standin). The wineserver goes with
+# the run.
+WINE = WINEPREFIX=$(CURDIR)/$(WINDOWS_BUILD)/wine WINEDEBUG=-all /usr/lib/wine/wine64
+windows-test: windows
+	@scripts/deps.sh wine64
+	$(WINE) $(WINDOWS_BUILD)/berth_hcs_tests.exe && $(WINE) $(WINDOWS_BUILD)/berth_hcs_standin_tests.exe; \
+	  rc=$$?; WINEPREFIX=$(CURDIR)/$(WINDOWS_BUILD)/wine /usr/lib/wine/wineserver64 -k; exit $$rc
+
 $(RELEASE)/Makefile:
 	cmake -S . -B $(RELEASE) -DCMAKE_BUILD_TYPE=Release -DBERTH_TESTS=OFF -DBERTH_WERROR=ON >/dev/null
 
@@ -104,4 +124,4 @@ deb: deps
 	@scripts/deb.sh
 
 clean:
-	rm -rf $(BUILD) $(RELEASE) build-asan build-fuzz demo berth_*.deb
+	rm -rf $(BUILD) $(RELEASE) build-asan build-fuzz $(WINDOWS_BUILD) demo berth_*.deb

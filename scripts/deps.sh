@@ -3,7 +3,9 @@
 # runtime libraries for the libFuzzer harnesses), and nothing when
 # they are all present (so `make test` stays fast and works offline then).
 set -eu
-# Extra packages may be named on the command line (make bench: runc crun python3).
+# Extra packages may be named on the command line (make bench: runc crun python3;
+# make windows: g++-mingw-w64-x86-64-posix, the Windows cross-compiler;
+# make windows-test: wine64, which runs what it builds).
 # podman, containerd and docker.io are the clients tests/clients/ drives;
 # clang builds the libFuzzer harnesses (tests/fuzz); runc is the reference the
 # integration scenarios also run against (differential.runc); clang-format,

@@ -1,4 +1,6 @@
 // Small file and string helpers used across berth. All fds are O_CLOEXEC.
+// The string helpers (split, trim, parse_*) are in strings.cc, which builds
+// on Windows too.
 #pragma once
 
 #include <sys/types.h>

@@ -7,7 +7,12 @@ namespace berth {
 
 std::string errno_text(int err) {
   char buf[128];
+#ifdef _WIN32
+  if (::strerror_s(buf, sizeof buf, err) != 0) return "error " + std::to_string(err);
+  return buf;
+#else
   return ::strerror_r(err, buf, sizeof buf);  // GNU's (_GNU_SOURCE): returns the text
+#endif
 }
 
 Error sys_error(std::string_view what, int err) {

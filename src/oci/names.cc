@@ -1,7 +1,38 @@
 #include "oci/names.h"
 
+#ifdef _WIN32
+// The Windows build reads Linux configs too (a Linux container in a utility
+// VM); Windows headers have no clone flags or rlimits, so these are x86-64
+// Linux's values, which is what they mean in a config.
+#define CLONE_NEWNS 0x00020000
+#define CLONE_NEWCGROUP 0x02000000
+#define CLONE_NEWUTS 0x04000000
+#define CLONE_NEWIPC 0x08000000
+#define CLONE_NEWUSER 0x10000000
+#define CLONE_NEWPID 0x20000000
+#define CLONE_NEWNET 0x40000000
+enum {
+  RLIMIT_CPU,
+  RLIMIT_FSIZE,
+  RLIMIT_DATA,
+  RLIMIT_STACK,
+  RLIMIT_CORE,
+  RLIMIT_RSS,
+  RLIMIT_NPROC,
+  RLIMIT_NOFILE,
+  RLIMIT_MEMLOCK,
+  RLIMIT_AS,
+  RLIMIT_LOCKS,
+  RLIMIT_SIGPENDING,
+  RLIMIT_MSGQUEUE,
+  RLIMIT_NICE,
+  RLIMIT_RTPRIO,
+  RLIMIT_RTTIME
+};
+#else
 #include <sched.h>
 #include <sys/resource.h>
+#endif
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x80  // Linux 5.6; older libc headers lack it

@@ -266,16 +266,62 @@ void read_hooks(ObjectReader& r, Hooks& hooks) {
   list("poststop", hooks.poststop);
 }
 
+void read_windows(ObjectReader& r, Windows& w) {
+  r.strings("layerFolders", w.layer_folders);
+  r.array("devices", [&](ObjectReader& e) {
+    WindowsDevice& d = w.devices.emplace_back();
+    e.str("id", d.id, true);
+    e.str("idType", d.id_type, true);
+  });
+  r.object("resources", [&](ObjectReader& o) {
+    WindowsResources& res = w.resources.emplace();
+    o.object("memory", [&](ObjectReader& m) { m.integer("limit", res.memory.emplace().limit); });
+    o.object("cpu", [&](ObjectReader& c) {
+      WindowsResources::Cpu& cpu = res.cpu.emplace();
+      c.integer("count", cpu.count);
+      c.integer("shares", cpu.shares);
+      c.integer("maximum", cpu.maximum);
+    });
+    o.object("storage", [&](ObjectReader& s) {
+      WindowsResources::Storage& st = res.storage.emplace();
+      s.integer("iops", st.iops);
+      s.integer("bps", st.bps);
+      s.integer("sandboxSize", st.sandbox_size);
+    });
+  });
+  // runtime-spec types it as any JSON value; docker and the seeds pass (and
+  // HCS takes) a string. Anything else is refused here rather than dropped.
+  std::string credential_spec;
+  r.str("credentialSpec", credential_spec);
+  if (!credential_spec.empty()) w.credential_spec = std::move(credential_spec);
+  r.boolean("servicing", w.servicing);
+  r.boolean("ignoreFlushesDuringBoot", w.ignore_flushes_during_boot);
+  r.object("hyperv", [&](ObjectReader& o) { o.str("utilityVMPath", w.hyperv.emplace().utility_vm_path); });
+  r.object("network", [&](ObjectReader& o) {
+    WindowsNetwork& n = w.network.emplace();
+    o.strings("endpointList", n.endpoint_list);
+    o.boolean("allowUnqualifiedDNSQuery", n.allow_unqualified_dns_query);
+    o.strings("DNSSearchList", n.dns_search_list);
+    o.str("networkSharedContainerName", n.network_shared_container_name);
+    o.str("networkNamespace", n.network_namespace);
+  });
+}
+
 void read_spec(ObjectReader& r, Spec& spec) {
   r.str("ociVersion", spec.oci_version, true);
   r.object("process", [&](ObjectReader& o) { read_process(o, spec.process.emplace()); });
+  // Read before root: a Hyper-V container has no root (runtime-spec: root
+  // "MUST NOT be set" for it), and a process-isolated one's is checked when
+  // the spec is translated for HCS.
+  r.object("windows", [&](ObjectReader& o) { read_windows(o, spec.windows.emplace()); });
+  bool windows = spec.windows.has_value();
   r.object(
       "root",
       [&](ObjectReader& o) {
-        o.str("path", spec.root.path, true);
+        o.str("path", spec.root.path, !windows);
         o.boolean("readonly", spec.root.readonly);
       },
-      true);
+      !windows);
   r.str("hostname", spec.hostname);
   r.str("domainname", spec.domainname);
   r.array("mounts", [&](ObjectReader& e) {
@@ -291,7 +337,7 @@ void read_spec(ObjectReader& r, Spec& spec) {
   r.string_map("annotations", spec.annotations);
   r.object("linux", [&](ObjectReader& o) { read_linux(o, spec.linux_.emplace()); });
   r.object("vm", [&](ObjectReader&) { spec.other_platforms.push_back("vm"); });
-  r.object("windows", [&](ObjectReader&) { spec.other_platforms.push_back("windows"); });
+  if (windows) spec.other_platforms.push_back("windows");
 }
 
 // Strings reach execve, mount and open as C strings, where a NUL ("\u0000")

@@ -1,9 +1,9 @@
 // The OCI runtime-spec 1.2 configuration (config.json) as C++ values.
 //
 // Optional scalars are std::optional so "absent" and "zero" stay distinct, as
-// the spec requires (e.g. memory.swappiness 0 vs. unset). Platform sections
-// other than Linux (windows, solaris, vm, zos) are not modelled: berth ignores
-// them like any unknown field.
+// the spec requires (e.g. memory.swappiness 0 vs. unset). Besides Linux, the
+// windows section is modelled (platform/hcs translates it); the other platform
+// sections (solaris, vm, zos) are not.
 #pragma once
 
 #include <cstdint>
@@ -270,6 +270,54 @@ struct Linux {
   }
 };
 
+// The windows section. The parser checks shapes only; what HCS can honour
+// (two layer folders at least, device id types, ...) is checked where the
+// spec is translated (platform/hcs/translate.h).
+struct WindowsDevice {
+  std::string id;
+  std::string id_type;  // "class", "vpci-class-guid", ...
+};
+
+struct WindowsResources {
+  struct Memory {
+    std::optional<uint64_t> limit;  // bytes
+  };
+  struct Cpu {
+    std::optional<uint64_t> count;
+    std::optional<uint16_t> shares;   // 0..10000
+    std::optional<uint16_t> maximum;  // cycles per 10,000
+  };
+  struct Storage {
+    std::optional<uint64_t> iops, bps, sandbox_size;
+  };
+  std::optional<Memory> memory;
+  std::optional<Cpu> cpu;
+  std::optional<Storage> storage;
+};
+
+struct WindowsNetwork {
+  std::vector<std::string> endpoint_list;
+  bool allow_unqualified_dns_query = false;
+  std::vector<std::string> dns_search_list;
+  std::string network_shared_container_name;
+  std::string network_namespace;
+};
+
+struct HyperV {
+  std::string utility_vm_path;
+};
+
+struct Windows {
+  std::vector<std::string> layer_folders;  // the image layers, topmost first, then the scratch
+  std::vector<WindowsDevice> devices;
+  std::optional<WindowsResources> resources;
+  std::optional<std::string> credential_spec;  // as docker passes it: a string
+  bool servicing = false;
+  bool ignore_flushes_during_boot = false;
+  std::optional<HyperV> hyperv;
+  std::optional<WindowsNetwork> network;
+};
+
 struct Spec {
   std::string oci_version;
   std::optional<Process> process;
@@ -280,6 +328,7 @@ struct Spec {
   std::optional<Hooks> hooks;
   std::map<std::string, std::string> annotations;
   std::optional<Linux> linux_;  // "linux" is a predefined macro under GNU extensions
+  std::optional<Windows> windows;
   // The platform sections present besides "linux" ("vm", "windows"): parsed
   // only so that create can refuse what no platform of this berth honours.
   std::vector<std::string> other_platforms;
