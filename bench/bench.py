@@ -137,16 +137,17 @@ def bench_lifecycle(rts, res, bundle, n):
 
 
 def bench_exec(rts, res, bundle, n):
+    # One box per runtime, all at once: distinct ids, so distinct cgroups.
     for rt in rts:
-        measure(rt.cmd("run", "-d", "--bundle", bundle, "execbox"))
+        measure(rt.cmd("run", "-d", "--bundle", bundle, f"execbox-{rt.name}"))
     try:
         for i in range(n):
             for rt in rotated(rts, i):
-                w, c, rss = measure(rt.cmd("exec", "execbox", "/bin/true"))
+                w, c, rss = measure(rt.cmd("exec", f"execbox-{rt.name}", "/bin/true"))
                 res.add("exec /bin/true", rt.name, w, c, rss)
     finally:
         for rt in rts:
-            subprocess.run(rt.cmd("delete", "--force", "execbox"), capture_output=True)
+            subprocess.run(rt.cmd("delete", "--force", f"execbox-{rt.name}"), capture_output=True)
 
 
 def bench_scale(rts, res, bundle, count):
