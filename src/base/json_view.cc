@@ -111,10 +111,8 @@ size_t check_string(std::string_view s, size_t i) {
         case 'f':
         case 'n':
         case 'r':
-        case 't':
-          break;
-        default:
-          return kBad;
+        case 't': break;
+        default: return kBad;
       }
       i += 2;
     }
