@@ -347,7 +347,8 @@ void append_string(std::string& out, std::string_view s) {
   out += '"';
 }
 
-Result<View> parse(std::string_view s) {
+Result<View> parse(std::string_view text) {
+  const std::string_view s = text;
   auto bad = [](size_t at) { return invalid("invalid JSON at byte " + std::to_string(at)); };
   std::string open;  // the containers around the current position: '{' or '['
   size_t start = skip_space(s, 0);
