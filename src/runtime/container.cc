@@ -1,5 +1,7 @@
 #include "runtime/container.h"
 
+#include <sys/stat.h>
+
 #include <nlohmann/json.hpp>
 
 #include "base/crash.h"
@@ -32,7 +34,11 @@ Result<Loaded> load(const state::Store& store, const std::string& id, bool lock)
   if (st) {
     c.st = std::move(*st);
   } else {
-    c.st.id = id;  // never recorded: nothing was made, only the directory to remove
+    // Never recorded: nothing was made, only the directory to remove. With
+    // no record to take the owner from, the directory's owner is it.
+    c.st.id = id;
+    struct stat sb;
+    if (::fstat(c.dir.fd(), &sb) == 0) c.owner = sb.st_uid;
   }
   auto platform = platform::registry().find(c.st.platform);
   if (!platform) return damaged(c.dir, id, std::move(platform).error().message);
