@@ -213,6 +213,15 @@ size_t skip_value(std::string_view s, size_t i) {
   return i;
 }
 
+// In a container's text, from pos (just inside it, or after an item): where
+// the next item starts, or kBad at its close (or for no container at all).
+size_t next_item(std::string_view s, size_t pos, char close) {
+  if (s.empty()) return kBad;
+  size_t i = skip_space(s, pos);
+  if (s[i] == ',') i = skip_space(s, i + 1);
+  return s[i] == close ? kBad : i;
+}
+
 void append_utf8(std::string& out, uint32_t cp) {
   if (cp < 0x80) {
     out += static_cast<char>(cp);
@@ -293,10 +302,8 @@ Members::Members(View object) {
 }
 
 bool Members::next(std::string& key, View& value) {
-  if (text_.empty()) return false;
-  size_t i = skip_space(text_, pos_);
-  if (text_[i] == ',') i = skip_space(text_, i + 1);
-  if (text_[i] == '}') return false;
+  size_t i = next_item(text_, pos_, '}');
+  if (i == kBad) return false;
   size_t key_end = skip_string(text_, i);
   unescape(text_.substr(i, key_end - i), key);
   i = skip_space(text_, skip_space(text_, key_end) + 1);  // past the colon
@@ -312,10 +319,8 @@ Elements::Elements(View array) {
 }
 
 bool Elements::next(View& value) {
-  if (text_.empty()) return false;
-  size_t i = skip_space(text_, pos_);
-  if (text_[i] == ',') i = skip_space(text_, i + 1);
-  if (text_[i] == ']') return false;
+  size_t i = next_item(text_, pos_, ']');
+  if (i == kBad) return false;
   size_t end = skip_value(text_, i);
   value = View(type_at(text_, i), text_.substr(i, end - i));
   pos_ = end;

@@ -86,6 +86,41 @@ Status read_hooks(const json::View& v, const char* field, std::vector<oci::Hook>
   return {};
 }
 
+// The platform-neutral fields of a record that are strings. Their keys,
+// and those of the three below, are never a platform's name.
+const std::pair<const char*, std::string ContainerState::*> kStringFields[] = {
+    {"id", &ContainerState::id},           {"ociVersion", &ContainerState::oci_version},
+    {"bundle", &ContainerState::bundle},   {"rootfs", &ContainerState::rootfs},
+    {"created", &ContainerState::created}, {"sandbox", &ContainerState::sandbox},
+    {"host", &ContainerState::host},       {"platform", &ContainerState::platform},
+};
+
+bool is_neutral(std::string_view key) {
+  for (const auto& [name, field] : kStringFields)
+    if (key == name) return true;
+  return key == "annotations" || key == "poststart" || key == "poststop";
+}
+
+// Reads key into st when it is a neutral field; false when it is not.
+Result<bool> read_neutral(const std::string& key, const json::View& v, ContainerState& st) {
+  for (const auto& [name, field] : kStringFields) {
+    if (key != name) continue;
+    BERTH_TRY(read_string(v, name, st.*field));
+    return true;
+  }
+  if (key == "annotations") {
+    st.annotations.clear();
+    BERTH_TRY(read_string_map(v, "annotations", st.annotations));
+  } else if (key == "poststart" || key == "poststop") {
+    auto& hooks = key == "poststart" ? st.poststart : st.poststop;
+    hooks.clear();
+    BERTH_TRY(read_hooks(v, key.c_str(), hooks));
+  } else {
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 std::string encode_state(const ContainerState& st) {
@@ -121,36 +156,11 @@ Result<ContainerState> decode_state(std::string_view text) {
   std::string key;
   json::View v;
   while (m.next(key, v)) {
-    if (key == "id") {
-      BERTH_TRY(read_string(v, "id", st.id));
-      has_id = true;
-    } else if (key == "ociVersion") {
-      BERTH_TRY(read_string(v, "ociVersion", st.oci_version));
-    } else if (key == "bundle") {
-      BERTH_TRY(read_string(v, "bundle", st.bundle));
-    } else if (key == "rootfs") {
-      BERTH_TRY(read_string(v, "rootfs", st.rootfs));
-    } else if (key == "created") {
-      BERTH_TRY(read_string(v, "created", st.created));
-    } else if (key == "annotations") {
-      st.annotations.clear();
-      BERTH_TRY(read_string_map(v, "annotations", st.annotations));
-    } else if (key == "poststart") {
-      st.poststart.clear();
-      BERTH_TRY(read_hooks(v, "poststart", st.poststart));
-    } else if (key == "poststop") {
-      st.poststop.clear();
-      BERTH_TRY(read_hooks(v, "poststop", st.poststop));
-    } else if (key == "sandbox") {
-      BERTH_TRY(read_string(v, "sandbox", st.sandbox));
-    } else if (key == "host") {
-      BERTH_TRY(read_string(v, "host", st.host));
-    } else if (key == "platform") {
-      BERTH_TRY(read_string(v, "platform", st.platform));
-      has_platform = true;
-    } else {
-      other.emplace_back(key, v);
-    }
+    auto known = read_neutral(key, v, st);
+    if (!known) return std::move(known).error();
+    if (!*known) other.emplace_back(key, v);
+    has_id = has_id || key == "id";
+    has_platform = has_platform || key == "platform";
   }
   if (!has_id) return invalid("state.json: id: missing");
   // The last of a repeated key wins, as it does for the fields above.
@@ -160,12 +170,9 @@ Result<ContainerState> decode_state(std::string_view text) {
     return nullptr;
   };
   if (has_platform) {
-    // A platform's name is also its part's key: never one of the fields
-    // above (those never land in `other`, so find() alone cannot tell).
-    static const char* const kNeutral[] = {"id",        "ociVersion", "bundle",  "rootfs", "created", "annotations",
-                                           "poststart", "poststop",   "sandbox", "host",   "platform"};
-    for (const char* neutral : kNeutral)
-      if (st.platform == neutral) return invalid("state.json: platform: \"" + st.platform + "\" is not a platform");
+    // A platform's name is also its part's key: never a neutral field's
+    // (those never land in `other`, so find() alone cannot tell).
+    if (is_neutral(st.platform)) return invalid("state.json: platform: \"" + st.platform + "\" is not a platform");
     if (st.platform.empty()) return invalid("state.json: platform: empty");
     const json::View* part = find(st.platform);
     if (!part || !part->is_object()) return invalid("state.json: " + st.platform + ": not an object");
