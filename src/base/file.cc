@@ -167,6 +167,15 @@ Status remove_all_at(int dirfd, const std::string& name) {
   if (errno != EISDIR && errno != EPERM) return sys_error("unlink " + name);
   int fd = ::openat(dirfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) return sys_error("open " + name);
+  // Never into a mount: a bind of a container's rootfs left mounted below a
+  // state directory must fail the removal, not empty the rootfs.
+  struct statx parent, self;
+  if (::statx(dirfd, "", AT_EMPTY_PATH, STATX_MNT_ID, &parent) == 0 &&
+      ::statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &self) == 0 && (parent.stx_mask & STATX_MNT_ID) &&
+      (self.stx_mask & STATX_MNT_ID) && parent.stx_mnt_id != self.stx_mnt_id) {
+    ::close(fd);
+    return sys_error("remove " + name + ": a mount point", EBUSY);
+  }
   DIR* dir = ::fdopendir(fd);
   if (dir == nullptr) {
     ::close(fd);

@@ -49,7 +49,8 @@ Status write_file_atomic(int dirfd, const std::string& name, std::string_view da
 // mkdir -p with mode for each created component; existing directories are fine.
 Status mkdir_all(const std::string& path, mode_t mode);
 
-// Removes a directory tree below dirfd/name without following symlinks.
+// Removes a directory tree below dirfd/name without following symlinks and
+// without entering a mount point below it (EBUSY).
 Status remove_all_at(int dirfd, const std::string& name);
 
 bool path_exists(const std::string& path);

@@ -2,11 +2,13 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <limits>
 #include <string>
 #include <vector>
@@ -299,6 +301,27 @@ TEST(WriteFile, WritesExistingFileOnlyAndNamesPath) {
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message.find(tmp / "absent"), std::string::npos) << r.error().message;
   EXPECT_FALSE(path_exists(tmp / "absent"));
+}
+
+// A directory mounted below the tree (a bind of a rootfs left behind) stops
+// the removal; what the mount shows is untouched.
+TEST(RemoveAllAt, NeverWalksIntoAMount) {
+  if (::geteuid() != 0) GTEST_SKIP() << "bind mounts need root";
+  char tmpl[] = "/tmp/berth-rmmount.XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  std::string t = tmpl;
+  ASSERT_EQ(::mkdir((t + "/precious").c_str(), 0755), 0);
+  { std::ofstream(t + "/precious/file") << "keep"; }
+  ASSERT_EQ(::mkdir((t + "/tree").c_str(), 0755), 0);
+  ASSERT_EQ(::mkdir((t + "/tree/m").c_str(), 0755), 0);
+  ASSERT_EQ(::mount((t + "/precious").c_str(), (t + "/tree/m").c_str(), nullptr, MS_BIND, nullptr), 0);
+  auto r = remove_all_at(AT_FDCWD, t + "/tree");
+  EXPECT_FALSE(r);
+  EXPECT_EQ(r.error().code, EBUSY);
+  EXPECT_TRUE(path_exists(t + "/precious/file"));
+  ::umount2((t + "/tree/m").c_str(), MNT_DETACH);
+  EXPECT_TRUE(remove_all_at(AT_FDCWD, t + "/tree"));
+  std::filesystem::remove_all(t);
 }
 
 }  // namespace
