@@ -118,6 +118,18 @@ Status write_file(const std::string& path, std::string_view data) {
   return {};
 }
 
+Status create_file(const std::string& path, std::string_view data, mode_t mode) {
+  auto fd = open_file(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, mode);
+  if (!fd) return std::move(fd).error();
+  while (!data.empty()) {
+    ssize_t n = ::write(fd->get(), data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return sys_error("write " + path);
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return {};
+}
+
 Status write_file_atomic(int dirfd, const std::string& name, std::string_view data, mode_t mode) {
   std::string tmp = "." + name + ".tmp";
   // A stale temp file (or anything planted under its name) is replaced, never

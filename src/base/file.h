@@ -39,6 +39,8 @@ Result<std::string> read_stream_file(const std::string& path, size_t max_bytes =
 Result<std::string> read_stream_fd(int fd, const std::string& name, size_t max_bytes = kMaxInputFile);
 
 // Writes data to an existing file (e.g. /proc/PID/uid_map), in one write().
+// Creates (or truncates) path and writes data; a symlink at path is refused.
+Status create_file(const std::string& path, std::string_view data, mode_t mode);
 Status write_file(const std::string& path, std::string_view data);
 
 // Writes data to dir/name atomically: a temp file in the same directory, then
