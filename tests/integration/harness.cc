@@ -3,11 +3,13 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -219,7 +221,14 @@ void BerthTest::TearDown() {
   std::string id;
   while (std::getline(in, id))
     if (!id.empty()) berth({"delete", "--force", id});
-  run_cmd({"/bin/rm", "-rf", tmp_});
+  // rm -rf walks into mounts: one a failed test left below tmp_ (a bind of
+  // the shared test rootfs) would be emptied. Detached first, deepest first.
+  std::vector<std::string> below;
+  for (const auto& m : mount_points())
+    if (m.starts_with(tmp_ + "/")) below.push_back(m);
+  std::sort(below.begin(), below.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
+  for (const auto& m : below) ::umount2(m.c_str(), MNT_DETACH);
+  run_cmd({"/bin/rm", "-rf", "--one-file-system", tmp_});
 }
 
 RunResult BerthTest::berth(std::vector<std::string> args, int timeout_ms, std::atomic<pid_t>* started) {
