@@ -336,7 +336,26 @@ void read_spec(ObjectReader& r, Spec& spec) {
   r.object("hooks", [&](ObjectReader& o) { read_hooks(o, spec.hooks.emplace()); });
   r.string_map("annotations", spec.annotations);
   r.object("linux", [&](ObjectReader& o) { read_linux(o, spec.linux_.emplace()); });
-  r.object("vm", [&](ObjectReader&) { spec.other_platforms.push_back("vm"); });
+  r.object("vm", [&](ObjectReader& o) {
+    spec.other_platforms.push_back("vm");
+    Vm& vm = spec.vm.emplace();
+    o.object("hypervisor", [&](ObjectReader& h) {
+      h.str("path", vm.hypervisor_path, true);
+      h.strings("parameters", vm.hypervisor_parameters);
+    });
+    o.object(
+        "kernel",
+        [&](ObjectReader& k) {
+          k.str("path", vm.kernel_path, true);
+          k.strings("parameters", vm.kernel_parameters);
+          k.str("initrd", vm.initrd);
+        },
+        true);
+    o.object("image", [&](ObjectReader& i) {
+      i.str("path", vm.image_path, true);
+      i.str("format", vm.image_format, true);
+    });
+  });
   if (windows) spec.other_platforms.push_back("windows");
 }
 

@@ -318,6 +318,17 @@ struct Windows {
   std::optional<WindowsNetwork> network;
 };
 
+// The runtime-spec's "vm" section: a container run in a virtual machine.
+struct Vm {
+  std::string hypervisor_path;  // absolute
+  std::vector<std::string> hypervisor_parameters;
+  std::string kernel_path;  // absolute, required
+  std::vector<std::string> kernel_parameters;
+  std::string initrd;
+  std::string image_path;
+  std::string image_format;
+};
+
 struct Spec {
   std::string oci_version;
   std::optional<Process> process;
@@ -329,6 +340,7 @@ struct Spec {
   std::map<std::string, std::string> annotations;
   std::optional<Linux> linux_;  // "linux" is a predefined macro under GNU extensions
   std::optional<Windows> windows;
+  std::optional<Vm> vm;
   // The platform sections present besides "linux" ("vm", "windows"): parsed
   // only so that create can refuse what no platform of this berth honours.
   std::vector<std::string> other_platforms;

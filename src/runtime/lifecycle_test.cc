@@ -211,6 +211,7 @@ class Lifecycle : public ::testing::Test {
     j["process"]["terminal"] = false;
     for (const auto& [k, v] : annotations) j["annotations"][k] = v;
     if (!extra_section.empty()) j[extra_section] = nlohmann::json::object();
+    if (extra_section == "vm") j["vm"]["kernel"]["path"] = "/boot/vmlinuz";  // the one required field
     std::ofstream(dir + "/config.json") << j.dump();
     return dir;
   }
