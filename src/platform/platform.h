@@ -204,6 +204,9 @@ class Container {
   virtual Status destroy(std::vector<std::string>* warnings) = 0;
 };
 
+// The annotation that names a container's platform ("linux", "vm").
+inline constexpr char kPlatformAnnotation[] = "io.berth.platform";
+
 // A way to run containers.
 class Platform {
  public:
@@ -238,15 +241,24 @@ class Registry {
   void add(Platform* p);
   // The platform whose name is recorded, or kNotFound.
   Result<Platform*> find(std::string_view name) const;
-  // The platform for spec: the one honouring its platform section (spec.
-  // other_platforms, e.g. "vm"), else the native one. kNotImplemented,
-  // naming the section, when none can.
+  // The platform for spec: the one its annotation io.berth.platform names,
+  // else the one honouring its platform section (spec.other_platforms, e.g.
+  // "vm"), else the default (the native one unless set_default changed it).
+  // kNotImplemented, naming the section, when none can.
   Result<Platform*> choose(const oci::Spec& spec) const;
   Platform* native() const { return platforms_.empty() ? nullptr : platforms_.front(); }
-  void clear() { platforms_.clear(); }
+  // The platform for a spec that names none (berth run as `berth-vm`: "vm").
+  Status set_default(std::string_view name);
+  // True when spec names its platform (a section, or io.berth.platform).
+  static bool names_platform(const oci::Spec& spec);
+  void clear() {
+    platforms_.clear();
+    default_ = nullptr;
+  }
 
  private:
   std::vector<Platform*> platforms_;
+  Platform* default_ = nullptr;
 };
 
 Registry& registry();
