@@ -86,6 +86,12 @@ Result<Created> create(const state::Store& store, const CreateOptions& opts, Par
   }
   auto platform = platform::registry().choose(*spec);
   if (!platform) return std::move(platform).error().wrap(ctx);
+  // A member that names no platform goes where its sandbox is (runhcs: into
+  // the sandbox's utility VM).
+  if (sb && !platform::Registry::names_platform(*spec)) {
+    auto own = platform::registry().find(sb->c.st.platform);
+    if (own) platform = *own;
+  }
   if (sb && sb->c.st.platform != (*platform)->name())
     return invalid(ctx + ": annotations[\"" + membership->id_annotation + "\"]: sandbox " + sb->c.st.id + " runs on " +
                    sb->c.st.platform + ", this container would run on " + std::string((*platform)->name()));
