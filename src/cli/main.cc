@@ -10,6 +10,9 @@
 #include "cli/version.h"
 #include "platform/builtin.h"
 #include "platform/platform.h"
+#include "platform/vm/agent.h"
+#include "platform/vm/guest.h"
+#include "platform/vm/vm_shim.h"
 #include "shim/monitor.h"
 #include "shim/shim.h"
 
@@ -51,6 +54,17 @@ static bool honour_xdg_runtime_dir() {
 
 int run_main(int argc, char** argv) {
   platform::register_builtin();
+  // Installed or linked as berth-vm, every sandbox gets a utility VM: podman's
+  // --runtime, containerd's BinaryName and a RuntimeClass select it by name.
+  std::string_view self = argv[0];
+  if (self.substr(self.rfind('/') + 1) == "berth-vm") (void)platform::registry().set_default("vm");
+  // The VM platform starts berth again (VM shim, stand-ins): from here,
+  // before a re-execution from a read-only copy hides where berth is.
+  if (const char* set = ::getenv("BERTH_BINARY"); !set || !*set) {
+    char exe[4096];
+    ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) ::setenv("BERTH_BINARY", std::string(exe, static_cast<size_t>(n)).c_str(), 1);
+  }
   std::vector<std::string> args(argv + 1, argv + argc);
   Context ctx;
   auto global = parse_args(args, global_options(), false);
@@ -123,5 +137,10 @@ int run_main(int argc, char** argv) {
 int main(int argc, char** argv) {
   // The shim's waiting half (shim/shim.h), not a command for people.
   if (argc > 1 && std::strcmp(argv[1], "shim-monitor") == 0) return berth::shim::monitor_main(argc, argv);
+  // A utility VM's parts (platform/vm/): the guest agent (the initramfs's
+  // /init, pid 1), the VM shim and a guest process's stand-in on the host.
+  if (::getpid() == 1 || (argc > 1 && std::strcmp(argv[1], "vm-agent") == 0)) return berth::vm::agent_main(argc, argv);
+  if (argc > 1 && std::strcmp(argv[1], "vm-shim") == 0) return berth::vm::vm_shim_main(argc, argv);
+  if (argc > 1 && std::strcmp(argv[1], "vm-proxy") == 0) return berth::vm::proxy_main(argc, argv);
   return berth::cli::run_main(argc, argv);
 }
