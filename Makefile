@@ -20,7 +20,7 @@ RELEASE ?= build-release
 # Debian's multiarch library directory under /usr, lib elsewhere.
 LIBDIR ?= $(if $(filter /usr,$(PREFIX)),lib/$(shell gcc -print-multiarch),lib)
 
-.PHONY: all deps build run test lint test-asan test-v2 fuzz unit integration clients bench clean install deb windows windows-test
+.PHONY: all deps build run test lint vm-image test-asan test-v2 fuzz unit integration clients bench clean install deb windows windows-test
 
 all: build
 
@@ -62,6 +62,11 @@ fuzz: deps
 	JOBS=$(JOBS) scripts/fuzz.sh $(FUZZ_SECONDS)
 
 # The cgroup v2 tests on a pure cgroup v2 host: a QEMU microvm (see scripts/test-v2.sh).
+# The utility VM's kernel and initramfs, in $(BUILD)/vm (make build makes them
+# for the tests too).
+vm-image: deps build
+	$(MAKE) -C $(BUILD) --no-print-directory vm_image
+
 test-v2: deps build
 	@scripts/deps.sh qemu-system-x86
 	scripts/test-v2.sh $(BUILD)

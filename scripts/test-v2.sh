@@ -12,16 +12,9 @@ lib_filter=${3:-'Library.*'}
 vm=$build/vm
 mkdir -p "$vm"
 
-# The kernel: linux-image-cloud-amd64's image, unpacked (never installed).
-if [ ! -f "$vm/vmlinuz" ]; then
-  pkg=$(apt-cache depends linux-image-cloud-amd64 | awk '/Depends: linux-image-/ {print $2; exit}')
-  [ -n "$pkg" ] || { echo "test-v2: no linux-image-cloud-amd64 in the apt lists (apt-get update?)" >&2; exit 1; }
-  rm -rf "$vm/deb" && mkdir -p "$vm/deb"
-  (cd "$vm/deb" && apt-get download -qq "$pkg" 2>/dev/null)
-  dpkg-deb -x "$vm"/deb/*.deb "$vm/deb/x"
-  cp "$vm"/deb/x/boot/vmlinuz-* "$vm/vmlinuz"
-  rm -rf "$vm/deb"
-fi
+# The kernel: linux-image-cloud-amd64's image, unpacked (never installed),
+# as the VM platform's guest has it.
+"$(dirname "$0")/vm-image.sh" "$build/berth" "$vm" kernel
 
 # The initramfs.
 stage=$vm/initramfs
@@ -71,7 +64,7 @@ echo "berth-v2: exit=\$rc"
 reboot -f
 EOF
 chmod +x "$stage/init" "$stage/stage2"
-(cd "$stage" && find . | busybox cpio -o -H newc 2>/dev/null) > "$vm/initramfs.cpio"
+(cd "$stage" && find . | busybox cpio -o -H newc 2>/dev/null) > "$vm/test-v2.cpio"
 
 # The guest's TSC runs at the host's rate: telling the kernel avoids a long
 # calibration that can hang on a busy host.
@@ -79,9 +72,9 @@ khz=$(awk '/^cpu MHz/ {printf "%d", $4 * 1000; exit}' /proc/cpuinfo)
 log=$vm/console.log
 echo "test-v2: booting $(basename "$vm/vmlinuz") in a microvm (tests: $filter)"
 timeout 1200 qemu-system-x86_64 -M microvm -accel tcg -cpu max -smp 2 -m 1024 -nographic -no-reboot \
-  -kernel "$vm/vmlinuz" -initrd "$vm/initramfs.cpio" \
+  -kernel "$vm/vmlinuz" -initrd "$vm/test-v2.cpio" \
   -append "console=ttyS0 tsc_early_khz=$khz reboot=t panic=-1 quiet" </dev/null | tee "$log" || true
-rm -rf "$stage" "$vm/initramfs.cpio"
+rm -rf "$stage" "$vm/test-v2.cpio"
 code=$(sed -n 's/.*berth-v2: exit=\([0-9]*\).*/\1/p' "$log" | tail -1)
 if [ "$code" != 0 ]; then
   echo "test-v2: FAILED (exit ${code:-none}; console log in $log)" >&2
