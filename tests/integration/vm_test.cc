@@ -1,0 +1,280 @@
+// The VM platform (platform/vm/): a sandbox's containers in one utility VM
+// (QEMU microvm, software emulation here), berth itself the guest agent.
+// Each test boots its own VM (about 4 s under TCG) and proves what the
+// containers see, what the host keeps, and that nothing is left.
+#include <fcntl.h>
+#include <poll.h>
+#include <pty.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <thread>
+
+#include "harness.h"
+#include "leftovers.h"
+
+namespace berth::test {
+namespace {
+
+constexpr char kType[] = "io.kubernetes.cri.container-type";
+constexpr char kSandboxId[] = "io.kubernetes.cri.sandbox-id";
+
+std::string host_release() {
+  struct utsname u;
+  ::uname(&u);
+  return u.release;
+}
+
+class Vm : public BerthTest {
+ protected:
+  void SetUp() override {
+    BerthTest::SetUp();
+    BERTH_ONLY("utility VMs are berth's platform (runc has no VM isolation)");
+    ::setenv("BERTH_TEST_TAG", tmp_.c_str(), 1);
+    before_ = snapshot_host();
+    own_rootfs();  // the guest writes to it through the share: not the shared test rootfs
+  }
+  void TearDown() override {
+    if (runtime_is_berth()) {
+      for (const char* id : {"vm-m1", "vm-m2", "vm-plain", "vm-sb", "vm-lsb"}) berth({"delete", "--force", id});
+      EXPECT_EQ(leftovers(before_, root_, tmp_, "vm-"), "");
+    }
+    BerthTest::TearDown();
+    ::unsetenv("BERTH_TEST_TAG");
+    ::unsetenv("BERTH_VM_CONFIG");
+  }
+
+  // Writes a bundle for id in its own directory: args, annotations.
+  std::string bundle_for(const std::string& id, const std::vector<std::string>& args,
+                         const std::map<std::string, std::string>& annotations) {
+    std::string dir = tmp_ + "/bundle-" + id;
+    ::mkdir(dir.c_str(), 0755);
+    nlohmann::json c = config_.is_null() ? default_config() : config_;
+    c["process"]["args"] = args;
+    c["annotations"] = annotations;
+    std::ofstream(dir + "/config.json") << c.dump();
+    return dir;
+  }
+
+  RunResult create(const std::string& id, const std::vector<std::string>& args,
+                   const std::map<std::string, std::string>& annotations) {
+    return berth({"create", "--bundle", bundle_for(id, args, annotations), id}, 180000);
+  }
+
+  // The output a container's init wrote to the file its stdout is.
+  std::string sandbox_kernel() {
+    auto j = nlohmann::json::parse(read_text(root_ + "/vm-sb/state.json"));
+    return j["vm"].value("kernel", "");
+  }
+
+  HostSnapshot before_;
+};
+
+std::map<std::string, std::string> vm_sandbox() {
+  return {{kType, "sandbox"}, {kSandboxId, "vm-sb"}, {"io.berth.platform", "vm"}};
+}
+std::map<std::string, std::string> member() { return {{kType, "container"}, {kSandboxId, "vm-sb"}}; }
+
+// Runs argv on a pty; after 1 s resizes it to 40x120. Returns the output.
+std::string run_on_pty(const std::vector<std::string>& argv) {
+  struct winsize ws = {30, 100, 0, 0};
+  int master = -1;
+  pid_t pid = ::forkpty(&master, nullptr, nullptr, &ws);
+  if (pid == 0) {
+    std::vector<char*> a;
+    for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
+    a.push_back(nullptr);
+    ::execv(a[0], a.data());
+    _exit(127);
+  }
+  std::string out;
+  auto start = std::chrono::steady_clock::now();
+  bool resized = false;
+  for (;;) {
+    auto elapsed = std::chrono::steady_clock::now() - start;
+    if (elapsed > std::chrono::seconds(30)) break;
+    if (!resized && elapsed > std::chrono::milliseconds(1000)) {
+      struct winsize big = {40, 120, 0, 0};
+      ::ioctl(master, TIOCSWINSZ, &big);
+      resized = true;
+    }
+    struct pollfd p = {master, POLLIN, 0};
+    if (::poll(&p, 1, 100) <= 0) continue;
+    char buf[1024];
+    ssize_t n = ::read(master, buf, sizeof buf);
+    if (n <= 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  ::close(master);
+  int status;
+  ::waitpid(pid, &status, 0);
+  return out;
+}
+
+TEST_F(Vm, SandboxWithTwoMembersRunsInTheGuestKernel) {
+  ASSERT_EQ(create("vm-sb", {"sleep", "1000"}, vm_sandbox()).code, 0);
+  std::string kernel = sandbox_kernel();
+  ASSERT_FALSE(kernel.empty());
+  ASSERT_NE(kernel, host_release()) << "the guest boots Debian's cloud kernel, not the host's";
+
+  // m1 shares the guest's pid namespace: it sees every guest process, and
+  // no host process (not this test, whose comm it would show).
+  config_ = default_config();
+  auto& ns = config_["linux"]["namespaces"];
+  nlohmann::json kept = nlohmann::json::array();
+  for (auto& n : ns)
+    if (n["type"] != "pid") kept.push_back(n);
+  ns = kept;
+  ASSERT_EQ(create("vm-m1", {"sh", "-c", "sleep 1000 & wait"}, member()).code, 0);
+  config_ = default_config();
+  ASSERT_EQ(create("vm-m2", {"sh", "-c", "trap 'exit 7' TERM; while true; do sleep 0.1; done"}, member()).code, 0);
+  for (const char* id : {"vm-sb", "vm-m1", "vm-m2"}) ASSERT_EQ(berth({"start", id}).code, 0) << id;
+  EXPECT_EQ(wait_status("vm-m1", "running"), "running");
+
+  // The members' pids on the host are their stand-ins', alive while they run.
+  auto st = nlohmann::json::parse(berth({"state", "vm-m1"}).out);
+  EXPECT_TRUE(pid_alive(st["pid"].get<int>()));
+
+  // exec: output, exit code, in the guest's kernel.
+  auto e = berth({"exec", "vm-m1", "sh", "-c", "uname -r; exit 3"});
+  EXPECT_EQ(e.code, 3);
+  EXPECT_EQ(e.out, kernel + "\n");
+
+  // A terminal, resized while the process runs.
+  std::string tty = run_on_pty({runtime(), "--root", root_, "exec", "-t", "vm-m1", "sh", "-c",
+                                "stty size; sleep 2; stty size"});
+  EXPECT_NE(tty.find("30 100"), std::string::npos) << tty;
+  EXPECT_NE(tty.find("40 120"), std::string::npos) << tty;
+
+  // pause, stats, ps: from the guest.
+  ASSERT_EQ(berth({"pause", "vm-m2"}).code, 0);
+  EXPECT_EQ(status_of("vm-m2"), "paused");
+  ASSERT_EQ(berth({"resume", "vm-m2"}).code, 0);
+  EXPECT_EQ(status_of("vm-m2"), "running");
+  auto stats = berth({"events", "--stats", "vm-m1"});
+  ASSERT_EQ(stats.code, 0) << stats.err;
+  auto data = nlohmann::json::parse(stats.out)["data"];
+  EXPECT_GT(data["memory"]["usage"]["usage"].get<uint64_t>(), 0u);
+  EXPECT_EQ(data["pids"]["current"].get<uint64_t>(), 2u);  // sh and sleep
+  auto ps = berth({"ps", "--format", "json", "vm-m1"});
+  ASSERT_EQ(ps.code, 0);
+  EXPECT_EQ(nlohmann::json::parse(ps.out).size(), 2u);
+
+  // kill: the member's trap exits; its sibling and the VM run on.
+  ASSERT_EQ(berth({"kill", "vm-m2", "TERM"}).code, 0);
+  EXPECT_EQ(wait_status("vm-m2", "stopped", 10000), "stopped");
+  EXPECT_EQ(status_of("vm-m1"), "running");
+  EXPECT_EQ(status_of("vm-sb"), "running");
+
+  // Beside them, a process-isolated container of the same root runs on the host's kernel.
+  config_ = default_config();
+  ASSERT_EQ(berth({"run", "--bundle", bundle_for("vm-plain", {"uname", "-r"}, {}), "vm-plain"}).out,
+            host_release() + "\n");
+
+  // m1 sees the guest's processes (the agent is its pid 1), none of the host's.
+  auto comms = berth({"exec", "vm-m1", "sh", "-c", "cat /proc/[0-9]*/comm"});
+  ASSERT_EQ(comms.code, 0) << comms.err;
+  EXPECT_EQ(berth({"exec", "vm-m1", "cat", "/proc/1/comm"}).out, "berth\n");
+  EXPECT_EQ(comms.out.find("berth_integrati"), std::string::npos) << comms.out;
+  EXPECT_EQ(comms.out.find("qemu"), std::string::npos) << comms.out;
+  ASSERT_EQ(berth({"delete", "--force", "vm-sb"}).code, 0);  // takes its members along
+  EXPECT_EQ(status_of("vm-m1"), "");
+}
+
+// QEMU killed under a running sandbox: every container of it reports
+// stopped, and delete --force leaves nothing (no QEMU, socket, mount).
+TEST_F(Vm, KilledQemuStopsTheSandboxAndDeleteForceCleansUp) {
+  ASSERT_EQ(create("vm-sb", {"sleep", "1000"}, vm_sandbox()).code, 0);
+  ASSERT_EQ(create("vm-m1", {"sleep", "1000"}, member()).code, 0);
+  ASSERT_EQ(berth({"start", "vm-m1"}).code, 0);
+  auto rec = nlohmann::json::parse(read_text(root_ + "/vm-sb/state.json"))["vm"];
+  int qemu = rec["qemuPid"].get<int>();
+  ASSERT_TRUE(pid_alive(qemu));
+  ASSERT_EQ(::kill(qemu, SIGKILL), 0);
+  EXPECT_EQ(wait_status("vm-m1", "stopped", 10000), "stopped");
+  EXPECT_EQ(wait_status("vm-sb", "stopped", 10000), "stopped");
+  EXPECT_EQ(berth({"delete", "--force", "vm-m1"}).code, 0);
+  EXPECT_EQ(berth({"delete", "--force", "vm-sb"}).code, 0);
+  EXPECT_FALSE(pid_alive(qemu));
+  EXPECT_FALSE(pid_alive(rec["shimPid"].get<int>()));
+}
+
+// A guest that never answers fails create within the boot timeout, with
+// an error that says so, and leaves nothing.
+TEST_F(Vm, GuestThatNeverAnswersFailsCreateInBoundedTime) {
+  std::string conf = tmp_ + "/vm.json";
+  std::ofstream(conf) << R"({"bootTimeoutSeconds": 3})";
+  ::setenv("BERTH_VM_CONFIG", conf.c_str(), 1);
+  // No init, and panic=0: the kernel hangs instead of rebooting.
+  config_ = default_config();
+  config_["vm"] = {{"kernel",
+                    {{"path", std::string(BERTH_BINARY).substr(0, std::string(BERTH_BINARY).rfind('/')) + "/vm/vmlinuz"},
+                     {"parameters", {"rdinit=/none", "panic=0"}}}}};
+  auto start = std::chrono::steady_clock::now();
+  auto r = create("vm-sb", {"true"}, {});
+  auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("did not answer"), std::string::npos) << r.err;
+  EXPECT_LT(took, std::chrono::seconds(30));
+  EXPECT_FALSE(exists(root_ + "/vm-sb"));
+}
+
+// Bad input: one clear error each, exit 1, nothing made (no VM is booted).
+TEST_F(Vm, BadInputIsRefusedBeforeAnythingIsMade) {
+  struct Case {
+    const char* name;
+    nlohmann::json vm;
+    std::map<std::string, std::string> annotations;
+    const char* names;  // what the error must name
+  };
+  std::string kernel = std::string(BERTH_BINARY).substr(0, std::string(BERTH_BINARY).rfind('/')) + "/vm/vmlinuz";
+  const Case cases[] = {
+      {"missing hypervisor", {{"hypervisor", {{"path", "/nonexistent/qemu"}}}, {"kernel", {{"path", kernel}}}}, {},
+       "vm.hypervisor.path"},
+      {"missing kernel", {{"kernel", {{"path", "/nonexistent/vmlinuz"}}}}, {}, "vm.kernel.path"},
+      {"relative kernel", {{"kernel", {{"path", "vmlinuz"}}}}, {}, "vm.kernel.path"},
+      {"no kernel", {{"hypervisor", {{"path", "/usr/bin/qemu-system-x86_64"}}}}, {}, "vm.kernel"},
+      {"memory too small", nullptr, {{"io.berth.platform", "vm"}, {"io.berth.vm.memory-mb", "1"}},
+       "io.berth.vm.memory-mb"},
+      {"too many cpus", nullptr, {{"io.berth.platform", "vm"}, {"io.berth.vm.cpus", "100000"}}, "io.berth.vm.cpus"},
+      {"unknown platform", nullptr, {{"io.berth.platform", "hyperkit"}}, "io.berth.platform"},
+  };
+  for (const auto& c : cases) {
+    config_ = default_config();
+    if (!c.vm.is_null()) config_["vm"] = c.vm;
+    auto r = create("vm-sb", {"true"}, c.annotations);
+    EXPECT_EQ(r.code, 1) << c.name;
+    EXPECT_NE(r.err.find(c.names), std::string::npos) << c.name << ": " << r.err;
+    EXPECT_FALSE(exists(root_ + "/vm-sb")) << c.name;
+  }
+  // A VM-isolated member of a process-isolated sandbox: its host is no VM host.
+  config_ = default_config();
+  ASSERT_EQ(create("vm-lsb", {"sleep", "100"}, {{kType, "sandbox"}, {kSandboxId, "vm-lsb"}}).code, 0);
+  auto r = create("vm-m1", {"true"}, {{kType, "container"}, {kSandboxId, "vm-lsb"}, {"io.berth.platform", "vm"}});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find(kSandboxId), std::string::npos) << r.err;
+  EXPECT_FALSE(exists(root_ + "/vm-m1"));
+}
+
+// A member asking for a VM host other than its sandbox's is refused.
+TEST_F(Vm, MemberAskingForAnotherHostIsRefused) {
+  ASSERT_EQ(create("vm-sb", {"sleep", "1000"}, vm_sandbox()).code, 0);
+  auto m = member();
+  m["io.berth.vm.host"] = "vm-other";
+  auto r = create("vm-m1", {"true"}, m);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("io.berth.vm.host"), std::string::npos) << r.err;
+  EXPECT_FALSE(exists(root_ + "/vm-m1"));
+  // The sandbox's own name is accepted; the member's failure left the VM be.
+  m["io.berth.vm.host"] = "vm-sb";
+  ASSERT_EQ(create("vm-m1", {"true"}, m).code, 0);
+  EXPECT_EQ(status_of("vm-sb"), "created");
+}
+
+}  // namespace
+}  // namespace berth::test
