@@ -172,6 +172,14 @@ t_missing_exec() {
   c container rm miss >/dev/null 2>&1 || true
 }
 
+# berth-vm as the runc binary: the task runs in a utility VM, on its kernel.
+t_vm() {
+  out=$(c run --snapshotter native --runc-binary "$(dirname "$runtime")/berth-vm" --cgroup "/$cgparent/vm1" --rm \
+    "$img" vm1 uname -r)
+  echo "guest kernel: $out"
+  [ -n "$out" ] && [ "$out" != "$(uname -r)" ]
+}
+
 scenario echo t_echo
 scenario exit-code t_exit_code
 scenario detached-exec-stop-rm t_detached
@@ -182,4 +190,5 @@ scenario ps t_ps
 scenario stats t_stats
 scenario kill-signal t_kill
 scenario missing-executable t_missing_exec
+[ "$rtname" = berth ] && scenario vm t_vm
 finish

@@ -20,7 +20,7 @@ network_config_dir = "$work/net"
 cgroup_manager = "cgroupfs"
 events_logger = "file"
 events_logfile_path = "$work/events.log"
-runtime_supports_json = ["crun", "runc", "kata", "runsc", "krun", "$rtname"]
+runtime_supports_json = ["crun", "runc", "kata", "runsc", "krun", "$rtname", "berth-vm"]
 # A pod's infra container: without this podman builds a pause image around
 # catatonit, which Debian installs only as a recommendation.
 infra_image = "localhost/berth-pause"
@@ -201,6 +201,18 @@ YAML
   done
 }
 
+# berth-vm, berth by the name that gives every sandbox a utility VM: the
+# container runs on the guest's kernel and its exit code comes back.
+t_vm() {
+  vm_rt="$(dirname "$runtime")/berth-vm"
+  out=$(pm --runtime "$vm_rt" run --rm --network none "$img" uname -r)
+  echo "guest kernel: $out"
+  [ -n "$out" ] && [ "$out" != "$(uname -r)" ]
+  rc=0
+  pm --runtime "$vm_rt" run --rm --network none "$img" sh -c 'exit 6' || rc=$?
+  expect_eq "exit code" 6 "$rc"
+}
+
 scenario echo t_echo
 scenario exit-code t_exit_code
 scenario detached-exec-stop-rm t_detached
@@ -214,4 +226,5 @@ scenario missing-executable t_missing_exec
 scenario pod t_pod
 scenario pod-without-infra t_pod_no_infra
 scenario kube-play t_kube_play
+[ "$rtname" = berth ] && scenario vm t_vm
 finish
