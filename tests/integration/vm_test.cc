@@ -146,8 +146,8 @@ TEST_F(Vm, SandboxWithTwoMembersRunsInTheGuestKernel) {
   EXPECT_EQ(e.out, kernel + "\n");
 
   // A terminal, resized while the process runs.
-  std::string tty = run_on_pty({runtime(), "--root", root_, "exec", "-t", "vm-m1", "sh", "-c",
-                                "stty size; sleep 2; stty size"});
+  std::string tty = run_on_pty(
+      {runtime(), "--root", root_, "exec", "-t", "vm-m1", "sh", "-c", "stty size; sleep 2; stty size"});
   EXPECT_NE(tty.find("30 100"), std::string::npos) << tty;
   EXPECT_NE(tty.find("40 120"), std::string::npos) << tty;
 
@@ -212,9 +212,10 @@ TEST_F(Vm, GuestThatNeverAnswersFailsCreateInBoundedTime) {
   ::setenv("BERTH_VM_CONFIG", conf.c_str(), 1);
   // No init, and panic=0: the kernel hangs instead of rebooting.
   config_ = default_config();
-  config_["vm"] = {{"kernel",
-                    {{"path", std::string(BERTH_BINARY).substr(0, std::string(BERTH_BINARY).rfind('/')) + "/vm/vmlinuz"},
-                     {"parameters", {"rdinit=/none", "panic=0"}}}}};
+  config_["vm"] = {
+      {"kernel",
+       {{"path", std::string(BERTH_BINARY).substr(0, std::string(BERTH_BINARY).rfind('/')) + "/vm/vmlinuz"},
+        {"parameters", {"rdinit=/none", "panic=0"}}}}};
   auto start = std::chrono::steady_clock::now();
   auto r = create("vm-sb", {"true"}, {});
   auto took = std::chrono::steady_clock::now() - start;
@@ -234,12 +235,16 @@ TEST_F(Vm, BadInputIsRefusedBeforeAnythingIsMade) {
   };
   std::string kernel = std::string(BERTH_BINARY).substr(0, std::string(BERTH_BINARY).rfind('/')) + "/vm/vmlinuz";
   const Case cases[] = {
-      {"missing hypervisor", {{"hypervisor", {{"path", "/nonexistent/qemu"}}}, {"kernel", {{"path", kernel}}}}, {},
+      {"missing hypervisor",
+       {{"hypervisor", {{"path", "/nonexistent/qemu"}}}, {"kernel", {{"path", kernel}}}},
+       {},
        "vm.hypervisor.path"},
       {"missing kernel", {{"kernel", {{"path", "/nonexistent/vmlinuz"}}}}, {}, "vm.kernel.path"},
       {"relative kernel", {{"kernel", {{"path", "vmlinuz"}}}}, {}, "vm.kernel.path"},
       {"no kernel", {{"hypervisor", {{"path", "/usr/bin/qemu-system-x86_64"}}}}, {}, "vm.kernel"},
-      {"memory too small", nullptr, {{"io.berth.platform", "vm"}, {"io.berth.vm.memory-mb", "1"}},
+      {"memory too small",
+       nullptr,
+       {{"io.berth.platform", "vm"}, {"io.berth.vm.memory-mb", "1"}},
        "io.berth.vm.memory-mb"},
       {"too many cpus", nullptr, {{"io.berth.platform", "vm"}, {"io.berth.vm.cpus", "100000"}}, "io.berth.vm.cpus"},
       {"unknown platform", nullptr, {{"io.berth.platform", "hyperkit"}}, "io.berth.platform"},

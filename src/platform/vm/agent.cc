@@ -186,14 +186,14 @@ Fd open_port() {
 // One channel: a guest berth command and, with watch, the process it made.
 struct Channel {
   uint32_t id = 0;
-  pid_t cmd = 0;           // the guest berth process, 0 once reaped
-  bool watch = false;      // report the made process's exit (kExit)
-  pid_t watched = 0;       // the made process, once kDone was sent
-  bool exited = false;     // kExit sent (or nothing to watch)
-  std::string pid_file;    // where the command writes the made process's pid
-  std::string console;     // the console socket the command sends a pty master to
+  pid_t cmd = 0;         // the guest berth process, 0 once reaped
+  bool watch = false;    // report the made process's exit (kExit)
+  pid_t watched = 0;     // the made process, once kDone was sent
+  bool exited = false;   // kExit sent (or nothing to watch)
+  std::string pid_file;  // where the command writes the made process's pid
+  std::string console;   // the console socket the command sends a pty master to
   Fd console_listen;
-  Fd in, out, err;         // the command's stdin, stdout, stderr (out: the pty master with a terminal)
+  Fd in, out, err;  // the command's stdin, stdout, stderr (out: the pty master with a terminal)
   std::string in_buf;
   bool in_eof = false;
   std::chrono::steady_clock::time_point exit_at{};
@@ -253,7 +253,8 @@ void Agent::open_channel(uint32_t id, const std::string& request) {
     sa.sun_family = AF_UNIX;
     std::snprintf(sa.sun_path, sizeof sa.sun_path, "%s", ch->console.c_str());
     ::unlink(ch->console.c_str());
-    if (l < 0 || ::bind(l, reinterpret_cast<sockaddr*>(&sa), sizeof sa) < 0 || ::listen(l, 1) < 0) die("console socket");
+    if (l < 0 || ::bind(l, reinterpret_cast<sockaddr*>(&sa), sizeof sa) < 0 || ::listen(l, 1) < 0)
+      die("console socket");
     ch->console_listen = Fd(l);
   }
   int in[2], out[2], err[2];
@@ -462,11 +463,8 @@ void Agent::on_message(const Message& m) {
       if (target > 0 && sig > 0) ::kill(target, sig);
       break;
     }
-    case Frame::kClose:
-      close_channel(m.channel);
-      break;
-    default:
-      break;
+    case Frame::kClose: close_channel(m.channel); break;
+    default: break;
   }
 }
 

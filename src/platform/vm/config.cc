@@ -49,8 +49,7 @@ int host_memory_mib() {
 
 Status check_file(const std::string& where, const std::string& path, bool executable) {
   if (path.empty() || path[0] != '/') return invalid(where + ": must be an absolute path, got \"" + path + "\"");
-  if (::access(path.c_str(), executable ? X_OK : R_OK) < 0)
-    return sys_error(where + ": " + path);
+  if (::access(path.c_str(), executable ? X_OK : R_OK) < 0) return sys_error(where + ": " + path);
   return {};
 }
 
@@ -155,42 +154,16 @@ VmCommands vm_commands(const VmConfig& c, const std::string& accel, const std::s
   std::string mem = std::to_string(c.memory_mib);
   std::vector<std::string> a = {c.hypervisor,
                                 // virtio-fs maps guest memory in virtiofsd: shared memory
-                                "-object",
-                                "memory-backend-memfd,id=mem,share=on,size=" + mem + "M",
-                                "-M",
+                                "-object", "memory-backend-memfd,id=mem,share=on,size=" + mem + "M", "-M",
                                 "microvm,pit=off,pic=off,x-option-roms=off,memory-backend=mem",
                                 // libvhost-user (virtiofsd) serves modern virtio only
-                                "-global",
-                                "virtio-mmio.force-legacy=false",
-                                "-accel",
-                                accel,
-                                "-cpu",
-                                accel == "kvm" ? "host" : "max",
-                                "-smp",
-                                std::to_string(c.cpus),
-                                "-m",
-                                mem,
-                                "-nodefaults",
-                                "-no-user-config",
-                                "-nographic",
-                                "-no-reboot",
-                                "-serial",
-                                "file:" + dir + "/console.log",
-                                "-kernel",
-                                c.kernel,
-                                "-initrd",
-                                c.initrd,
-                                "-append",
-                                append,
-                                "-chardev",
-                                "socket,id=agent,path=" + dir + "/agent.sock",
-                                "-device",
-                                "virtio-serial-device",
-                                "-device",
-                                "virtserialport,chardev=agent,name=berth.agent",
-                                "-chardev",
-                                "socket,id=fs,path=" + dir + "/fs.sock",
-                                "-device",
+                                "-global", "virtio-mmio.force-legacy=false", "-accel", accel, "-cpu",
+                                accel == "kvm" ? "host" : "max", "-smp", std::to_string(c.cpus), "-m", mem,
+                                "-nodefaults", "-no-user-config", "-nographic", "-no-reboot", "-serial",
+                                "file:" + dir + "/console.log", "-kernel", c.kernel, "-initrd", c.initrd, "-append",
+                                append, "-chardev", "socket,id=agent,path=" + dir + "/agent.sock", "-device",
+                                "virtio-serial-device", "-device", "virtserialport,chardev=agent,name=berth.agent",
+                                "-chardev", "socket,id=fs,path=" + dir + "/fs.sock", "-device",
                                 "vhost-user-fs-device,chardev=fs,tag=berth"};
   if (!tap.empty()) {
     a.insert(a.end(), {"-netdev", "tap,id=net0,ifname=" + tap + ",script=no,downscript=no", "-device",
@@ -199,9 +172,10 @@ VmCommands vm_commands(const VmConfig& c, const std::string& accel, const std::s
   a.insert(a.end(), c.hypervisor_parameters.begin(), c.hypervisor_parameters.end());
   // chroot, not namespaces: the binds the host makes into the share later
   // must reach it, and a mount namespace of its own would not see them.
-  std::vector<std::string> fs = {c.virtiofsd,          "--socket-path=" + dir + "/fs.sock", "-o",
-                                 "source=" + share_dir, "-o",                                "sandbox=chroot",
-                                 "-o",                 "cache=auto"};
+  std::vector<std::string> fs = {c.virtiofsd, "--socket-path=" + dir + "/fs.sock",
+                                 "-o",        "source=" + share_dir,
+                                 "-o",        "sandbox=chroot",
+                                 "-o",        "cache=auto"};
   return {fs, a};
 }
 
@@ -258,7 +232,10 @@ Result<GuestConfig> guest_config(const std::string& config_text, const oci::Spec
 }
 
 std::string process_json(const oci::Process& p) {
-  nlohmann::json j = {{"terminal", p.terminal}, {"args", p.args}, {"env", p.env}, {"cwd", p.cwd},
+  nlohmann::json j = {{"terminal", p.terminal},
+                      {"args", p.args},
+                      {"env", p.env},
+                      {"cwd", p.cwd},
                       {"noNewPrivileges", p.no_new_privileges}};
   j["user"] = {{"uid", p.user.uid}, {"gid", p.user.gid}, {"additionalGids", p.user.additional_gids}};
   if (p.user.umask) j["user"]["umask"] = *p.user.umask;

@@ -27,7 +27,7 @@ namespace berth::vm {
 // ---- the record ----
 
 std::string encode_record(const Record& r) {
-  nlohmann::ordered_json j = {{"isHost", r.is_host}, {"socket", r.socket}, {"share", r.share},
+  nlohmann::ordered_json j = {{"isHost", r.is_host}, {"socket", r.socket},      {"share", r.share},
                               {"pid", r.pid},        {"pidStart", r.pid_start}, {"guestPid", r.guest_pid}};
   if (r.is_host) {
     j["shimPid"] = r.shim_pid;
@@ -356,8 +356,7 @@ Status remove_share(const std::string& share) {
   }
   std::sort(targets.begin(), targets.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
   for (const auto& t : targets)
-    if (::umount2(t.c_str(), MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
-      return sys_error("unmount " + t);
+    if (::umount2(t.c_str(), MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT) return sys_error("unmount " + t);
   // What is left is ours: the config, exec files and the empty mount points.
   int dfd = ::open(share.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (dfd < 0) return errno == ENOENT ? Status{} : sys_error("open " + share);

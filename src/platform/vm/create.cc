@@ -5,9 +5,9 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pty.h>
-#include <sys/syscall.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -229,7 +229,8 @@ Result<std::unique_ptr<platform::Creation>> VmPlatform::prepare(platform::Create
     if (h == nullptr || !h->rec().is_host || h->rec().socket.empty())
       return invalid("annotations[\"" + req.host_annotation + "\"]: " + req.host_id + " is not a utility VM's host");
     if (spec.vm)
-      return invalid("vm: a member of sandbox " + req.host_id + " runs in the sandbox's utility VM and names none of "
+      return invalid("vm: a member of sandbox " + req.host_id +
+                     " runs in the sandbox's utility VM and names none of "
                      "its own");
     host.socket = h->rec().socket;
   } else {
@@ -244,8 +245,8 @@ Result<std::unique_ptr<platform::Creation>> VmPlatform::prepare(platform::Create
       return invalid("annotations[\"io.berth.vm.host\"]: " + it->second +
                      " is not this container's sandbox (a VM host takes the members of its sandbox)");
     if (it->second != req.host_id)
-      return invalid("annotations[\"io.berth.vm.host\"]: " + it->second + " is not the host of sandbox " +
-                     req.host_id + " (" + req.host_id + " is)");
+      return invalid("annotations[\"io.berth.vm.host\"]: " + it->second + " is not the host of sandbox " + req.host_id +
+                     " (" + req.host_id + " is)");
   }
   auto guest = guest_config(req.config_text, spec, req.bundle, req.opts.id);
   if (!guest) return std::move(guest).error();

@@ -100,7 +100,8 @@ Result<GuestOutcome> run_in_guest(const std::string& socket, const std::vector<s
   for (;;) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0)
-      return make_error(ErrorKind::kInternal, "berth " + (argv.empty() ? "" : argv[0]) + " in the utility VM: no answer in " +
+      return make_error(ErrorKind::kInternal, "berth " + (argv.empty() ? "" : argv[0]) +
+                                                  " in the utility VM: no answer in " +
                                                   std::to_string(timeout_ms / 1000) + " s");
     struct pollfd p = {s->get(), POLLIN, 0};
     if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
@@ -118,7 +119,8 @@ Result<GuestOutcome> run_in_guest(const std::string& socket, const std::vector<s
       }
     }
     if (!open) {
-      Error e = make_error(ErrorKind::kNotFound, "the utility VM stopped" + std::string(done ? "" : " during the request"));
+      Error e = make_error(ErrorKind::kNotFound,
+                           "the utility VM stopped" + std::string(done ? "" : " during the request"));
       return e;
     }
   }
@@ -207,8 +209,8 @@ Result<pid_t> go(Proxy& p, int timeout_ms) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     struct pollfd pf = {p.control.get(), POLLIN, 0};
     if (left.count() <= 0 || ::poll(&pf, 1, static_cast<int>(left.count())) == 0)
-      return make_error(ErrorKind::kInternal, "the utility VM did not answer within " +
-                                                  std::to_string(timeout_ms / 1000) + " s");
+      return make_error(ErrorKind::kInternal,
+                        "the utility VM did not answer within " + std::to_string(timeout_ms / 1000) + " s");
     char buf[4096];
     ssize_t n = ::read(p.control.get(), buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
@@ -244,8 +246,8 @@ namespace {
 void send_winsize(int sock) {
   struct winsize ws = {};
   if (::ioctl(0, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0)
-    (void)write_all(sock, encode_frame(0, Frame::kResize,
-                                       nlohmann::json{{"rows", ws.ws_row}, {"cols", ws.ws_col}}.dump()));
+    (void)write_all(sock,
+                    encode_frame(0, Frame::kResize, nlohmann::json{{"rows", ws.ws_row}, {"cols", ws.ws_col}}.dump()));
 }
 
 }  // namespace
@@ -343,14 +345,11 @@ int proxy_main(int argc, char** argv) {
           if (tty) send_winsize(sock);
           break;
         }
-        case Frame::kExit:
-          exit_status = json_int(m->data, "status");
-          break;
+        case Frame::kExit: exit_status = json_int(m->data, "status"); break;
         case Frame::kEnd:
           if (exit_status >= 0) exit_as(exit_status);
           exit_as(SIGKILL);  // ended with no exit: as good as killed
-        default:
-          break;
+        default: break;
       }
     }
     if (!open) {

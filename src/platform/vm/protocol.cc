@@ -39,8 +39,8 @@ Status FrameReader::feed(std::string_view bytes) {
   buf_.append(bytes);
   if (buf_.size() - pos_ >= kFrameHeader && get_u32(buf_.data() + pos_ + 5) > kMaxPayload)
     return make_error(ErrorKind::kInvalidArgument, "vm protocol: a frame of " +
-                                               std::to_string(get_u32(buf_.data() + pos_ + 5)) +
-                                               " bytes is over the limit");
+                                                       std::to_string(get_u32(buf_.data() + pos_ + 5)) +
+                                                       " bytes is over the limit");
   return {};
 }
 
@@ -49,8 +49,7 @@ std::optional<Message> FrameReader::next() {
   const char* p = buf_.data() + pos_;
   uint32_t len = get_u32(p + 5);
   if (len > kMaxPayload || buf_.size() - pos_ < kFrameHeader + len) return std::nullopt;
-  Message m{get_u32(p), static_cast<Frame>(static_cast<unsigned char>(p[4])),
-            std::string(p + kFrameHeader, len)};
+  Message m{get_u32(p), static_cast<Frame>(static_cast<unsigned char>(p[4])), std::string(p + kFrameHeader, len)};
   pos_ += kFrameHeader + len;
   if (pos_ > 65536 && pos_ * 2 > buf_.size()) {
     buf_.erase(0, pos_);

@@ -72,7 +72,8 @@ struct Client {
 
 class Shim {
  public:
-  Shim(Fd agent_listen, Fd clients, pid_t qemu) : agent_listen_(std::move(agent_listen)), listen_(std::move(clients)), qemu_(qemu) {}
+  Shim(Fd agent_listen, Fd clients, pid_t qemu)
+      : agent_listen_(std::move(agent_listen)), listen_(std::move(clients)), qemu_(qemu) {}
   // Until QEMU exits.
   void serve();
   // Waits for QEMU to connect and the agent's kReady; the kernel's release.
@@ -119,8 +120,8 @@ Result<std::string> Shim::wait_ready(int timeout_ms) {
       }
     }
   }
-  return make_error(ErrorKind::kInternal, "the guest agent did not answer within " + std::to_string(timeout_ms / 1000) +
-                                              " s");
+  return make_error(ErrorKind::kInternal,
+                    "the guest agent did not answer within " + std::to_string(timeout_ms / 1000) + " s");
 }
 
 void Shim::to_client(Client& c, std::string frame) {
