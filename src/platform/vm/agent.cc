@@ -56,7 +56,7 @@ void say(const std::string& line) {
 }
 
 [[noreturn]] void die(const std::string& what) {
-  say(what + ": " + std::strerror(errno));
+  say(sys_error(what).message);
   ::sync();
   ::reboot(RB_POWER_OFF);  // the host sees the VM stop; -no-reboot ends QEMU
   _exit(1);
@@ -159,7 +159,7 @@ void configure_network() {
         if (::inet_pton(AF_INET, parts[1].c_str(), &gw->sin_addr) == 1) (void)::ioctl(s, SIOCADDRT, &rt);
       }
     } else {
-      say("berth.net=" + net + ": cannot set eth0's address: " + std::strerror(errno));
+      say(sys_error("berth.net=" + net + ": cannot set eth0's address").message);
     }
   }
   ::close(s);
@@ -267,7 +267,7 @@ void Agent::open_channel(uint32_t id, const std::string& request) {
     ::dup2(err[1], 2);
     sigset_t all;
     ::sigemptyset(&all);
-    ::sigprocmask(SIG_SETMASK, &all, nullptr);
+    ::pthread_sigmask(SIG_SETMASK, &all, nullptr);
     std::vector<std::string> full = {"berth", "--root", kGuestRoot, "--log-format", "json"};
     full.insert(full.end(), argv.begin(), argv.end());
     std::vector<char*> cargv;
@@ -472,7 +472,7 @@ void Agent::run() {
   sigset_t mask;
   ::sigemptyset(&mask);
   ::sigaddset(&mask, SIGCHLD);
-  ::sigprocmask(SIG_BLOCK, &mask, nullptr);
+  ::pthread_sigmask(SIG_BLOCK, &mask, nullptr);
   Fd sfd(::signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK));
   struct utsname u;
   ::uname(&u);

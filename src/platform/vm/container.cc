@@ -337,7 +337,7 @@ Status VmContainer::destroy(std::vector<std::string>* warnings) {
     if (auto r = remove_share(rec_.share); !r) return r;
     if (rec_.is_host) {
       std::string root = rec_.share.substr(0, rec_.share.rfind('/'));
-      if (::rmdir(root.c_str()) < 0 && errno != ENOENT) warn("rmdir " + root + ": " + std::strerror(errno));
+      if (::rmdir(root.c_str()) < 0 && errno != ENOENT) warn(sys_error("rmdir " + root).message);
     }
   }
   return {};

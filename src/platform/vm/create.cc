@@ -59,9 +59,8 @@ class VmCreation final : public platform::Creation {
 
   Status make(const state::ContainerDir& dir, const platform::CreateCallbacks& cb) override;
   platform::Container& container() override { return c_; }
-  std::unique_ptr<platform::Container> take_container() override {
-    return std::make_unique<VmContainer>(std::move(c_));
-  }
+  // A copy: start_now() (run) still asks the guest through this one.
+  std::unique_ptr<platform::Container> take_container() override { return std::make_unique<VmContainer>(c_); }
   platform::Process& init() override { return *init_; }
   Status start_now() override { return c_.start(); }
   Result<Fd> take_console() override { return std::move(console_); }

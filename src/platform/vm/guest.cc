@@ -175,7 +175,7 @@ Result<Proxy> spawn_berth(const std::vector<std::string>& args, const int stdio[
     ::close_range(4, ~0u, 0);
     sigset_t none;
     ::sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::pthread_sigmask(SIG_SETMASK, &none, nullptr);
     ::execv(exe.c_str(), argv.data());
     _exit(127);
   }
@@ -236,7 +236,7 @@ namespace {
     sigset_t s;
     ::sigemptyset(&s);
     ::sigaddset(&s, sig);
-    ::sigprocmask(SIG_UNBLOCK, &s, nullptr);
+    ::pthread_sigmask(SIG_UNBLOCK, &s, nullptr);
     ::kill(::getpid(), sig);
     _exit(128 + sig);
   }
@@ -268,7 +268,7 @@ int proxy_main(int argc, char** argv) {
   sigset_t mask;
   ::sigfillset(&mask);
   for (int s : {SIGKILL, SIGSTOP, SIGPIPE, SIGSEGV, SIGBUS, SIGILL, SIGFPE}) ::sigdelset(&mask, s);
-  ::sigprocmask(SIG_BLOCK, &mask, nullptr);
+  ::pthread_sigmask(SIG_BLOCK, &mask, nullptr);
   Fd sfd(::signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK));
   if (tty) {
     // The host's pty is only a pipe to the guest's, which does the line

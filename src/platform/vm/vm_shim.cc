@@ -43,9 +43,10 @@ pid_t spawn_child(char** argv) {
   ::close_range(3, ~0u, 0);  // not the control socket: its end is what the create waits for
   sigset_t none;
   ::sigemptyset(&none);
-  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  ::pthread_sigmask(SIG_SETMASK, &none, nullptr);
   ::execv(argv[0], argv);
-  std::fprintf(stderr, "exec %s: %s\n", argv[0], std::strerror(errno));
+  std::string msg = sys_error(std::string("exec ") + argv[0]).message + "\n";
+  (void)!::write(2, msg.data(), msg.size());
   _exit(127);
 }
 
@@ -162,7 +163,7 @@ void Shim::serve() {
   ::sigemptyset(&mask);
   ::sigaddset(&mask, SIGCHLD);
   ::sigaddset(&mask, SIGTERM);  // delete: stop the VM, reap it, go
-  ::sigprocmask(SIG_BLOCK, &mask, nullptr);
+  ::pthread_sigmask(SIG_BLOCK, &mask, nullptr);
   Fd sfd(::signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK));
   while (agent_ && !qemu_exited()) {
     std::vector<struct pollfd> fds = {{sfd.get(), POLLIN, 0}, {agent_.get(), POLLIN, 0}, {listen_.get(), POLLIN, 0}};
@@ -220,7 +221,7 @@ int vm_shim_main(int argc, char** argv) {
   Fd agent_listen = listen_at(dir + "/" + kAgentSocket);
   Fd clients = listen_at(dir + "/" + kVmSocket);
   if (!agent_listen || !clients) {
-    report(std::string("error listen in ") + dir + ": " + std::strerror(errno));
+    report("error " + sys_error("listen in " + dir).message);
     return 1;
   }
   // virtiofsd first: QEMU connects to its socket as it starts.
@@ -237,7 +238,7 @@ int vm_shim_main(int argc, char** argv) {
   }
   pid_t qemu = spawn_child(argv + split_at + 1);
   if (qemu < 0) {
-    report(std::string("error fork: ") + std::strerror(errno));
+    report("error " + sys_error("fork").message);
     return 1;
   }
   Shim shim(std::move(agent_listen), std::move(clients), qemu);
