@@ -165,6 +165,10 @@ TEST_F(Vm, SandboxWithTwoMembersRunsInTheGuestKernel) {
   ASSERT_EQ(ps.code, 0);
   EXPECT_EQ(nlohmann::json::parse(ps.out).size(), 2u);
 
+  // update reaches the member's cgroup in the guest.
+  ASSERT_EQ(berth({"update", "--pids-limit", "20", "vm-m1"}).code, 0);
+  EXPECT_EQ(berth({"exec", "vm-m1", "cat", "/sys/fs/cgroup/pids.max"}).out, "20\n");
+
   // kill: the member's trap exits; its sibling and the VM run on.
   ASSERT_EQ(berth({"kill", "vm-m2", "TERM"}).code, 0);
   EXPECT_EQ(wait_status("vm-m2", "stopped", 10000), "stopped");
@@ -190,8 +194,9 @@ TEST_F(Vm, SandboxWithTwoMembersRunsInTheGuestKernel) {
 // stopped, and delete --force leaves nothing (no QEMU, socket, mount).
 TEST_F(Vm, KilledQemuStopsTheSandboxAndDeleteForceCleansUp) {
   ASSERT_EQ(create("vm-sb", {"sleep", "1000"}, vm_sandbox()).code, 0);
-  ASSERT_EQ(create("vm-m1", {"sleep", "1000"}, member()).code, 0);
-  ASSERT_EQ(berth({"start", "vm-m1"}).code, 0);
+  // run -d: created and started by one command.
+  ASSERT_EQ(berth({"run", "-d", "--bundle", bundle_for("vm-m1", {"sleep", "1000"}, member()), "vm-m1"}).code, 0);
+  EXPECT_EQ(status_of("vm-m1"), "running");
   auto rec = nlohmann::json::parse(read_text(root_ + "/vm-sb/state.json"))["vm"];
   int qemu = rec["qemuPid"].get<int>();
   ASSERT_TRUE(pid_alive(qemu));
