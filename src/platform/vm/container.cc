@@ -3,12 +3,9 @@
 #include <fcntl.h>
 #include <pty.h>
 #include <signal.h>
-#include <sys/mount.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <dirent.h>
 
 #include <algorithm>
 #include <cstring>
@@ -21,6 +18,7 @@
 #include "platform/vm/config.h"
 #include "platform/vm/guest.h"
 #include "platform/vm/protocol.h"
+#include "platform/vm/share.h"
 
 namespace berth::vm {
 
@@ -233,7 +231,9 @@ Result<platform::Execed> VmContainer::create_process(const platform::ExecRequest
   // The process as the guest's berth reads it (exec --process), in the share.
   static int serial = 0;
   std::string name = "exec-" + std::to_string(::getpid()) + "-" + std::to_string(++serial) + ".json";
-  BERTH_TRY(create_file(rec_.share + "/" + name, process_json(req.process), 0600));
+  auto share = open_share_dir(rec_.share);
+  if (!share) return std::move(share).error();
+  BERTH_TRY(write_into_share(share->get(), name, process_json(req.process)));
   auto stdio = host_stdio(req.process.terminal, req.console_socket);
   if (!stdio) return std::move(stdio).error();
   ProxyRequest pr;
@@ -246,7 +246,7 @@ Result<platform::Execed> VmContainer::create_process(const platform::ExecRequest
   auto proxy = spawn_proxy(pr);
   if (!proxy) return std::move(proxy).error();
   auto pid = go(*proxy, 60000);
-  ::unlink((rec_.share + "/" + name).c_str());
+  ::unlinkat(share->get(), name.c_str(), 0);
   Fd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, proxy->pid, 0)));
   if (!pid) {
     siginfo_t info;
@@ -343,37 +343,6 @@ Status VmContainer::destroy(std::vector<std::string>* warnings) {
   return {};
 }
 
-Status remove_share(const std::string& share) {
-  // Every mount at or below share, deepest first.
-  auto info = read_file("/proc/self/mountinfo");
-  if (!info) return std::move(info).error();
-  std::vector<std::string> targets;
-  for (const auto& line : split(*info, '\n')) {
-    auto f = split(line, ' ');
-    if (f.size() < 5) continue;
-    const std::string& t = f[4];
-    if (t == share || t.starts_with(share + "/")) targets.push_back(t);
-  }
-  std::sort(targets.begin(), targets.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
-  for (const auto& t : targets)
-    if (::umount2(t.c_str(), MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT) return sys_error("unmount " + t);
-  // What is left is ours: the config, exec files and the empty mount points.
-  int dfd = ::open(share.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (dfd < 0) return errno == ENOENT ? Status{} : sys_error("open " + share);
-  Fd d(dfd);
-  std::vector<std::string> names;
-  if (DIR* dir = ::fdopendir(::dup(d.get()))) {
-    while (struct dirent* e = ::readdir(dir))
-      if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0) names.emplace_back(e->d_name);
-    ::closedir(dir);
-  }
-  for (const auto& n : names)
-    if (::unlinkat(d.get(), n.c_str(), 0) < 0 && ::unlinkat(d.get(), n.c_str(), AT_REMOVEDIR) < 0 && errno != ENOENT)
-      return sys_error("remove " + share + "/" + n);
-  if (::rmdir(share.c_str()) < 0 && errno != ENOENT) return sys_error("rmdir " + share);
-  return {};
-}
-
 // ---- the platform ----
 
 Result<std::unique_ptr<platform::Container>> VmPlatform::open(const state::ContainerDir&,
@@ -384,8 +353,9 @@ Result<std::unique_ptr<platform::Container>> VmPlatform::open(const state::Conta
 }
 
 void VmPlatform::features(nlohmann::ordered_json& out) const {
-  out["annotations"]["io.berth.vm.platform"] = "vm";
-  out["annotations"]["io.berth.vm.hypervisor"] = "qemu microvm";
+  // What a VM sandbox is, for a client reading the features document.
+  out["annotations"]["io.berth.vm.hypervisor"] = "qemu-system-x86_64 -M microvm";
+  out["annotations"]["io.berth.vm.share"] = "virtio-fs";
 }
 
 }  // namespace berth::vm

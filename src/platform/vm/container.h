@@ -95,9 +95,4 @@ class VmPlatform final : public platform::Platform {
   bool in_user_namespace() const override { return false; }
 };
 
-// Unmounts what the host mounted into a container's share directory, and
-// removes it (never crossing a mount: a bind of the rootfs left mounted
-// fails the removal rather than emptying the rootfs).
-Status remove_share(const std::string& share);
-
 }  // namespace berth::vm

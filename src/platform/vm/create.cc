@@ -20,6 +20,7 @@
 #include "platform/vm/container.h"
 #include "platform/vm/guest.h"
 #include "platform/vm/protocol.h"
+#include "platform/vm/share.h"
 #include "platform/vm/vm_shim.h"
 
 namespace berth::vm {
@@ -27,30 +28,6 @@ namespace berth::vm {
 namespace {
 
 constexpr int kCreateTimeoutMs = 120000;
-
-// Binds source (a file or a directory, symlinks resolved as runc resolves
-// a bind's source) at share/name.
-Status bind_into_share(const std::string& share, const ShareMount& m) {
-  int src = ::open(m.source.c_str(), O_PATH | O_CLOEXEC);
-  if (src < 0) return sys_error("open bind source " + m.source);
-  Fd s(src);
-  struct stat st;
-  if (::fstat(src, &st) < 0) return sys_error("stat " + m.source);
-  std::string target = share + "/" + m.name;
-  if (S_ISDIR(st.st_mode)) {
-    if (::mkdir(target.c_str(), 0755) < 0 && errno != EEXIST) return sys_error("mkdir " + target);
-  } else {
-    int f = ::open(target.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
-    if (f < 0) return sys_error("create " + target);
-    ::close(f);
-  }
-  std::string proc = "/proc/self/fd/" + std::to_string(src);
-  if (::mount(proc.c_str(), target.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0)
-    return sys_error("bind " + m.source + " into the utility VM's share");
-  // Private: what the host later mounts below the source is not the guest's business.
-  (void)::mount(nullptr, target.c_str(), nullptr, MS_REC | MS_PRIVATE, nullptr);
-  return {};
-}
 
 class VmCreation final : public platform::Creation {
  public:
@@ -161,9 +138,10 @@ Status VmCreation::make_in_guest(const platform::CreateCallbacks& cb) {
   Record& r = c_.rec();
   r.share = r.socket.substr(0, r.socket.rfind('/')) + "/share/" + req_.opts.id;
   BERTH_TRY(cb.record());
-  if (::mkdir(r.share.c_str(), 0700) < 0) return sys_error("mkdir " + r.share);
-  for (const auto& m : guest_.mounts) BERTH_TRY(bind_into_share(r.share, m));
-  BERTH_TRY(create_file(r.share + "/config.json", guest_.config_json, 0600));
+  auto share = make_share_dir(r.share);
+  if (!share) return std::move(share).error();
+  for (const auto& m : guest_.mounts) BERTH_TRY(bind_into_share(share->get(), m.source, m.name));
+  BERTH_TRY(write_into_share(share->get(), "config.json", guest_.config_json));
 
   const oci::Spec& spec = *req_.spec;
   bool terminal = spec.process && spec.process->terminal;
