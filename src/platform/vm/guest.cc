@@ -138,7 +138,14 @@ Result<std::string> guest_output(const std::string& socket, const std::vector<st
 
 std::string berth_binary() {
   const char* self = ::getenv("BERTH_BINARY");
-  return self && *self ? self : "/proc/self/exe";
+  if (self && *self) return self;
+  // libberth in another program: the berth installed beside the library.
+  char exe[4096] = {};
+  if (::readlink("/proc/self/exe", exe, sizeof exe - 1) > 0 && std::strstr(exe, "/berth") != nullptr)
+    return "/proc/self/exe";
+  for (const char* p : {"/usr/local/sbin/berth", "/usr/sbin/berth", "/usr/bin/berth"})
+    if (::access(p, X_OK) == 0) return p;
+  return "/proc/self/exe";
 }
 
 Result<Proxy> spawn_berth(const std::vector<std::string>& args, const int stdio[3], bool detached) {
@@ -295,7 +302,8 @@ int proxy_main(int argc, char** argv) {
   std::string early;  // the guest berth's own messages, before the process is made
   int exit_status = -1;
   FrameReader reader;
-  ::fcntl(0, F_SETFL, ::fcntl(0, F_GETFL) | O_NONBLOCK);
+  // stdin is read once per poll that finds it readable: never set
+  // O_NONBLOCK on it, which would change the caller's file too.
   for (;;) {
     struct pollfd fds[3] = {{sock, POLLIN, 0}, {sfd.get(), POLLIN, 0}, {in_open && done ? 0 : -1, POLLIN, 0}};
     if (::poll(fds, 3, -1) < 0 && errno != EINTR) break;

@@ -59,8 +59,9 @@ Result<Proxy> spawn_proxy(const ProxyRequest& req);
 // the guest pid, or the guest's error.
 Result<pid_t> go(Proxy& p, int timeout_ms);
 
-// The berth binary to run as the VM shim and proxies ($BERTH_BINARY, set by
-// berth's main before it re-executes itself, else /proc/self/exe).
+// The berth binary to run as the VM shim and proxies: $BERTH_BINARY (set by
+// berth's main before it re-executes itself), else this program when it is
+// berth, else an installed berth (libberth in a daemon).
 std::string berth_binary();
 
 // A child that waits for "go" on fd 3 and then execs berth with args.
