@@ -25,6 +25,14 @@ if [ ! -f "$out/vmlinuz" ] || [ ! -d "$deb/lib/modules" ]; then
 fi
 [ "${3:-}" = kernel ] && exit 0
 
+# The guest has no libc: its /init must be a static berth. A sanitizer build
+# links berth dynamically; it gets no guest (its VM tests say so and skip).
+if ! file -L "$berth" | grep -q 'static'; then
+  rm -f "$out/initramfs.cpio"
+  echo "vm-image: $berth is not linked statically (a sanitizer build?): no guest image"
+  exit 0
+fi
+
 # What the agent needs, dependencies first: the virtio-mmio transport
 # (microvm's), the serial port it talks over, virtio-fs for the share.
 modules="kernel/drivers/virtio/virtio_ring.ko kernel/drivers/virtio/virtio.ko
