@@ -41,6 +41,8 @@ trap remove EXIT
 want=$(git rev-parse HEAD)
 /usr/bin/berth --version | grep -q "^commit: $want" || fail "berth --version does not name commit $want: $(/usr/bin/berth --version)"
 echo "deb_test: $(/usr/bin/berth --version | tr '\n' ' ')"
+# berth-vm: the name that selects utility VMs, beside berth.
+[ "$(readlink /usr/bin/berth-vm)" = berth ] || fail "/usr/bin/berth-vm is not a link to berth"
 
 # The man pages render (where man-db is installed and dpkg keeps man pages).
 if command -v man >/dev/null; then
