@@ -137,9 +137,11 @@ int run_main(int argc, char** argv) {
 int main(int argc, char** argv) {
   // The shim's waiting half (shim/shim.h), not a command for people.
   if (argc > 1 && std::strcmp(argv[1], "shim-monitor") == 0) return berth::shim::monitor_main(argc, argv);
-  // A utility VM's parts (platform/vm/): the guest agent (the initramfs's
-  // /init, pid 1), the VM shim and a guest process's stand-in on the host.
-  if (::getpid() == 1 || (argc > 1 && std::strcmp(argv[1], "vm-agent") == 0)) return berth::vm::agent_main(argc, argv);
+  // A utility VM's parts (platform/vm/): the guest agent (pid 1 started by
+  // the kernel as the initramfs's /init: not berth run as a container's pid
+  // 1), the VM shim and a guest process's stand-in on the host.
+  bool kernel_init = ::getpid() == 1 && argc == 1 && std::strcmp(argv[0], "/init") == 0;
+  if (kernel_init || (argc > 1 && std::strcmp(argv[1], "vm-agent") == 0)) return berth::vm::agent_main(argc, argv);
   if (argc > 1 && std::strcmp(argv[1], "vm-shim") == 0) return berth::vm::vm_shim_main(argc, argv);
   if (argc > 1 && std::strcmp(argv[1], "vm-proxy") == 0) return berth::vm::proxy_main(argc, argv);
   return berth::cli::run_main(argc, argv);
