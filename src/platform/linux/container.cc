@@ -13,33 +13,9 @@
 #include "base/proc.h"
 #include "linux/spawn.h"
 #include "platform/linux/proc_info.h"
+#include "platform/pidfd_process.h"
 
 namespace berth::platform::linux_ {
-
-// ---------------------------------------------------------------- process
-
-Result<int> LinuxProcess::exit_status() {
-  if (!pidfd_) return make_error(ErrorKind::kNotFound, "process " + std::to_string(pid_) + " has gone");
-  siginfo_t info{};
-  for (;;) {
-    if (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd_.get()), &info, WEXITED) == 0) break;
-    if (errno != EINTR) return sys_error("wait for process " + std::to_string(pid_));
-  }
-  pidfd_.reset();
-  return wait_status_of(info);
-}
-
-Status LinuxProcess::signal(int sig) {
-  if (!pidfd_) return Error{ESRCH, "process " + std::to_string(pid_) + " has gone"};
-  if (::syscall(SYS_pidfd_send_signal, pidfd_.get(), sig, nullptr, 0) < 0) return sys_error("kill");
-  return {};
-}
-
-void LinuxProcess::terminate() {
-  if (!pidfd_) return;
-  (void)signal(SIGKILL);
-  (void)exit_status();
-}
 
 // ---------------------------------------------------------------- container
 
@@ -158,7 +134,7 @@ Result<std::unique_ptr<Process>> LinuxContainer::open_process(pid_t pid) {
   // init's start time says it is still the one recorded.
   if (!pidfd || process_state(pid) == 'Z' || (init && !process_alive(pid, rec_.pid_start)))
     return std::unique_ptr<Process>();
-  return std::unique_ptr<Process>(std::make_unique<LinuxProcess>(pid, std::move(pidfd)));
+  return std::unique_ptr<Process>(std::make_unique<PidfdProcess>(pid, std::move(pidfd)));
 }
 
 Status LinuxContainer::destroy(std::vector<std::string>* warnings) {

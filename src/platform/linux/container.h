@@ -12,21 +12,7 @@
 
 namespace berth::platform::linux_ {
 
-// A process berth knows by pid and start time, held by a pidfd.
-class LinuxProcess final : public Process {
- public:
-  // pidfd may be empty (the process had gone when it was opened).
-  LinuxProcess(pid_t pid, Fd pidfd) : pid_(pid), pidfd_(std::move(pidfd)) {}
-  pid_t pid() const override { return pid_; }
-  int exit_fd() const override { return pidfd_.get(); }
-  Result<int> exit_status() override;
-  Status signal(int sig) override;
-  void terminate() override;
-
- private:
-  pid_t pid_;
-  Fd pidfd_;
-};
+// A container's processes are PidfdProcess (platform/pidfd_process.h).
 
 class LinuxContainer final : public Container {
  public:

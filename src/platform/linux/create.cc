@@ -34,6 +34,7 @@
 #include "platform/linux/console_pair.h"
 #include "platform/linux/container.h"
 #include "platform/linux/seccomp_notify.h"
+#include "platform/pidfd_process.h"
 #include "seccomp/seccomp.h"
 
 #include <nlohmann/json.hpp>
@@ -306,7 +307,7 @@ class LinuxCreation final : public Creation {
   CreateRequest& req_;
   Prepared prep_;
   std::unique_ptr<LinuxContainer> container_;
-  std::unique_ptr<LinuxProcess> init_;
+  std::unique_ptr<PidfdProcess> init_;
   Fd sync_;     // to the init; closed when the init execs
   Fd console_;  // foreground run with a terminal: receives the pty master
 };
@@ -440,7 +441,7 @@ Status LinuxCreation::make(const state::ContainerDir& dir, const CreateCallbacks
   BERTH_DEBUG("create " + opts.id + ": init pid " + std::to_string(child->pid) + ", new namespaces [" +
               oci::namespace_names(flags) + "]" + (clone_into ? ", born in its cgroup (CLONE_INTO_CGROUP)" : "") +
               (via ? ", namespaces joined by path through an intermediate process" : ""));
-  init_ = std::make_unique<LinuxProcess>(child->pid, std::move(child->pidfd));
+  init_ = std::make_unique<PidfdProcess>(child->pid, std::move(child->pidfd));
   sync->child.reset();
   fifo.reset();
   console.child.reset();

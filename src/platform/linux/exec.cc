@@ -23,6 +23,7 @@
 #include "platform/linux/console_pair.h"
 #include "platform/linux/container.h"
 #include "platform/linux/seccomp_notify.h"
+#include "platform/pidfd_process.h"
 #include "seccomp/seccomp.h"
 
 namespace berth::platform::linux_ {
@@ -174,7 +175,7 @@ Result<Execed> LinuxContainer::create_process(const ExecRequest& opts) {
   crash_point("exec:clone");
   const pid_t pid = child->pid;
   BERTH_DEBUG("exec into " + id_ + ": process pid " + std::to_string(pid));
-  auto made = std::make_unique<LinuxProcess>(pid, std::move(child->pidfd));
+  auto made = std::make_unique<PidfdProcess>(pid, std::move(child->pidfd));
   sync->child.reset();
   console.child.reset();
   out.console = std::move(console.parent);

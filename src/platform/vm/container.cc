@@ -15,6 +15,7 @@
 #include "base/file.h"
 #include "base/proc.h"
 #include "base/scm_rights.h"
+#include "platform/pidfd_process.h"
 #include "platform/vm/config.h"
 #include "platform/vm/guest.h"
 #include "platform/vm/protocol.h"
@@ -61,29 +62,6 @@ Result<Record> decode_record(std::string_view text) {
   if (r.pid <= 1 || r.pid_start == 0) r.pid = 0;
   if (r.shim_pid <= 1 || r.shim_start == 0) r.shim_pid = 0;
   return r;
-}
-
-// ---- processes ----
-
-Result<int> VmProcess::exit_status() {
-  siginfo_t info = {};
-  if (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd_.get()), &info, WEXITED) < 0)
-    return sys_error("wait for process " + std::to_string(pid_));
-  return wait_status_of(info);
-}
-
-Status VmProcess::signal(int sig) {
-  // The stand-in forwards every signal it can catch; SIGKILL ends it, and
-  // its end ends the guest process.
-  if (::syscall(SYS_pidfd_send_signal, pidfd_.get(), sig, nullptr, 0) < 0)
-    return sys_error("signal process " + std::to_string(pid_));
-  return {};
-}
-
-void VmProcess::terminate() {
-  (void)::syscall(SYS_pidfd_send_signal, pidfd_.get(), SIGKILL, nullptr, 0);
-  siginfo_t info;
-  (void)::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd_.get()), &info, WEXITED);
 }
 
 // ---- the container ----
@@ -254,7 +232,7 @@ Result<platform::Execed> VmContainer::create_process(const platform::ExecRequest
     return std::move(pid).error();
   }
   platform::Execed e;
-  e.process = std::make_unique<VmProcess>(proxy->pid, std::move(pidfd));
+  e.process = std::make_unique<platform::PidfdProcess>(proxy->pid, std::move(pidfd));
   e.console = std::move(stdio->master);
   return e;
 }
@@ -267,7 +245,7 @@ Result<std::unique_ptr<platform::Process>> VmContainer::open_process(pid_t pid) 
     if (errno == ESRCH) return std::unique_ptr<platform::Process>();
     return sys_error("pidfd_open " + std::to_string(pid));
   }
-  return std::unique_ptr<platform::Process>(std::make_unique<VmProcess>(pid, Fd(fd)));
+  return std::unique_ptr<platform::Process>(std::make_unique<platform::PidfdProcess>(pid, Fd(fd)));
 }
 
 namespace {

@@ -39,20 +39,9 @@ struct Record {
 std::string encode_record(const Record& r);
 Result<Record> decode_record(std::string_view text);
 
-// A process of the guest, held on the host by its stand-in's pidfd.
-class VmProcess final : public platform::Process {
- public:
-  VmProcess(pid_t pid, Fd pidfd) : pid_(pid), pidfd_(std::move(pidfd)) {}
-  pid_t pid() const override { return pid_; }
-  int exit_fd() const override { return pidfd_.get(); }
-  Result<int> exit_status() override;
-  Status signal(int sig) override;
-  void terminate() override;
-
- private:
-  pid_t pid_;
-  Fd pidfd_;
-};
+// A guest process is its stand-in's PidfdProcess (platform/pidfd_process.h):
+// the stand-in forwards every signal it can catch, and its end ends the
+// guest process.
 
 class VmContainer final : public platform::Container {
  public:

@@ -16,6 +16,7 @@
 #include "base/log.h"
 #include "base/proc.h"
 #include "base/scm_rights.h"
+#include "platform/pidfd_process.h"
 #include "platform/vm/config.h"
 #include "platform/vm/container.h"
 #include "platform/vm/guest.h"
@@ -51,7 +52,7 @@ class VmCreation final : public platform::Creation {
   VmConfig config_;
   GuestConfig guest_;
   VmContainer c_;
-  std::unique_ptr<VmProcess> init_;
+  std::unique_ptr<platform::PidfdProcess> init_;
   Fd console_;
   std::vector<std::string> warnings_;
 };
@@ -174,7 +175,8 @@ Status VmCreation::make_in_guest(const platform::CreateCallbacks& cb) {
   slave.reset();
   r.pid = proxy->pid;
   r.pid_start = process_start_time(proxy->pid);
-  init_ = std::make_unique<VmProcess>(proxy->pid, Fd(static_cast<int>(::syscall(SYS_pidfd_open, proxy->pid, 0))));
+  init_ = std::make_unique<platform::PidfdProcess>(proxy->pid,
+                                                   Fd(static_cast<int>(::syscall(SYS_pidfd_open, proxy->pid, 0))));
   BERTH_TRY(cb.record());
   auto pid = go(*proxy, kCreateTimeoutMs);
   if (!pid) return std::move(pid).error();
