@@ -57,24 +57,6 @@ class VmCreation final : public platform::Creation {
   std::vector<std::string> warnings_;
 };
 
-// The shim's one line ("ready ..." or "error ..."), or "" when it ended
-// without one or took longer than timeout_ms.
-std::string read_answer(int fd, int timeout_ms) {
-  std::string answer;
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (answer.find('\n') == std::string::npos) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    struct pollfd p = {fd, POLLIN, 0};
-    if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) == 0) return "";
-    char buf[4096];
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    answer.append(buf, static_cast<size_t>(n));
-  }
-  return answer.substr(0, answer.find('\n'));
-}
-
 // The VM: the shim is recorded, then let go; it answers once the agent does.
 Status VmCreation::boot(const state::ContainerDir& dir, const platform::CreateCallbacks& cb) {
   Record& r = c_.rec();
@@ -99,8 +81,8 @@ Status VmCreation::boot(const state::ContainerDir& dir, const platform::CreateCa
     r.shim_pid = shim->pid;
     r.shim_start = process_start_time(shim->pid);
     BERTH_TRY(cb.record());
-    BERTH_TRY(write_all(shim->control.get(), "go"));
-    auto answer = read_answer(shim->control.get(), timeout_ms + 10000);
+    auto said = say_go(*shim, timeout_ms + 10000);
+    std::string answer = said ? *said : "";
     if (answer.starts_with("ready ")) {
       auto parts = split(answer.substr(6), ' ');
       r.qemu_pid = std::atoi(parts[0].c_str());

@@ -208,11 +208,11 @@ Result<Proxy> spawn_proxy(const ProxyRequest& req) {
   return spawn_berth(args, req.stdio);
 }
 
-Result<pid_t> go(Proxy& p, int timeout_ms) {
+Result<std::string> say_go(Proxy& p, int timeout_ms) {
   BERTH_TRY(write_all(p.control.get(), "go"));
   std::string answer;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  for (;;) {
+  while (answer.find('\n') == std::string::npos) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     struct pollfd pf = {p.control.get(), POLLIN, 0};
     if (left.count() <= 0 || ::poll(&pf, 1, static_cast<int>(left.count())) == 0)
@@ -224,8 +224,14 @@ Result<pid_t> go(Proxy& p, int timeout_ms) {
     if (n <= 0) break;
     answer.append(buf, static_cast<size_t>(n));
   }
-  if (answer.starts_with("ok ")) return static_cast<pid_t>(std::atoi(answer.c_str() + 3));
-  if (answer.starts_with("error ")) return make_error(ErrorKind::kInternal, answer.substr(6));
+  return answer.substr(0, answer.find('\n'));
+}
+
+Result<pid_t> go(Proxy& p, int timeout_ms) {
+  auto answer = say_go(p, timeout_ms);
+  if (!answer) return std::move(answer).error();
+  if (answer->starts_with("ok ")) return static_cast<pid_t>(std::atoi(answer->c_str() + 3));
+  if (answer->starts_with("error ")) return make_error(ErrorKind::kInternal, answer->substr(6));
   return make_error(ErrorKind::kInternal, "the process's stand-in exited before it answered");
 }
 

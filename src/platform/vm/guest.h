@@ -55,6 +55,10 @@ struct Proxy {
 // Starts the proxy, which waits until go() before it does anything (so its
 // pid can be recorded first).
 Result<Proxy> spawn_proxy(const ProxyRequest& req);
+// Says "go" to a spawned berth (a stand-in or a VM shim) and reads its
+// one-line answer: up to a newline or the end of what it wrote ("" when it
+// ended without one); an error when none came within timeout_ms.
+Result<std::string> say_go(Proxy& p, int timeout_ms);
 // Lets it run, and waits until the guest command has made the process:
 // the guest pid, or the guest's error.
 Result<pid_t> go(Proxy& p, int timeout_ms);
