@@ -25,18 +25,23 @@ const char* const kNotImplemented[] = {"checkpoint", "restore"};
 
 void print(const std::string& text) { (void)!::write(1, text.data(), text.size()); }
 
-// The shim's monitor binary sits next to berth; after the re-exec berth runs
-// from a detached mount and no longer knows where it was installed.
-void remember_shim_binary() {
-  const char* set = ::getenv(shim::kShimEnv);
-  if (set && *set) return;
+// Where berth was started from, for the helpers it starts again: the shim's
+// monitor binary beside it (create and run) and berth itself (the VM
+// platform's shim and stand-ins). After the re-exec berth runs from a
+// detached mount and no longer knows where it was installed.
+void remember_binaries(bool shim_too) {
+  const char* shim = ::getenv(shim::kShimEnv);
+  const char* self = ::getenv("BERTH_BINARY");
+  bool want_shim = shim_too && !(shim && *shim);
+  if (!want_shim && self && *self) return;
   char exe[4096];
   ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
   if (n <= 0) return;
   std::string path(exe, static_cast<size_t>(n));
+  if (!(self && *self)) ::setenv("BERTH_BINARY", path.c_str(), 1);
   auto slash = path.rfind('/');
-  if (slash == std::string::npos) return;
-  ::setenv(shim::kShimEnv, (path.substr(0, slash + 1) + "berth-shim").c_str(), 1);
+  if (want_shim && slash != std::string::npos)
+    ::setenv(shim::kShimEnv, (path.substr(0, slash + 1) + "berth-shim").c_str(), 1);
 }
 
 }  // namespace
@@ -58,13 +63,6 @@ int run_main(int argc, char** argv) {
   // --runtime, containerd's BinaryName and a RuntimeClass select it by name.
   std::string_view self = argv[0];
   if (self.substr(self.rfind('/') + 1) == "berth-vm") (void)platform::registry().set_default("vm");
-  // The VM platform starts berth again (VM shim, stand-ins): from here,
-  // before a re-execution from a read-only copy hides where berth is.
-  if (const char* set = ::getenv("BERTH_BINARY"); !set || !*set) {
-    char exe[4096];
-    ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) ::setenv("BERTH_BINARY", std::string(exe, static_cast<size_t>(n)).c_str(), 1);
-  }
   std::vector<std::string> args(argv + 1, argv + argc);
   Context ctx;
   auto global = parse_args(args, global_options(), false);
@@ -106,7 +104,7 @@ int run_main(int argc, char** argv) {
   // read-only mount of itself (linux/self_exe.h); first, before anything
   // with an effect, since the re-exec starts over.
   if (command == &kCreateCommand || command == &kRunCommand || command == &kExecCommand) {
-    if (command != &kExecCommand) remember_shim_binary();  // only create and run launch a shim
+    remember_binaries(command != &kExecCommand);  // only create and run launch a shim
     if (auto r = platform::registry().native()->protect_self(argv); !r) return fail(ctx, r.error());
   }
   if (auto r = ctx.log.open(global->get("log"), global->get("log-format", "text"), global->flag("debug")); !r)
