@@ -34,10 +34,12 @@ if ! file -L "$berth" | grep -q 'static'; then
 fi
 
 # What the agent needs, dependencies first: the virtio-mmio transport
-# (microvm's), the serial port it talks over, virtio-fs for the share.
+# (microvm's), the serial port it talks over, virtio-fs for the share,
+# virtio-net for the pod's network (pod_network.h).
 modules="kernel/drivers/virtio/virtio_ring.ko kernel/drivers/virtio/virtio.ko
   kernel/drivers/virtio/virtio_mmio.ko kernel/drivers/char/virtio_console.ko
-  kernel/fs/fuse/fuse.ko kernel/fs/fuse/virtiofs.ko"
+  kernel/fs/fuse/fuse.ko kernel/fs/fuse/virtiofs.ko
+  kernel/net/core/failover.ko kernel/drivers/net/net_failover.ko kernel/drivers/net/virtio_net.ko"
 stage=$out/initramfs.d
 rm -rf "$stage" && mkdir -p "$stage/modules" "$stage/dev"
 strip -o "$stage/init" "$berth"

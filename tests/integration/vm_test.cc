@@ -7,6 +7,7 @@
 #include <pty.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -204,6 +205,78 @@ TEST_F(Vm, SandboxWithTwoMembersRunsInTheGuestKernel) {
   EXPECT_EQ(status_of("vm-m1"), "");
 }
 
+// A pod network as CNI makes one: a namespace with a veth holding the
+// pod's address, its peer in a second namespace (both the test's own, bound
+// on files under tmp_: the host's networking is never touched).
+class PodNetwork {
+ public:
+  explicit PodNetwork(const std::string& dir) : pod(dir + "/netns-pod"), peer(dir + "/netns-peer") {
+    for (const auto& ns : {pod, peer}) {
+      std::ofstream(ns).close();  // the file the namespace is bound on
+      ok = ok && run_cmd({"/usr/bin/unshare", "--net=" + ns, "true"}).code == 0;
+    }
+    for (const auto& step :
+         std::vector<std::vector<std::string>>{{pod, "ip", "link", "add", "eth0", "type", "veth", "peer", "name",
+                                                "peer0"},
+                                               {pod, "ip", "link", "set", "peer0", "netns", peer},
+                                               {pod, "ip", "addr", "add", "10.213.0.2/24", "dev", "eth0"},
+                                               {pod, "ip", "link", "set", "eth0", "up"},
+                                               {pod, "ip", "route", "add", "default", "via", "10.213.0.1"},
+                                               {peer, "ip", "addr", "add", "10.213.0.1/24", "dev", "peer0"},
+                                               {peer, "ip", "link", "set", "peer0", "up"}})
+      ok = ok && in(step[0], {step.begin() + 1, step.end()}).code == 0;
+  }
+  ~PodNetwork() {
+    for (const auto& ns : {pod, peer}) ::umount2(ns.c_str(), MNT_DETACH);  // the namespaces go with their last user
+  }
+  PodNetwork(const PodNetwork&) = delete;
+  PodNetwork& operator=(const PodNetwork&) = delete;
+  // Runs argv in the namespace ns.
+  static RunResult in(const std::string& ns, std::vector<std::string> argv) {
+    argv.insert(argv.begin(), {"/usr/bin/nsenter", "--net=" + ns});
+    return run_cmd(argv);
+  }
+  std::string pod, peer;
+  bool ok = true;
+};
+
+// The sandbox in the pod's namespace: the guest's eth0 has the veth's
+// address and route, and reaches the peer both ways through the tap and
+// tc redirects berth made; delete takes the redirects off. With
+// io.berth.vm.network=none the VM has no interface but its loopback.
+TEST_F(Vm, PodNetworkReachesTheGuestAndNoneKeepsItOut) {
+  PodNetwork net(tmp_);
+  ASSERT_TRUE(net.ok) << "could not make the test's network namespaces and veth";
+  for (auto& n : config_["linux"]["namespaces"])
+    if (n["type"] == "network") n["path"] = net.pod;
+  for (const char* set : {"bounding", "effective", "permitted"})
+    config_["process"]["capabilities"][set].push_back("CAP_NET_RAW");  // ping's raw socket
+  ASSERT_EQ(create("vm-sb", {"sleep", "1000"}, vm_sandbox()).code, 0);
+  ASSERT_EQ(berth({"start", "vm-sb"}).code, 0);
+  auto addr = berth({"exec", "vm-sb", "ip", "-4", "-o", "addr", "show", "eth0"});
+  EXPECT_NE(addr.out.find("10.213.0.2/24"), std::string::npos) << addr.out << addr.err;
+  EXPECT_NE(berth({"exec", "vm-sb", "ip", "route"}).out.find("default via 10.213.0.1"), std::string::npos);
+  auto out = berth({"exec", "vm-sb", "ping", "-c", "1", "-W", "10", "10.213.0.1"});
+  EXPECT_EQ(out.code, 0) << out.out << out.err;
+  std::string busybox = tmp_ + "/rootfs/bin/busybox";
+  auto in = PodNetwork::in(net.peer, {busybox, "ping", "-c", "1", "-W", "10", "10.213.0.2"});
+  EXPECT_EQ(in.code, 0) << in.out << in.err;
+  EXPECT_NE(PodNetwork::in(net.pod, {"tc", "qdisc", "show", "dev", "eth0"}).out.find("ingress"), std::string::npos);
+  ASSERT_EQ(berth({"delete", "--force", "vm-sb"}).code, 0);
+  EXPECT_EQ(PodNetwork::in(net.pod, {"tc", "qdisc", "show", "dev", "eth0"}).out.find("ingress"), std::string::npos);
+  EXPECT_EQ(PodNetwork::in(net.pod, {"ip", "-o", "link"}).out.find("tap0_berth"), std::string::npos);
+
+  auto none = vm_sandbox();
+  none["io.berth.vm.network"] = "none";
+  ASSERT_EQ(create("vm-sb", {"sleep", "1000"}, none).code, 0);
+  ASSERT_EQ(berth({"start", "vm-sb"}).code, 0);
+  auto links = berth({"exec", "vm-sb", "cat", "/proc/net/dev"});
+  ASSERT_EQ(links.code, 0) << links.err;
+  EXPECT_NE(links.out.find("lo:"), std::string::npos) << links.out;
+  EXPECT_EQ(links.out.find("eth0"), std::string::npos) << links.out;
+  EXPECT_EQ(PodNetwork::in(net.pod, {"tc", "qdisc", "show", "dev", "eth0"}).out.find("ingress"), std::string::npos);
+}
+
 // QEMU killed under a running sandbox: every container of it reports
 // stopped, and delete --force leaves nothing (no QEMU, socket, mount).
 TEST_F(Vm, KilledQemuStopsTheSandboxAndDeleteForceCleansUp) {
@@ -276,6 +349,16 @@ TEST_F(Vm, BadInputIsRefusedBeforeAnythingIsMade) {
     EXPECT_NE(r.err.find(c.names), std::string::npos) << c.name << ": " << r.err;
     EXPECT_FALSE(exists(root_ + "/vm-sb")) << c.name;
   }
+  // A network namespace path that is no network namespace.
+  config_ = default_config();
+  std::string not_ns = tmp_ + "/not-a-netns";
+  std::ofstream(not_ns).close();
+  for (auto& n : config_["linux"]["namespaces"])
+    if (n["type"] == "network") n["path"] = not_ns;
+  auto bad_ns = create("vm-sb", {"true"}, {{"io.berth.platform", "vm"}});
+  EXPECT_EQ(bad_ns.code, 1);
+  EXPECT_NE(bad_ns.err.find("linux.namespaces[network].path"), std::string::npos) << bad_ns.err;
+  EXPECT_FALSE(exists(root_ + "/vm-sb"));
   // A VM-isolated member of a process-isolated sandbox: its host is no VM host.
   config_ = default_config();
   ASSERT_EQ(create("vm-lsb", {"sleep", "100"}, {{kType, "sandbox"}, {kSandboxId, "vm-lsb"}}).code, 0);

@@ -117,8 +117,8 @@ void make_container_host() {
   ::mkdir(kWork, 0700);
 }
 
-// berth.net=ADDR/PREFIX[,GATEWAY] on the kernel command line: the address
-// of the pod's interface, which the host connected to this VM's eth0.
+// berth.net=ADDR/PREFIX[,GATEWAY[,MTU]] on the kernel command line: the
+// address of the pod's interface, which the host connected to this VM's eth0.
 void configure_network() {
   int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (s < 0) return;
@@ -148,8 +148,12 @@ void configure_network() {
     if (::inet_pton(AF_INET, addr.c_str(), &sin->sin_addr) == 1 && ::ioctl(s, SIOCSIFADDR, &ifr) == 0) {
       sin->sin_addr.s_addr = htonl(prefix == 0 ? 0 : ~0u << (32 - prefix));
       (void)::ioctl(s, SIOCSIFNETMASK, &ifr);
+      if (parts.size() > 2 && std::atoi(parts[2].c_str()) > 0) {
+        ifr.ifr_mtu = std::atoi(parts[2].c_str());
+        (void)::ioctl(s, SIOCSIFMTU, &ifr);
+      }
       up("eth0");
-      if (parts.size() > 1) {
+      if (parts.size() > 1 && !parts[1].empty()) {
         struct rtentry rt = {};
         auto* gw = reinterpret_cast<struct sockaddr_in*>(&rt.rt_gateway);
         gw->sin_family = AF_INET;

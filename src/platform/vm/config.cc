@@ -82,6 +82,8 @@ Result<VmConfig> load_config(const oci::Spec& spec) {
     }
     if (c.accel != "auto" && c.accel != "kvm" && c.accel != "tcg")
       return invalid(file + ": accel: want auto, kvm or tcg, got \"" + c.accel + "\"");
+    if (c.network != "auto" && c.network != "none")
+      return invalid(file + ": network: want auto or none, got \"" + c.network + "\"");
     if (c.boot_timeout_s < 1 || c.boot_timeout_s > 3600)
       return invalid(file + ": bootTimeoutSeconds: want 1 to 3600, got " + std::to_string(c.boot_timeout_s));
   }
@@ -135,7 +137,7 @@ std::string choose_accel(const VmConfig& c) {
 }
 
 VmCommands vm_commands(const VmConfig& c, const std::string& accel, const std::string& dir,
-                       const std::string& share_dir, const std::string& tap, const std::string& net) {
+                       const std::string& share_dir, const std::string& mac, const std::string& net) {
   // The guest's TSC runs at the host's rate; telling its kernel skips a
   // calibration that can hang on a busy host.
   std::string khz;
@@ -165,9 +167,10 @@ VmCommands vm_commands(const VmConfig& c, const std::string& accel, const std::s
                                 "virtio-serial-device", "-device", "virtserialport,chardev=agent,name=berth.agent",
                                 "-chardev", "socket,id=fs,path=" + dir + "/fs.sock", "-device",
                                 "vhost-user-fs-device,chardev=fs,tag=berth"};
-  if (!tap.empty()) {
-    a.insert(a.end(), {"-netdev", "tap,id=net0,ifname=" + tap + ",script=no,downscript=no", "-device",
-                       "virtio-net-device,netdev=net0"});
+  if (!mac.empty()) {
+    // The tap was made in the pod's network namespace, not QEMU's: it
+    // comes as an fd (the VM shim passes it as 3).
+    a.insert(a.end(), {"-netdev", "tap,id=net0,fd=3", "-device", "virtio-net-device,netdev=net0,mac=" + mac});
   }
   a.insert(a.end(), c.hypervisor_parameters.begin(), c.hypervisor_parameters.end());
   // chroot, not namespaces: the binds the host makes into the share later

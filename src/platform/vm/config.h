@@ -40,7 +40,7 @@ struct VmConfig {
   int cpus = 1;
   std::string accel = "auto";  // "kvm", "tcg", or "auto": kvm when it boots a kernel here
   int boot_timeout_s = 120;
-  std::string network = "auto";  // "auto": the interface of the netns berth runs in; "none"
+  std::string network = "auto";  // "auto": the interface of the sandbox's network namespace (a path); "none"
 };
 
 // The settings for a sandbox with this spec. Errors name the file, the
@@ -54,13 +54,14 @@ std::string choose_accel(const VmConfig& c);
 
 // The command lines of a sandbox's VM, whose state directory is dir:
 // virtiofsd serving share_dir (virtio-fs, tag "berth": Debian's cloud
-// kernel has no 9p) and QEMU; tap the tap device to connect (empty for
-// none), net the guest's address ("10.0.0.2/24,10.0.0.1" or "").
+// kernel has no 9p) and QEMU; mac, when not empty, the MAC address of the
+// guest's eth0, whose tap is QEMU's fd 3 (pod_network.h); net the guest's
+// address ("10.0.0.2/24,10.0.0.1,1500" or "").
 struct VmCommands {
   std::vector<std::string> virtiofsd, qemu;
 };
 VmCommands vm_commands(const VmConfig& c, const std::string& accel, const std::string& dir,
-                       const std::string& share_dir, const std::string& tap, const std::string& net);
+                       const std::string& share_dir, const std::string& mac, const std::string& net);
 
 // A host path the guest needs, bind-mounted into the share as `name`.
 struct ShareMount {

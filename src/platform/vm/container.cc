@@ -18,6 +18,7 @@
 #include "platform/pidfd_process.h"
 #include "platform/vm/config.h"
 #include "platform/vm/guest.h"
+#include "platform/vm/pod_network.h"
 #include "platform/vm/protocol.h"
 #include "platform/vm/share.h"
 
@@ -34,7 +35,10 @@ std::string encode_record(const Record& r) {
     j["qemuPid"] = r.qemu_pid;
     j["accel"] = r.accel;
     j["kernel"] = r.kernel;
-    if (!r.tap.empty()) j["tap"] = r.tap;
+    if (!r.netns.empty()) {
+      j["netns"] = r.netns;
+      j["link"] = r.link;
+    }
   }
   return j.dump();
 }
@@ -54,7 +58,8 @@ Result<Record> decode_record(std::string_view text) {
     r.qemu_pid = j.value("qemuPid", 0);
     r.accel = j.value("accel", "");
     r.kernel = j.value("kernel", "");
-    r.tap = j.value("tap", "");
+    r.netns = j.value("netns", "");
+    r.link = j.value("link", "");
   } catch (const std::exception& e) {
     return invalid(std::string("vm: ") + e.what());
   }
@@ -302,6 +307,16 @@ Status VmContainer::destroy(std::vector<std::string>* warnings) {
     if (rec_.shim_pid != 0 && signal_process(rec_.shim_pid, rec_.shim_start, SIGTERM) &&
         !wait_exited(rec_.shim_pid, 5000) && signal_process(rec_.shim_pid, rec_.shim_start, SIGKILL))
       (void)wait_exited(rec_.shim_pid, 5000);
+    // The pod's interface back to itself (the tap went with QEMU); a
+    // namespace CNI already removed took it along.
+    if (!rec_.netns.empty()) {
+      auto ns = PodNetns::open(rec_.netns);
+      if (ns) {
+        if (auto st = ns->disconnect(rec_.link); !st) warn(st.error().message);
+      } else if (ns.error().code != ENOENT) {
+        warn(ns.error().message);
+      }
+    }
     if (rec_.qemu_pid > 1 && process_alive(rec_.qemu_pid, 0)) {
       char exe[4096] = {};
       std::string link = "/proc/" + std::to_string(rec_.qemu_pid) + "/exe";

@@ -33,7 +33,8 @@ struct Record {
   pid_t pid = 0;       // the init's stand-in (vm-proxy), recorded before it runs
   uint64_t pid_start = 0;
   pid_t guest_pid = 0;
-  std::string tap;  // the tap device the VM's network uses (is_host)
+  std::string netns;  // the pod's network namespace the VM is connected to (is_host; pod_network.h)
+  std::string link;   // its interface whose traffic goes to the VM, recorded before it is redirected
 };
 
 std::string encode_record(const Record& r);

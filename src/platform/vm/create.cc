@@ -20,6 +20,7 @@
 #include "platform/vm/config.h"
 #include "platform/vm/container.h"
 #include "platform/vm/guest.h"
+#include "platform/vm/pod_network.h"
 #include "platform/vm/protocol.h"
 #include "platform/vm/share.h"
 #include "platform/vm/vm_shim.h"
@@ -34,6 +35,12 @@ class VmCreation final : public platform::Creation {
  public:
   VmCreation(platform::CreateRequest& req, VmConfig config, GuestConfig guest, Record host)
       : req_(req), config_(std::move(config)), guest_(std::move(guest)), c_(req.opts.id, std::move(host)) {}
+  // The pod's network namespace and its interface, to connect to the VM.
+  void connect_to(std::string path, PodNetns ns, PodInterface iface) {
+    netns_path_ = std::move(path);
+    netns_.emplace(std::move(ns));
+    iface_ = std::move(iface);
+  }
 
   Status make(const state::ContainerDir& dir, const platform::CreateCallbacks& cb) override;
   platform::Container& container() override { return c_; }
@@ -52,6 +59,9 @@ class VmCreation final : public platform::Creation {
   VmConfig config_;
   GuestConfig guest_;
   VmContainer c_;
+  std::string netns_path_;
+  std::optional<PodNetns> netns_;
+  std::optional<PodInterface> iface_;
   std::unique_ptr<platform::PidfdProcess> init_;
   Fd console_;
   std::vector<std::string> warnings_;
@@ -62,12 +72,25 @@ Status VmCreation::boot(const state::ContainerDir& dir, const platform::CreateCa
   Record& r = c_.rec();
   std::string share_root = dir.path() + "/share";
   if (::mkdir(share_root.c_str(), 0700) < 0 && errno != EEXIST) return sys_error("mkdir " + share_root);
-  std::string net;  // the guest has its loopback only: the pod network's tap is not connected yet
+  // The pod's network first (recorded before it is touched): its tap
+  // goes to QEMU, its address to the guest.
+  Fd tap;
+  std::string mac, net;
+  if (iface_) {
+    r.netns = netns_path_;
+    r.link = iface_->name;
+    BERTH_TRY(cb.record());
+    auto t = netns_->connect(*iface_);
+    if (!t) return std::move(t).error();
+    tap = std::move(*t);
+    mac = iface_->mac;
+    net = iface_->address + "," + iface_->gateway + "," + std::to_string(iface_->mtu);
+  }
   std::string accel = choose_accel(config_);
   bool probing = accel == "kvm?";
   for (;;) {
     std::string use = probing ? "kvm" : accel;
-    auto cmds = vm_commands(config_, use, dir.path(), share_root, r.tap, net);
+    auto cmds = vm_commands(config_, use, dir.path(), share_root, mac, net);
     int timeout_ms = probing ? 20000 : config_.boot_timeout_s * 1000;
     std::vector<std::string> args = {"vm-shim", dir.path(), std::to_string(timeout_ms)};
     args.insert(args.end(), cmds.virtiofsd.begin(), cmds.virtiofsd.end());
@@ -75,7 +98,7 @@ Status VmCreation::boot(const state::ContainerDir& dir, const platform::CreateCa
     args.insert(args.end(), cmds.qemu.begin(), cmds.qemu.end());
     int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
     int stdio[3] = {null, null, null};
-    auto shim = spawn_berth(args, stdio, true);
+    auto shim = spawn_berth(args, stdio, true, tap.valid() ? tap.get() : -1);
     ::close(null);
     if (!shim) return std::move(shim).error();
     r.shim_pid = shim->pid;
@@ -211,13 +234,31 @@ Result<std::unique_ptr<platform::Creation>> VmPlatform::prepare(platform::Create
   }
   auto guest = guest_config(req.config_text, spec, req.bundle, req.opts.id);
   if (!guest) return std::move(guest).error();
+  // The pod's network: the interface CNI made in the namespace the sandbox
+  // names. A sandbox in a new namespace, or the host's, gets none (the
+  // host's interfaces are never the VM's).
+  std::string netns_path;
+  if (host.is_host && config.network == "auto" && spec.linux_)
+    for (const auto& ns : spec.linux_->namespaces)
+      if (ns.type == oci::NamespaceType::kNetwork) netns_path = ns.path;
+  std::optional<PodNetns> netns;
+  std::optional<PodInterface> iface;
+  if (!netns_path.empty()) {
+    auto ns = PodNetns::open(netns_path);
+    if (!ns) return std::move(ns).error().wrap("linux.namespaces[network].path");
+    auto found = ns->find_interface();
+    if (!found) return std::move(found).error().wrap("linux.namespaces[network].path");
+    iface = std::move(*found);
+    netns.emplace(std::move(*ns));
+  }
   for (const auto& m : guest->mounts)
     if (::access(m.source.c_str(), F_OK) < 0) {
       if (m.name == "rootfs") return sys_error("root.path: " + m.source);
       return sys_error("mounts[" + m.name.substr(1) + "].source: " + m.source);
     }
-  return std::unique_ptr<platform::Creation>(
-      std::make_unique<VmCreation>(req, std::move(config), std::move(*guest), std::move(host)));
+  auto creation = std::make_unique<VmCreation>(req, std::move(config), std::move(*guest), std::move(host));
+  if (iface) creation->connect_to(netns_path, std::move(*netns), std::move(*iface));
+  return std::unique_ptr<platform::Creation>(std::move(creation));
 }
 
 }  // namespace berth::vm

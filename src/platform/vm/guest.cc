@@ -148,7 +148,7 @@ std::string berth_binary() {
   return "/proc/self/exe";
 }
 
-Result<Proxy> spawn_berth(const std::vector<std::string>& args, const int stdio[3], bool detached) {
+Result<Proxy> spawn_berth(const std::vector<std::string>& args, const int stdio[3], bool detached, int pass_fd) {
   int sv[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) return sys_error("socketpair");
   std::string exe = berth_binary();
@@ -176,10 +176,12 @@ Result<Proxy> spawn_berth(const std::vector<std::string>& args, const int stdio[
   if (pid == 0) {
     // A session of its own: the terminal's signals are not its.
     ::setsid();
-    int fds[4] = {::fcntl(stdio[0], F_DUPFD_CLOEXEC, 10), ::fcntl(stdio[1], F_DUPFD_CLOEXEC, 10),
-                  ::fcntl(stdio[2], F_DUPFD_CLOEXEC, 10), sv[1]};
-    for (int i = 0; i < 4; ++i) ::dup2(fds[i], i);
-    ::close_range(4, ~0u, 0);
+    int fds[5] = {::fcntl(stdio[0], F_DUPFD_CLOEXEC, 10), ::fcntl(stdio[1], F_DUPFD_CLOEXEC, 10),
+                  ::fcntl(stdio[2], F_DUPFD_CLOEXEC, 10), ::fcntl(sv[1], F_DUPFD_CLOEXEC, 10),
+                  pass_fd < 0 ? -1 : ::fcntl(pass_fd, F_DUPFD_CLOEXEC, 10)};
+    int count = pass_fd < 0 ? 4 : 5;
+    for (int i = 0; i < count; ++i) ::dup2(fds[i], i);
+    ::close_range(count, ~0u, 0);
     sigset_t none;
     ::sigemptyset(&none);
     ::pthread_sigmask(SIG_SETMASK, &none, nullptr);

@@ -71,7 +71,9 @@ std::string berth_binary();
 // A child that waits for "go" on fd 3 and then execs berth with args.
 // detached: not our child but init's (a VM shim outlives the create, and a
 // long-running libberth must not collect zombies it never waits for).
-Result<Proxy> spawn_berth(const std::vector<std::string>& args, const int stdio[3], bool detached = false);
+// pass_fd, when not -1, is the child's fd 4 (a VM's tap).
+Result<Proxy> spawn_berth(const std::vector<std::string>& args, const int stdio[3], bool detached = false,
+                          int pass_fd = -1);
 
 int proxy_main(int argc, char** argv);
 

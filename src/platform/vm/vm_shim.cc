@@ -28,19 +28,23 @@ namespace berth::vm {
 namespace {
 
 constexpr int kControlFd = 3;
+constexpr int kTapFd = 4;
 constexpr size_t kMaxBacklog = 8 << 20;  // a client that reads nothing is dropped past this
 
 void report(const std::string& line) { (void)write_all(kControlFd, line + "\n"); }
 
-// A child that dies with the shim (PR_SET_PDEATHSIG), its output in the log.
-pid_t spawn_child(char** argv) {
+// A child that dies with the shim (PR_SET_PDEATHSIG), its output in the
+// log; pass_fd, when not -1, becomes its fd 3.
+pid_t spawn_child(char** argv, int pass_fd) {
   pid_t pid = ::fork();
   if (pid != 0) return pid;
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (::getppid() == 1) _exit(1);
   int null = ::open("/dev/null", O_RDONLY);
   ::dup2(null, 0);
-  ::close_range(3, ~0u, 0);  // not the control socket: its end is what the create waits for
+  // Not the control socket: its end is what the create waits for.
+  if (pass_fd >= 0) ::dup2(pass_fd, 3);  // dup2 clears close-on-exec
+  ::close_range(pass_fd >= 0 ? 4 : 3, ~0u, 0);
   sigset_t none;
   ::sigemptyset(&none);
   ::pthread_sigmask(SIG_SETMASK, &none, nullptr);
@@ -210,6 +214,9 @@ int vm_shim_main(int argc, char** argv) {
   if (argc < 5) return 2;
   std::string dir = argv[2];
   int timeout_ms = std::atoi(argv[3]);
+  // The pod network's tap, when the create passed one: taken before
+  // anything else is opened, which would otherwise be fd 4.
+  Fd tap(::fcntl(kTapFd, F_GETFD) >= 0 ? kTapFd : -1);
   char go[8] = {};
   if (::read(kControlFd, go, sizeof go) <= 0) return 1;  // the create went away before it recorded us
   int log = ::open((dir + "/vm.log").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
@@ -229,14 +236,15 @@ int vm_shim_main(int argc, char** argv) {
   while (split_at < argc && std::strcmp(argv[split_at], "--") != 0) ++split_at;
   if (split_at + 1 >= argc) return 2;
   argv[split_at] = nullptr;
-  pid_t fs = spawn_child(argv + 4);
+  pid_t fs = spawn_child(argv + 4, -1);
   std::string fs_sock = dir + "/fs.sock";
   for (int i = 0; i < 500 && fs > 0 && !path_exists(fs_sock); ++i) ::usleep(10000);
   if (fs < 0 || !path_exists(fs_sock)) {
     report("error virtiofsd (" + std::string(argv[4]) + ") did not start; see " + dir + "/vm.log");
     return 1;
   }
-  pid_t qemu = spawn_child(argv + split_at + 1);
+  pid_t qemu = spawn_child(argv + split_at + 1, tap.get());
+  tap.reset();  // QEMU's alone: the tap goes away with it
   if (qemu < 0) {
     report("error " + sys_error("fork").message);
     return 1;

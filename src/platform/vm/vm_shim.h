@@ -19,7 +19,8 @@ inline constexpr char kConsoleLog[] = "console.log";
 
 // `berth vm-shim DIR TIMEOUT_MS VIRTIOFSD ARGS... -- QEMU ARGS...`, started by the platform with
 // fd 3 a socket to it: the shim waits for "go" on it, then answers
-// "ready QEMU_PID KERNEL" or "error MESSAGE".
+// "ready QEMU_PID KERNEL" or "error MESSAGE". fd 4, when open, is the pod
+// network's tap (pod_network.h), which QEMU gets as its fd 3.
 int vm_shim_main(int argc, char** argv);
 
 }  // namespace berth::vm

@@ -1,0 +1,113 @@
+#include "platform/vm/netlink.h"
+
+#include <linux/rtnetlink.h>
+#include <sys/socket.h>
+
+#include <cstring>
+
+namespace berth::vm {
+
+namespace {
+
+size_t align(size_t n) { return NLMSG_ALIGN(n); }
+
+}  // namespace
+
+NetlinkMessage::NetlinkMessage(uint16_t type, uint16_t flags, const void* header, size_t size)
+    : buf_(align(sizeof(nlmsghdr)) + align(size), 0) {
+  auto* h = reinterpret_cast<nlmsghdr*>(buf_.data());
+  h->nlmsg_type = type;
+  h->nlmsg_flags = flags | NLM_F_REQUEST;
+  std::memcpy(buf_.data() + align(sizeof(nlmsghdr)), header, size);
+}
+
+void NetlinkMessage::attr(uint16_t type, const void* data, size_t size) {
+  size_t at = buf_.size();
+  buf_.resize(at + align(RTA_LENGTH(size)), 0);
+  auto* a = reinterpret_cast<rtattr*>(buf_.data() + at);
+  a->rta_type = type;
+  a->rta_len = static_cast<uint16_t>(RTA_LENGTH(size));
+  if (size > 0) std::memcpy(RTA_DATA(a), data, size);
+}
+
+size_t NetlinkMessage::begin_nest(uint16_t type) {
+  size_t at = buf_.size();
+  attr(type, nullptr, 0);
+  return at;
+}
+
+void NetlinkMessage::end_nest(size_t at) {
+  reinterpret_cast<rtattr*>(buf_.data() + at)->rta_len = static_cast<uint16_t>(buf_.size() - at);
+}
+
+std::vector<char>& NetlinkMessage::bytes() {
+  reinterpret_cast<nlmsghdr*>(buf_.data())->nlmsg_len = static_cast<uint32_t>(buf_.size());
+  return buf_;
+}
+
+const NetlinkAttr* NetlinkReply::find(uint16_t t) const {
+  for (const auto& a : attrs)
+    if (a.type == t) return &a;
+  return nullptr;
+}
+
+Status Netlink::send(NetlinkMessage& m) {
+  auto& b = m.bytes();
+  reinterpret_cast<nlmsghdr*>(b.data())->nlmsg_seq = ++seq_;
+  struct sockaddr_nl kernel = {};
+  kernel.nl_family = AF_NETLINK;
+  if (::sendto(sock_.get(), b.data(), b.size(), 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel) < 0)
+    return sys_error("netlink send");
+  return {};
+}
+
+Status Netlink::request(NetlinkMessage& m) {
+  reinterpret_cast<nlmsghdr*>(m.bytes().data())->nlmsg_flags |= NLM_F_ACK;
+  BERTH_TRY(send(m));
+  std::vector<char> buf(65536);
+  for (;;) {
+    ssize_t n = ::recv(sock_.get(), buf.data(), buf.size(), 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return sys_error("netlink receive");
+    auto left = static_cast<int>(n);
+    for (auto* h = reinterpret_cast<nlmsghdr*>(buf.data()); NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
+      if (h->nlmsg_seq != seq_ || h->nlmsg_type != NLMSG_ERROR) continue;
+      int err = -static_cast<const nlmsgerr*>(NLMSG_DATA(h))->error;
+      if (err == 0) return {};
+      return sys_error("netlink", err);
+    }
+  }
+}
+
+Result<std::vector<NetlinkReply>> Netlink::dump(NetlinkMessage& m, size_t header_size) {
+  reinterpret_cast<nlmsghdr*>(m.bytes().data())->nlmsg_flags |= NLM_F_DUMP;
+  BERTH_TRY(send(m));
+  std::vector<NetlinkReply> out;
+  std::vector<char> buf(65536);
+  for (;;) {
+    ssize_t n = ::recv(sock_.get(), buf.data(), buf.size(), 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return sys_error("netlink receive");
+    auto left = static_cast<int>(n);
+    for (auto* h = reinterpret_cast<nlmsghdr*>(buf.data()); NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
+      if (h->nlmsg_seq != seq_) continue;
+      if (h->nlmsg_type == NLMSG_DONE) return out;
+      if (h->nlmsg_type == NLMSG_ERROR) {
+        int err = -static_cast<const nlmsgerr*>(NLMSG_DATA(h))->error;
+        return sys_error("netlink dump", err);
+      }
+      if (h->nlmsg_len < NLMSG_LENGTH(header_size)) continue;
+      NetlinkReply r;
+      r.type = h->nlmsg_type;
+      const char* data = static_cast<const char*>(NLMSG_DATA(h));
+      r.header.assign(data, header_size);
+      auto attr_len = static_cast<int>(h->nlmsg_len - NLMSG_LENGTH(align(header_size)));
+      for (auto* a = reinterpret_cast<const rtattr*>(data + align(header_size)); RTA_OK(a, attr_len);
+           a = RTA_NEXT(a, attr_len))
+        r.attrs.push_back({a->rta_type, std::string(static_cast<const char*>(RTA_DATA(a)), RTA_PAYLOAD(a))});
+      out.push_back(std::move(r));
+    }
+  }
+}
+
+}  // namespace berth::vm
