@@ -269,7 +269,7 @@ class VmOomWatch final : public platform::OomWatch {
       if (m->type != Frame::kStdout) continue;
       line_ += m->data;
       for (size_t nl; (nl = line_.find('\n')) != std::string::npos; line_.erase(0, nl + 1))
-        if (line_.compare(0, nl, R"({"type":"oom")", 0, 13) == 0) seen.oom = true;
+        if (std::string_view(line_).substr(0, nl).starts_with(R"({"type":"oom")")) seen.oom = true;
     }
     return seen;
   }
