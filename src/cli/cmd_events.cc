@@ -1,7 +1,11 @@
 // berth events: runc's event stream. Every --interval a stats event, an oom
 // event whenever the kernel's OOM killer hit the container, until it stops;
 // --stats prints one stats event and exits.
+#include <poll.h>
 #include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
 
 #include <nlohmann/json.hpp>
 
@@ -70,20 +74,49 @@ int run_events(Context& ctx, const Args& a) {
     print(stats_event(id, *first));
     return 0;
   }
+  auto sources = runtime::event_sources(ctx.store, id);
+  if (!sources) return sources.error().kind == ErrorKind::kConflict ? 0 : fail(ctx, sources.error());
+  auto& watch = sources->oom;
+  auto& init = sources->init;
+  auto oom = [&] { print({{"type", "oom"}, {"id", id}}); };
+  // Reads the watch: false once it is over (the container's end).
+  auto check = [&] {
+    auto seen = watch->check();
+    if (seen.oom) oom();
+    if (seen.gone) watch.reset();
+    return watch != nullptr;
+  };
   uint64_t ooms = first->oom_kills;
-  int64_t since_stats = *interval;  // a stats event right away
-  constexpr int64_t kTick = 100;    // how often OOM kills are looked for
+  auto next_stats = std::chrono::steady_clock::now();  // a stats event right away
+  constexpr int kTickMs = 100;                         // without a watch: how often the OOM kill count is read
   for (;;) {
-    auto s = runtime::stats(ctx.store, id);
-    if (!s) return s.error().kind == ErrorKind::kConflict ? 0 : fail(ctx, s.error());
-    if (s->oom_kills > ooms) print({{"type", "oom"}, {"id", id}});
-    ooms = s->oom_kills;
-    if (since_stats >= *interval) {
-      print(stats_event(id, *s));
-      since_stats = 0;
+    auto now = std::chrono::steady_clock::now();
+    if (now >= next_stats || !watch) {
+      auto s = runtime::stats(ctx.store, id);
+      if (!s) return s.error().kind == ErrorKind::kConflict ? 0 : fail(ctx, s.error());
+      if (!watch && s->oom_kills > ooms) oom();
+      ooms = s->oom_kills;
+      if (now >= next_stats) {
+        print(stats_event(id, *s));
+        next_stats = now + std::chrono::milliseconds(*interval);
+      }
     }
-    ::usleep(static_cast<useconds_t>(kTick * 1000));
-    since_stats += kTick;
+    auto until_stats = std::chrono::duration_cast<std::chrono::milliseconds>(next_stats - now).count();
+    int timeout = static_cast<int>(std::min<int64_t>(watch ? until_stats : kTickMs, until_stats));
+    struct pollfd fds[2] = {{init->exit_fd(), POLLIN, 0}, {watch ? watch->fd() : -1, POLLIN, 0}};
+    if (::poll(fds, 2, std::max(timeout, 0)) < 0 && errno != EINTR) return fail(ctx, sys_error("poll"));
+    if (watch && (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) != 0) (void)check();
+    if ((fds[0].revents & POLLIN) != 0) {
+      // The init has ended: what the watch still has to say (an OOM kill
+      // that ended it; a VM's comes through the guest a moment later), then
+      // the stream ends.
+      for (auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+           watch && std::chrono::steady_clock::now() < give_up;) {
+        struct pollfd last = {watch->fd(), POLLIN, 0};
+        if (::poll(&last, 1, 300) <= 0 || !check()) break;
+      }
+      return 0;
+    }
   }
 }
 

@@ -40,6 +40,15 @@ Result<std::vector<platform::ProcessInfo>> processes(const state::Store& store, 
 // The container's resource statistics; kConflict once it has stopped.
 Result<platform::Stats> stats(const state::Store& store, const std::string& id);
 
+// What `events` waits on besides its clock: the container's OOM watch (null
+// when its platform cannot tell; then stats' oom_kills count them) and its
+// init (exit_fd() readable once it has ended). kConflict once it has stopped.
+struct EventSources {
+  std::unique_ptr<platform::OomWatch> oom;
+  std::unique_ptr<platform::Process> init;
+};
+Result<EventSources> event_sources(const state::Store& store, const std::string& id);
+
 // Removes a stopped or created container; with force also a running one,
 // and a missing one is not an error.
 // A sandbox (runtime/sandbox.h) is refused with kConflict while any member

@@ -70,4 +70,17 @@ Result<platform::Stats> stats(const state::Store& store, const std::string& id) 
   return out;
 }
 
+Result<EventSources> event_sources(const state::Store& store, const std::string& id) {
+  auto live = load_live(store, id, false, "events " + id);
+  if (!live) return std::move(live).error();
+  EventSources out;
+  // A watch that cannot be set up leaves the counting to stats.
+  if (auto oom = live->container->oom_events()) out.oom = std::move(*oom);
+  auto init = live->container->open_process();
+  if (!init) return std::move(init).error().wrap("events " + id);
+  out.init = std::move(*init);
+  if (!out.init) return make_error(ErrorKind::kConflict, "events " + id + ": container is not running");
+  return out;
+}
+
 }  // namespace berth::runtime

@@ -277,6 +277,31 @@ TEST_F(Vm, PodNetworkReachesTheGuestAndNoneKeepsItOut) {
   EXPECT_EQ(PodNetwork::in(net.pod, {"tc", "qdisc", "show", "dev", "eth0"}).out.find("ingress"), std::string::npos);
 }
 
+// An OOM kill in a member's guest cgroup is an event on the host's
+// `berth events` stream, which ends when the member stops; the VM and the
+// sandbox run on.
+TEST_F(Vm, OomKillInAMemberIsAnEventAndTheVmRunsOn) {
+  ASSERT_EQ(create("vm-sb", {"sleep", "1000"}, vm_sandbox()).code, 0);
+  ASSERT_EQ(berth({"start", "vm-sb"}).code, 0);
+  config_ = default_config();
+  config_["linux"]["resources"] = {{"memory", {{"limit", 32 << 20}, {"swap", 32 << 20}}}};
+  ASSERT_EQ(berth({"run", "-d", "--bundle", bundle_for("vm-m1", {"sleep", "1000"}, member()), "vm-m1"}).code, 0);
+  RunResult events;
+  std::thread t([&] { events = berth({"events", "--interval", "1h", "vm-m1"}, 60000); });
+  ::usleep(1500000);  // events is watching the guest's memory cgroup
+  // dd touches its whole 64 MiB buffer: twice the limit.
+  auto hog = berth({"exec", "vm-m1", "/bin/dd", "if=/dev/zero", "of=/dev/null", "bs=64M", "count=1"});
+  EXPECT_EQ(hog.code, 128 + 9) << hog.err;
+  ::usleep(1000000);
+  EXPECT_EQ(status_of("vm-m1"), "running");
+  ASSERT_EQ(berth({"kill", "vm-m1", "KILL"}).code, 0);
+  t.join();  // the stream ends with the member
+  EXPECT_NE(events.out.find(R"({"type":"oom","id":"vm-m1"})"), std::string::npos) << events.out << events.err;
+  EXPECT_NE(events.out.find(R"({"type":"stats","id":"vm-m1")"), std::string::npos) << events.out;
+  EXPECT_EQ(status_of("vm-sb"), "running");
+  EXPECT_EQ(berth({"exec", "vm-sb", "true"}).code, 0);
+}
+
 // QEMU killed under a running sandbox: every container of it reports
 // stopped, and delete --force leaves nothing (no QEMU, socket, mount).
 TEST_F(Vm, KilledQemuStopsTheSandboxAndDeleteForceCleansUp) {
