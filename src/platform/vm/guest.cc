@@ -141,7 +141,7 @@ std::string berth_binary() {
   if (self && *self) return self;
   // libberth in another program: the berth installed beside the library.
   char exe[4096] = {};
-  if (::readlink("/proc/self/exe", exe, sizeof exe - 1) > 0 && std::strstr(exe, "/berth") != nullptr)
+  if (::readlink("/proc/self/exe", exe, sizeof exe - 1) > 0 && std::string_view(exe).ends_with("/berth"))
     return "/proc/self/exe";
   for (const char* p : {"/usr/local/sbin/berth", "/usr/sbin/berth", "/usr/bin/berth"})
     if (::access(p, X_OK) == 0) return p;
