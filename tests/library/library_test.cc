@@ -128,6 +128,11 @@ class Library : public ::testing::Test {
 
 const char* kShortExec = R"({"args":["/bin/sh","-c","exit 7"],"cwd":"/","env":["PATH=/bin"],"user":{"uid":0,"gid":0}})";
 
+// The events of lifecycle(), in order.
+const std::vector<EventType> kLifecycleEvents = {EventType::kCreate,      EventType::kStart, EventType::kExecAdded,
+                                                 EventType::kExecStarted, EventType::kExit,  EventType::kPaused,
+                                                 EventType::kResumed,     EventType::kExit};
+
 // One container's whole life, as a daemon drives it.
 void lifecycle(Library* t, const std::shared_ptr<libberth::Task>& task, std::string* failure) {
   auto check = [&](const libberth::Status& s, const char* what) {
@@ -153,9 +158,7 @@ void lifecycle(Library* t, const std::shared_ptr<libberth::Task>& task, std::str
 
 TEST_F(Library, EventsOfEachContainerArriveInOrderOverAHundredRuns) {
   constexpr int kRounds = 34, kParallel = 3;  // 102 runs
-  const std::vector<EventType> want = {EventType::kCreate,      EventType::kStart, EventType::kExecAdded,
-                                       EventType::kExecStarted, EventType::kExit,  EventType::kPaused,
-                                       EventType::kResumed,     EventType::kExit};
+  const std::vector<EventType>& want = kLifecycleEvents;
   for (int round = 0; round < kRounds; ++round) {
     std::vector<std::string> ids;
     std::vector<std::shared_ptr<libberth::Task>> tasks;
@@ -191,6 +194,41 @@ TEST_F(Library, EventsOfEachContainerArriveInOrderOverAHundredRuns) {
     }
   }
   EXPECT_FALSE(overlapped_) << "a container's handler ran twice at once";
+}
+
+// The same life for a task in a utility VM (platform/vm/): the same
+// events, in the same order, with the exit codes the guest's processes had.
+TEST_F(Library, EventsOfAVmHostedTaskArriveInTheSameOrder) {
+  std::string berth = BERTH_BINARY;
+  if (!exists(berth.substr(0, berth.rfind('/')) + "/vm/initramfs.cpio"))
+    GTEST_SKIP() << "no utility VM image beside " << berth << " (a sanitizer build is dynamic: make vm-image skips it)";
+  auto c = container(id("vm"), {"/bin/probe", "sleep"}, [](nlohmann::json& j) {
+    j["annotations"] = {{"io.berth.platform", "vm"}};
+  });
+  ASSERT_TRUE(c);
+  auto t = task(c);
+  ASSERT_TRUE(t);
+  auto state = nlohmann::json::parse(berth::test::read_text(root_ + "/" + c->id() + "/state.json"));
+  ASSERT_EQ(state.value("platform", ""), "vm");
+  ASSERT_TRUE(state["vm"].value("isHost", false));
+  std::string failure;
+  lifecycle(this, t, &failure);
+  ASSERT_EQ(failure, "");
+  ASSERT_TRUE(await_exit_event(c->id()));
+  std::vector<EventType> types;
+  std::string seen;
+  auto got = events_of(c->id());
+  for (const auto& e : got) {
+    types.push_back(e.type);
+    seen += std::string(libberth::event_name(e.type)) + " ";
+  }
+  ASSERT_EQ(types, kLifecycleEvents) << seen;
+  EXPECT_EQ(got[4].process_id, "short");
+  EXPECT_EQ(got[4].exit.exit_code, 7);
+  EXPECT_EQ(got[7].exit.exit_code, 137);
+  EXPECT_EQ(got[1].pid, got[7].pid);
+  EXPECT_TRUE(c->remove().ok());
+  EXPECT_FALSE(exists(root_ + "/" + c->id()));
 }
 
 TEST_F(Library, ForceDeleteOfARunningTaskLeavesNothing) {
