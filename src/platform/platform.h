@@ -39,13 +39,14 @@ namespace berth::platform {
 
 // One process of a container, as `docker top` shows it.
 struct ProcessInfo {
-  int pid = 0;  // as the host sees it
+  int pid = 0;  // as the host sees it (unless in_guest)
   int ppid = 0;
   unsigned uid = 0;
   uint64_t cpu_time_ns = 0;
   uint64_t rss_bytes = 0;
   uint64_t start_time_ticks = 0;
   std::string command;
+  bool in_guest = false;  // pid and the rest are a utility VM guest's, not the host's
 };
 
 // A process of a container: its init or one created in it.

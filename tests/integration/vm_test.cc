@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "harness.h"
@@ -179,6 +180,17 @@ TEST_F(Vm, SandboxWithTwoMembersRunsInTheGuestKernel) {
   auto ps = berth({"ps", "--format", "json", "vm-m1"});
   ASSERT_EQ(ps.code, 0);
   EXPECT_EQ(nlohmann::json::parse(ps.out).size(), 2u);
+  // The table: the guest's processes, not host processes that share their pids.
+  auto table = berth({"ps", "vm-m1"});
+  ASSERT_EQ(table.code, 0) << table.err;
+  std::vector<std::string> rows;
+  std::istringstream lines(table.out);
+  for (std::string row; std::getline(lines, row);) rows.push_back(row);
+  ASSERT_EQ(rows.size(), 3u) << table.out;
+  EXPECT_NE(rows[0].find("PID"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("sleep 1000"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("sh -c sleep 1000 & wait"), std::string::npos) << table.out;
+  EXPECT_EQ(berth({"ps", "vm-m1", "-o", "pid"}).code, 1);  // no ps(1) in the guest to take them
 
   // update reaches the member's cgroup in the guest.
   ASSERT_EQ(berth({"update", "--pids-limit", "20", "vm-m1"}).code, 0);

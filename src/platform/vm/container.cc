@@ -170,13 +170,25 @@ Result<std::vector<pid_t>> VmContainer::pids(state::Status) {
   }
 }
 
-Result<std::vector<platform::ProcessInfo>> VmContainer::processes(state::Status status) {
-  auto p = pids(status);
-  if (!p) return std::move(p).error();
-  // What runs in the guest, by its pids there.
-  std::vector<platform::ProcessInfo> out;
-  for (pid_t pid : *p) out.push_back({.pid = pid});
-  return out;
+Result<std::vector<platform::ProcessInfo>> VmContainer::processes(state::Status) {
+  // What runs in the guest, as the guest's berth reads it there.
+  auto out = guest({"ps", "--format", "processes", id_});
+  if (!out) return std::move(out).error();
+  try {
+    std::vector<platform::ProcessInfo> list;
+    for (const auto& p : nlohmann::json::parse(*out))
+      list.push_back({.pid = p.at("pid").get<int>(),
+                      .ppid = p.at("ppid").get<int>(),
+                      .uid = p.at("uid").get<unsigned>(),
+                      .cpu_time_ns = p.at("cpuTimeNs").get<uint64_t>(),
+                      .rss_bytes = p.at("rssBytes").get<uint64_t>(),
+                      .start_time_ticks = p.at("startTimeTicks").get<uint64_t>(),
+                      .command = p.at("command").get<std::string>(),
+                      .in_guest = true});
+    return list;
+  } catch (const std::exception& e) {
+    return make_error(ErrorKind::kInternal, std::string("process list from the utility VM: ") + e.what());
+  }
 }
 
 namespace {
