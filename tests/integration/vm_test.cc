@@ -56,7 +56,7 @@ class Vm : public BerthTest {
     // Only a test that got past the skips made anything: a skipped one has
     // no snapshot to compare with.
     if (snapshot_taken_) {
-      for (const char* id : {"vm-m1", "vm-m2", "vm-plain", "vm-sb", "vm-lsb"}) berth({"delete", "--force", id});
+      for (const char* id : {"vm-m1", "vm-m2", "vm-lm", "vm-sb", "vm-lsb"}) berth({"delete", "--force", id});
       EXPECT_EQ(leftovers(before_, root_, tmp_, "vm-"), "");
     }
     BerthTest::TearDown();
@@ -202,10 +202,14 @@ TEST_F(Vm, SandboxWithTwoMembersRunsInTheGuestKernel) {
   EXPECT_EQ(status_of("vm-m1"), "running");
   EXPECT_EQ(status_of("vm-sb"), "running");
 
-  // Beside them, a process-isolated container of the same root runs on the host's kernel.
+  // Beside them, a member of a process-isolated sandbox, of the same root,
+  // runs on the host's kernel.
   config_ = default_config();
-  ASSERT_EQ(berth({"run", "--bundle", bundle_for("vm-plain", {"uname", "-r"}, {}), "vm-plain"}).out,
-            host_release() + "\n");
+  ASSERT_EQ(create("vm-lsb", {"sleep", "1000"}, {{kType, "sandbox"}, {kSandboxId, "vm-lsb"}}).code, 0);
+  ASSERT_EQ(berth({"start", "vm-lsb"}).code, 0);
+  auto beside = berth({"run", "--bundle",
+                       bundle_for("vm-lm", {"uname", "-r"}, {{kType, "container"}, {kSandboxId, "vm-lsb"}}), "vm-lm"});
+  EXPECT_EQ(beside.out, host_release() + "\n") << beside.err;
 
   // m1 sees the guest's processes (the agent is its pid 1), none of the host's.
   auto comms = berth({"exec", "vm-m1", "sh", "-c", "cat /proc/[0-9]*/comm"});
@@ -314,23 +318,29 @@ TEST_F(Vm, OomKillInAMemberIsAnEventAndTheVmRunsOn) {
   EXPECT_EQ(berth({"exec", "vm-sb", "true"}).code, 0);
 }
 
-// QEMU killed under a running sandbox: every container of it reports
-// stopped, and delete --force leaves nothing (no QEMU, socket, mount).
-TEST_F(Vm, KilledQemuStopsTheSandboxAndDeleteForceCleansUp) {
-  ASSERT_EQ(create("vm-sb", {"sleep", "1000"}, vm_sandbox()).code, 0);
-  // run -d: created and started by one command.
-  ASSERT_EQ(berth({"run", "-d", "--bundle", bundle_for("vm-m1", {"sleep", "1000"}, member()), "vm-m1"}).code, 0);
-  EXPECT_EQ(status_of("vm-m1"), "running");
-  auto rec = nlohmann::json::parse(read_text(root_ + "/vm-sb/state.json"))["vm"];
-  int qemu = rec["qemuPid"].get<int>();
-  ASSERT_TRUE(pid_alive(qemu));
-  ASSERT_EQ(::kill(qemu, SIGKILL), 0);
-  EXPECT_EQ(wait_status("vm-m1", "stopped", 10000), "stopped");
-  EXPECT_EQ(wait_status("vm-sb", "stopped", 10000), "stopped");
-  EXPECT_EQ(berth({"delete", "--force", "vm-m1"}).code, 0);
-  EXPECT_EQ(berth({"delete", "--force", "vm-sb"}).code, 0);
-  EXPECT_FALSE(pid_alive(qemu));
-  EXPECT_FALSE(pid_alive(rec["shimPid"].get<int>()));
+// QEMU, or the VM shim that owns it, killed under a running sandbox: every
+// container of it reports stopped, and delete --force leaves nothing (no
+// QEMU, shim, socket, mount or state; the fixture checks mounts).
+TEST_F(Vm, KilledQemuOrShimStopsTheSandboxAndDeleteForceCleansUp) {
+  for (const char* victim : {"qemuPid", "shimPid"}) {
+    SCOPED_TRACE(victim);
+    ASSERT_EQ(create("vm-sb", {"sleep", "1000"}, vm_sandbox()).code, 0);
+    // run -d: created and started by one command.
+    ASSERT_EQ(berth({"run", "-d", "--bundle", bundle_for("vm-m1", {"sleep", "1000"}, member()), "vm-m1"}).code, 0);
+    EXPECT_EQ(status_of("vm-m1"), "running");
+    auto rec = nlohmann::json::parse(read_text(root_ + "/vm-sb/state.json"))["vm"];
+    int qemu = rec["qemuPid"].get<int>(), shim = rec["shimPid"].get<int>();
+    ASSERT_TRUE(pid_alive(qemu));
+    ASSERT_EQ(::kill(rec[victim].get<int>(), SIGKILL), 0);
+    EXPECT_EQ(wait_status("vm-m1", "stopped", 10000), "stopped");
+    EXPECT_EQ(wait_status("vm-sb", "stopped", 10000), "stopped");
+    EXPECT_EQ(berth({"delete", "--force", "vm-m1"}).code, 0);
+    EXPECT_EQ(berth({"delete", "--force", "vm-sb"}).code, 0);
+    EXPECT_FALSE(pid_alive(qemu));
+    EXPECT_FALSE(pid_alive(shim));
+    EXPECT_FALSE(exists(root_ + "/vm-sb"));
+    EXPECT_FALSE(exists(root_ + "/vm-m1"));
+  }
 }
 
 // A guest that never answers fails create within the boot timeout, with
