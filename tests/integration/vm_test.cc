@@ -406,6 +406,16 @@ TEST_F(Vm, BadInputIsRefusedBeforeAnythingIsMade) {
   EXPECT_EQ(bad_ns.code, 1);
   EXPECT_NE(bad_ns.err.find("linux.namespaces[network].path"), std::string::npos) << bad_ns.err;
   EXPECT_FALSE(exists(root_ + "/vm-sb"));
+  // berth's own network namespace (the host's) is never redirected into a
+  // VM. berth runs in a namespace of its own here, so that a regression
+  // would redirect nothing the host uses.
+  for (auto& n : config_["linux"]["namespaces"])
+    if (n["type"] == "network") n["path"] = "/proc/self/ns/net";
+  auto own_ns = run_cmd({"/usr/bin/unshare", "--net", runtime(), "--root", root_, "create", "--bundle",
+                         bundle_for("vm-sb", {"true"}, {{"io.berth.platform", "vm"}}), "vm-sb"});
+  EXPECT_EQ(own_ns.code, 1);
+  EXPECT_NE(own_ns.err.find("linux.namespaces[network].path"), std::string::npos) << own_ns.err;
+  EXPECT_FALSE(exists(root_ + "/vm-sb"));
   // A VM-isolated member of a process-isolated sandbox: its host is no VM host.
   config_ = default_config();
   ASSERT_EQ(create("vm-lsb", {"sleep", "100"}, {{kType, "sandbox"}, {kSandboxId, "vm-lsb"}}).code, 0);

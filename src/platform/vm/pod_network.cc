@@ -13,6 +13,7 @@
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <cstdio>
 #include <cstring>
@@ -86,6 +87,15 @@ Result<PodNetns> PodNetns::open(const std::string& path) {
   int ns = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (ns < 0) return sys_error("open network namespace " + path);
   Fd ns_fd(ns);
+  // The host's own namespace is never a pod's: redirecting its interface
+  // would hand the host's traffic to the VM.
+  struct stat st = {}, host = {};
+  if (::fstat(ns_fd.get(), &st) < 0) return sys_error("stat network namespace " + path);
+  for (const char* own : {"/proc/self/ns/net", "/proc/1/ns/net"})
+    if (::stat(own, &host) == 0 && host.st_dev == st.st_dev && host.st_ino == st.st_ino)
+      return invalid(path +
+                     ": the host's network namespace: a utility VM cannot share it (give the sandbox a "
+                     "network namespace of its own, or io.berth.vm.network=none)");
   // The sockets are made by a thread that joins the namespace (a thread's
   // network namespace is its own) and ends: this process never leaves its
   // own, and the sockets act in the pod's for good.

@@ -35,7 +35,8 @@ struct PodInterface {
 class PodNetns {
  public:
   // The network namespace at path (a bind mount of one, as CNI and podman
-  // make, or /proc/PID/ns/net): its error names the path.
+  // make, or /proc/PID/ns/net): its error names the path. The host's own
+  // (berth's, or pid 1's) is refused.
   static Result<PodNetns> open(const std::string& path);
 
   // The pod's interface: the one up, non-loopback interface with an IPv4
