@@ -267,6 +267,14 @@ TEST_F(Vm, PodNetworkReachesTheGuestAndNoneKeepsItOut) {
     if (n["type"] == "network") n["path"] = net.pod;
   for (const char* set : {"bounding", "effective", "permitted"})
     config_["process"]["capabilities"][set].push_back("CAP_NET_RAW");  // ping's raw socket
+  // An ingress qdisc somebody else put on the veth: refused, and left be.
+  ASSERT_EQ(PodNetwork::in(net.pod, {"tc", "qdisc", "add", "dev", "eth0", "ingress"}).code, 0);
+  EXPECT_EQ(create("vm-sb", {"sleep", "1000"}, vm_sandbox()).code, 1);
+  EXPECT_FALSE(exists(root_ + "/vm-sb"));
+  EXPECT_NE(PodNetwork::in(net.pod, {"tc", "qdisc", "show", "dev", "eth0"}).out.find("ingress"), std::string::npos);
+  EXPECT_EQ(PodNetwork::in(net.pod, {"ip", "-o", "link"}).out.find("tap0_berth"), std::string::npos);
+  ASSERT_EQ(PodNetwork::in(net.pod, {"tc", "qdisc", "del", "dev", "eth0", "ingress"}).code, 0);
+
   ASSERT_EQ(create("vm-sb", {"sleep", "1000"}, vm_sandbox()).code, 0);
   ASSERT_EQ(berth({"start", "vm-sb"}).code, 0);
   auto addr = berth({"exec", "vm-sb", "ip", "-4", "-o", "addr", "show", "eth0"});

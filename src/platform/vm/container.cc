@@ -319,7 +319,15 @@ Status VmContainer::destroy(std::vector<std::string>* warnings) {
     if (rec_.shim_pid != 0 && signal_process(rec_.shim_pid, rec_.shim_start, SIGTERM) &&
         !wait_exited(rec_.shim_pid, 5000) && signal_process(rec_.shim_pid, rec_.shim_start, SIGKILL))
       (void)wait_exited(rec_.shim_pid, 5000);
-    // The pod's interface back to itself (the tap went with QEMU); a
+    if (rec_.qemu_pid > 1 && process_alive(rec_.qemu_pid, 0)) {
+      char exe[4096] = {};
+      std::string link = "/proc/" + std::to_string(rec_.qemu_pid) + "/exe";
+      if (::readlink(link.c_str(), exe, sizeof exe - 1) > 0 && std::strstr(exe, "qemu") != nullptr) {
+        ::kill(rec_.qemu_pid, SIGKILL);
+        (void)wait_exited(rec_.qemu_pid, 10000);
+      }
+    }
+    // The pod's interface back to itself (its tap went with QEMU, stopped above); a
     // namespace CNI already removed took it along.
     if (!rec_.netns.empty()) {
       auto ns = PodNetns::open(rec_.netns);
@@ -327,14 +335,6 @@ Status VmContainer::destroy(std::vector<std::string>* warnings) {
         if (auto st = ns->disconnect(rec_.link); !st) warn(st.error().message);
       } else if (ns.error().code != ENOENT) {
         warn(ns.error().message);
-      }
-    }
-    if (rec_.qemu_pid > 1 && process_alive(rec_.qemu_pid, 0)) {
-      char exe[4096] = {};
-      std::string link = "/proc/" + std::to_string(rec_.qemu_pid) + "/exe";
-      if (::readlink(link.c_str(), exe, sizeof exe - 1) > 0 && std::strstr(exe, "qemu") != nullptr) {
-        ::kill(rec_.qemu_pid, SIGKILL);
-        (void)wait_exited(rec_.qemu_pid, 10000);
       }
     }
   }

@@ -17,12 +17,17 @@
 
 #include <cstdio>
 #include <cstring>
+#include <system_error>
 #include <thread>
 #include <vector>
 
 namespace berth::vm {
 
 namespace {
+
+// The priority of berth's filters: what tells its redirects from a qdisc
+// somebody else put on the pod's interface.
+constexpr uint32_t kPriority = 0xbe27;
 
 struct Link {
   int index = 0;
@@ -99,20 +104,25 @@ Result<PodNetns> PodNetns::open(const std::string& path) {
   // The sockets are made by a thread that joins the namespace (a thread's
   // network namespace is its own) and ends: this process never leaves its
   // own, and the sockets act in the pod's for good.
-  int err = 0;
+  int err = 0, tun_err = 0;
   Fd sock, tun;
-  std::thread([&] {
-    if (::setns(ns_fd.get(), CLONE_NEWNET) < 0) {
-      err = errno;
-      return;
-    }
-    sock = Fd(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
-    if (!sock.valid()) err = errno;
-    tun = Fd(::open("/dev/net/tun", O_RDWR | O_CLOEXEC));
-  }).join();
+  try {
+    std::thread([&] {
+      if (::setns(ns_fd.get(), CLONE_NEWNET) < 0) {
+        err = errno;
+        return;
+      }
+      sock = Fd(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
+      if (!sock.valid()) err = errno;
+      tun = Fd(::open("/dev/net/tun", O_RDWR | O_CLOEXEC));
+      if (!tun.valid()) tun_err = errno;
+    }).join();
+  } catch (const std::system_error& e) {
+    return sys_error("start a thread to join network namespace " + path, e.code().value());
+  }
   if (err == EINVAL) return invalid(path + ": not a network namespace");
   if (err != 0) return sys_error("join network namespace " + path, err);
-  return PodNetns(path, Netlink(std::move(sock)), std::move(tun));
+  return PodNetns(path, Netlink(std::move(sock)), std::move(tun), tun_err);
 }
 
 Result<std::optional<PodInterface>> PodNetns::find_interface() {
@@ -177,7 +187,7 @@ Status PodNetns::redirect(int from, int to, const std::string& from_name) {
   t.tcm_family = AF_UNSPEC;
   t.tcm_ifindex = from;
   t.tcm_parent = TC_H_MAKE(TC_H_INGRESS, 0);
-  t.tcm_info = TC_H_MAKE(1U << 16, htons(ETH_P_ALL));  // priority 1, every protocol
+  t.tcm_info = TC_H_MAKE(kPriority << 16, htons(ETH_P_ALL));  // every protocol
   NetlinkMessage m(RTM_NEWTFILTER, NLM_F_CREATE | NLM_F_EXCL, &t, sizeof t);
   m.attr(TCA_KIND, std::string("u32"));
   size_t options = m.begin_nest(TCA_OPTIONS);
@@ -217,7 +227,7 @@ Status PodNetns::remove_ingress(int index) {
 }
 
 Result<Fd> PodNetns::connect(const PodInterface& iface) {
-  if (!tun_.valid()) return sys_error(path_ + ": open /dev/net/tun", ENODEV);
+  if (!tun_.valid()) return sys_error(path_ + ": open /dev/net/tun", tun_err_);
   struct ifreq ifr = {};
   std::snprintf(ifr.ifr_name, IFNAMSIZ, "%s", kTapName);
   ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
@@ -239,22 +249,60 @@ Result<Fd> PodNetns::connect(const PodInterface& iface) {
   m.attr_u32(IFLA_MTU, static_cast<uint32_t>(iface.mtu));
   if (auto st = nl_.request(m); !st) return std::move(st).error().wrap(path_ + ": set " + kTapName + " up");
   // The tap's ingress first: if the veth's fails, the tap's goes with it.
+  // A veth that has an ingress qdisc already is somebody else's: refused,
+  // and theirs left alone.
   BERTH_TRY(add_ingress(tap_index, kTapName));
   BERTH_TRY(redirect(tap_index, iface.index, kTapName));
-  auto st = add_ingress(iface.index, iface.name);
-  if (st) st = redirect(iface.index, tap_index, iface.name);
-  if (!st) {
+  BERTH_TRY(add_ingress(iface.index, iface.name));
+  if (auto st = redirect(iface.index, tap_index, iface.name); !st) {
     (void)remove_ingress(iface.index);
     return std::move(st).error();
   }
   return tap;
 }
 
+// Whether the ingress qdisc on index is one berth made: of kind ingress
+// (not clsact), holding filters at berth's priority and nothing else.
+Result<bool> PodNetns::redirected_by_berth(int index) {
+  struct tcmsg q = {};
+  q.tcm_family = AF_UNSPEC;
+  q.tcm_ifindex = index;
+  NetlinkMessage qm(RTM_GETQDISC, 0, &q, sizeof q);
+  auto qdiscs = nl_.dump(qm, sizeof(tcmsg));
+  if (!qdiscs) return std::move(qdiscs).error().wrap(path_ + ": list the qdiscs");
+  bool ingress = false;
+  for (const auto& r : *qdiscs) {
+    auto h = header_of<tcmsg>(r);
+    const NetlinkAttr* kind = r.find(TCA_KIND);
+    if (h.tcm_ifindex == index && h.tcm_parent == TC_H_INGRESS)
+      ingress = kind != nullptr && std::string(kind->data.c_str()) == "ingress";
+  }
+  if (!ingress) return false;
+  struct tcmsg f = {};
+  f.tcm_family = AF_UNSPEC;
+  f.tcm_ifindex = index;
+  f.tcm_parent = TC_H_MAKE(TC_H_INGRESS, 0);
+  NetlinkMessage fm(RTM_GETTFILTER, 0, &f, sizeof f);
+  auto filters = nl_.dump(fm, sizeof(tcmsg));
+  if (!filters) return std::move(filters).error().wrap(path_ + ": list the filters");
+  for (const auto& r : *filters)
+    if (header_of<tcmsg>(r).tcm_info >> 16 != kPriority) return false;
+  return !filters->empty();
+}
+
 Status PodNetns::disconnect(const std::string& iface) {
   auto all = links(nl_);
   if (!all) return std::move(all).error().wrap(path_);
+  // A tap of berth's name still there is a live VM's: this one's went with
+  // its QEMU, which destroy stops first.
   for (const auto& l : *all)
-    if (l.name == iface) return remove_ingress(l.index);
+    if (l.name == kTapName) return {};
+  for (const auto& l : *all) {
+    if (l.name != iface) continue;
+    auto ours = redirected_by_berth(l.index);
+    if (!ours) return std::move(ours).error();
+    return *ours ? remove_ingress(l.index) : Status{};
+  }
   return {};
 }
 

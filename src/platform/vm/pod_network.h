@@ -47,17 +47,21 @@ class PodNetns {
   // (the tap goes away with its last fd). On failure nothing is left.
   Result<Fd> connect(const PodInterface& iface);
   // Takes the redirects off the named interface (its ingress qdisc), if it
-  // is still there.
+  // is still there and they are berth's: a qdisc of another kind, filters
+  // not at berth's priority, or a live VM's tap in the namespace leave it be.
   Status disconnect(const std::string& iface);
 
  private:
-  PodNetns(std::string path, Netlink nl, Fd tun) : path_(std::move(path)), nl_(std::move(nl)), tun_(std::move(tun)) {}
+  PodNetns(std::string path, Netlink nl, Fd tun, int tun_err)
+      : path_(std::move(path)), nl_(std::move(nl)), tun_(std::move(tun)), tun_err_(tun_err) {}
   Status add_ingress(int index, const std::string& name);
   Status redirect(int from, int to, const std::string& from_name);
   Status remove_ingress(int index);
+  Result<bool> redirected_by_berth(int index);
   std::string path_;
   Netlink nl_;
-  Fd tun_;  // /dev/net/tun, opened in the namespace (or not, where it cannot be)
+  Fd tun_;  // /dev/net/tun, opened in the namespace (or not, where it cannot be: tun_err_)
+  int tun_err_ = 0;
 };
 
 }  // namespace berth::vm
