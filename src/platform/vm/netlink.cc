@@ -80,6 +80,17 @@ Status Netlink::request(NetlinkMessage& m) {
 }
 
 Result<std::vector<NetlinkReply>> Netlink::dump(NetlinkMessage& m, size_t header_size) {
+  // A dump the kernel marks interrupted (the table changed under it) is
+  // asked for again.
+  for (int attempt = 0;; ++attempt) {
+    bool interrupted = false;
+    auto out = dump_once(m, header_size, interrupted);
+    if (!out || !interrupted) return out;
+    if (attempt == 4) return sys_error("netlink dump", EINTR);
+  }
+}
+
+Result<std::vector<NetlinkReply>> Netlink::dump_once(NetlinkMessage& m, size_t header_size, bool& interrupted) {
   reinterpret_cast<nlmsghdr*>(m.bytes().data())->nlmsg_flags |= NLM_F_DUMP;
   BERTH_TRY(send(m));
   std::vector<NetlinkReply> out;
@@ -91,7 +102,14 @@ Result<std::vector<NetlinkReply>> Netlink::dump(NetlinkMessage& m, size_t header
     auto left = static_cast<int>(n);
     for (auto* h = reinterpret_cast<nlmsghdr*>(buf.data()); NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
       if (h->nlmsg_seq != seq_) continue;
-      if (h->nlmsg_type == NLMSG_DONE) return out;
+      if ((h->nlmsg_flags & NLM_F_DUMP_INTR) != 0) interrupted = true;
+      if (h->nlmsg_type == NLMSG_DONE) {
+        // Its payload, when there is one, is the dump's error.
+        int err = 0;
+        if (h->nlmsg_len >= NLMSG_LENGTH(sizeof err)) std::memcpy(&err, NLMSG_DATA(h), sizeof err);
+        if (err < 0) return sys_error("netlink dump", -err);
+        return out;
+      }
       if (h->nlmsg_type == NLMSG_ERROR) {
         int err = -static_cast<const nlmsgerr*>(NLMSG_DATA(h))->error;
         return sys_error("netlink dump", err);

@@ -57,6 +57,7 @@ class Netlink {
 
  private:
   Status send(NetlinkMessage& m);
+  Result<std::vector<NetlinkReply>> dump_once(NetlinkMessage& m, size_t header_size, bool& interrupted);
   Fd sock_;
   uint32_t seq_ = 0;
 };
