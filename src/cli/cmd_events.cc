@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <climits>
 
 #include <nlohmann/json.hpp>
 
@@ -33,7 +34,8 @@ Result<int64_t> parse_duration_ms(const std::string& text) {
       std::string n = text.substr(0, text.size() - u.size());
       char* end = nullptr;
       double v = std::strtod(n.c_str(), &end);
-      if (end && *end == '\0' && v > 0) return static_cast<int64_t>(v * scale);
+      // berth counts in milliseconds: anything shorter is one.
+      if (end && *end == '\0' && v > 0) return std::max<int64_t>(1, static_cast<int64_t>(v * scale));
     }
   }
   return invalid("--interval: invalid duration \"" + text + "\" (e.g. 5s, 500ms)");
@@ -86,7 +88,10 @@ int run_events(Context& ctx, const Args& a) {
     if (seen.gone) watch.reset();
     return watch != nullptr;
   };
+  // The count the first reading had: a kill between it and the watch's
+  // start is told by the next reading (then the watch tells the rest).
   uint64_t ooms = first->oom_kills;
+  bool watch_started = false;
   auto next_stats = std::chrono::steady_clock::now();  // a stats event right away
   constexpr int kTickMs = 100;                         // without a watch: how often the OOM kill count is read
   for (;;) {
@@ -94,17 +99,19 @@ int run_events(Context& ctx, const Args& a) {
     if (now >= next_stats || !watch) {
       auto s = runtime::stats(ctx.store, id);
       if (!s) return s.error().kind == ErrorKind::kConflict ? 0 : fail(ctx, s.error());
-      if (!watch && s->oom_kills > ooms) oom();
+      if ((!watch || !watch_started) && s->oom_kills > ooms) oom();
       ooms = s->oom_kills;
+      watch_started = true;
       if (now >= next_stats) {
         print(stats_event(id, *s));
         next_stats = now + std::chrono::milliseconds(*interval);
       }
     }
     auto until_stats = std::chrono::duration_cast<std::chrono::milliseconds>(next_stats - now).count();
-    int timeout = static_cast<int>(std::min<int64_t>(watch ? until_stats : kTickMs, until_stats));
+    int64_t wait_ms = std::min<int64_t>(watch ? until_stats : kTickMs, until_stats);
+    int timeout = static_cast<int>(std::clamp<int64_t>(wait_ms, 0, INT_MAX));
     struct pollfd fds[2] = {{init->exit_fd(), POLLIN, 0}, {watch ? watch->fd() : -1, POLLIN, 0}};
-    if (::poll(fds, 2, std::max(timeout, 0)) < 0 && errno != EINTR) return fail(ctx, sys_error("poll"));
+    if (::poll(fds, 2, timeout) < 0 && errno != EINTR) return fail(ctx, sys_error("poll"));
     if (watch && (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) != 0) (void)check();
     if ((fds[0].revents & POLLIN) != 0) {
       // The init has ended: what the watch still has to say (an OOM kill
