@@ -143,15 +143,20 @@ std::string berth_binary() {
   char exe[4096] = {};
   if (::readlink("/proc/self/exe", exe, sizeof exe - 1) > 0 && std::string_view(exe).ends_with("/berth"))
     return "/proc/self/exe";
-  for (const char* p : {"/usr/local/sbin/berth", "/usr/sbin/berth", "/usr/bin/berth"})
+  for (const char* p : {"/usr/local/bin/berth", "/usr/local/sbin/berth", "/usr/bin/berth", "/usr/sbin/berth"})
     if (::access(p, X_OK) == 0) return p;
-  return "/proc/self/exe";
+  return "";  // never this program under berth's arguments
 }
 
 Result<Proxy> spawn_berth(const std::vector<std::string>& args, const int stdio[3], bool detached, int pass_fd) {
   int sv[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) return sys_error("socketpair");
   std::string exe = berth_binary();
+  if (exe.empty()) {
+    ::close(sv[0]);
+    ::close(sv[1]);
+    return make_error(ErrorKind::kInternal, "no berth binary to run (set $BERTH_BINARY, or install berth)");
+  }
   std::vector<std::string> full = {"berth"};
   full.insert(full.end(), args.begin(), args.end());
   std::vector<char*> argv;

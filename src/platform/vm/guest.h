@@ -65,7 +65,7 @@ Result<pid_t> go(Proxy& p, int timeout_ms);
 
 // The berth binary to run as the VM shim and proxies: $BERTH_BINARY (set by
 // berth's main before it re-executes itself), else this program when it is
-// berth, else an installed berth (libberth in a daemon).
+// berth, else an installed berth (libberth in a daemon); "" when none is.
 std::string berth_binary();
 
 // A child that waits for "go" on fd 3 and then execs berth with args.
