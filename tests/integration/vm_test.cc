@@ -96,7 +96,8 @@ std::map<std::string, std::string> vm_sandbox() {
 }
 std::map<std::string, std::string> member() { return {{kType, "container"}, {kSandboxId, "vm-sb"}}; }
 
-// Runs argv on a pty; after 1 s resizes it to 40x120. Returns the output.
+// Runs argv on a pty; once the first line of output is there, resizes it
+// to 40x120. Returns the output.
 std::string run_on_pty(const std::vector<std::string>& argv) {
   struct winsize ws = {30, 100, 0, 0};
   int master = -1;
@@ -114,7 +115,7 @@ std::string run_on_pty(const std::vector<std::string>& argv) {
   for (;;) {
     auto elapsed = std::chrono::steady_clock::now() - start;
     if (elapsed > std::chrono::seconds(30)) break;
-    if (!resized && elapsed > std::chrono::milliseconds(1000)) {
+    if (!resized && out.find('\n') != std::string::npos) {
       struct winsize big = {40, 120, 0, 0};
       ::ioctl(master, TIOCSWINSZ, &big);
       resized = true;
@@ -163,7 +164,7 @@ TEST_F(Vm, SandboxWithTwoMembersRunsInTheGuestKernel) {
 
   // A terminal, resized while the process runs.
   std::string tty = run_on_pty(
-      {runtime(), "--root", root_, "exec", "-t", "vm-m1", "sh", "-c", "stty size; sleep 2; stty size"});
+      {runtime(), "--root", root_, "exec", "-t", "vm-m1", "sh", "-c", "stty size; sleep 3; stty size"});
   EXPECT_NE(tty.find("30 100"), std::string::npos) << tty;
   EXPECT_NE(tty.find("40 120"), std::string::npos) << tty;
 
