@@ -61,22 +61,28 @@ Status Netlink::send(NetlinkMessage& m) {
   return {};
 }
 
-Status Netlink::request(NetlinkMessage& m) {
-  reinterpret_cast<nlmsghdr*>(m.bytes().data())->nlmsg_flags |= NLM_F_ACK;
-  BERTH_TRY(send(m));
+Status Netlink::each_reply(const std::function<std::optional<Status>(const nlmsghdr&)>& fn) {
   std::vector<char> buf(65536);
   for (;;) {
     ssize_t n = ::recv(sock_.get(), buf.data(), buf.size(), 0);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return sys_error("netlink receive");
     auto left = static_cast<int>(n);
-    for (auto* h = reinterpret_cast<nlmsghdr*>(buf.data()); NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
-      if (h->nlmsg_seq != seq_ || h->nlmsg_type != NLMSG_ERROR) continue;
-      int err = -static_cast<const nlmsgerr*>(NLMSG_DATA(h))->error;
-      if (err == 0) return {};
-      return sys_error("netlink", err);
-    }
+    for (auto* h = reinterpret_cast<nlmsghdr*>(buf.data()); NLMSG_OK(h, left); h = NLMSG_NEXT(h, left))
+      if (h->nlmsg_seq == seq_)
+        if (auto done = fn(*h)) return *done;
   }
+}
+
+Status Netlink::request(NetlinkMessage& m) {
+  reinterpret_cast<nlmsghdr*>(m.bytes().data())->nlmsg_flags |= NLM_F_ACK;
+  BERTH_TRY(send(m));
+  return each_reply([](const nlmsghdr& h) -> std::optional<Status> {
+    if (h.nlmsg_type != NLMSG_ERROR) return std::nullopt;
+    int err = -static_cast<const nlmsgerr*>(NLMSG_DATA(&h))->error;
+    if (err == 0) return Status{};
+    return Status(sys_error("netlink", err));
+  });
 }
 
 Result<std::vector<NetlinkReply>> Netlink::dump(NetlinkMessage& m, size_t header_size) {
@@ -94,38 +100,30 @@ Result<std::vector<NetlinkReply>> Netlink::dump_once(NetlinkMessage& m, size_t h
   reinterpret_cast<nlmsghdr*>(m.bytes().data())->nlmsg_flags |= NLM_F_DUMP;
   BERTH_TRY(send(m));
   std::vector<NetlinkReply> out;
-  std::vector<char> buf(65536);
-  for (;;) {
-    ssize_t n = ::recv(sock_.get(), buf.data(), buf.size(), 0);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return sys_error("netlink receive");
-    auto left = static_cast<int>(n);
-    for (auto* h = reinterpret_cast<nlmsghdr*>(buf.data()); NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
-      if (h->nlmsg_seq != seq_) continue;
-      if ((h->nlmsg_flags & NLM_F_DUMP_INTR) != 0) interrupted = true;
-      if (h->nlmsg_type == NLMSG_DONE) {
-        // Its payload, when there is one, is the dump's error.
-        int err = 0;
-        if (h->nlmsg_len >= NLMSG_LENGTH(sizeof err)) std::memcpy(&err, NLMSG_DATA(h), sizeof err);
-        if (err < 0) return sys_error("netlink dump", -err);
-        return out;
-      }
-      if (h->nlmsg_type == NLMSG_ERROR) {
-        int err = -static_cast<const nlmsgerr*>(NLMSG_DATA(h))->error;
-        return sys_error("netlink dump", err);
-      }
-      if (h->nlmsg_len < NLMSG_LENGTH(header_size)) continue;
-      NetlinkReply r;
-      r.type = h->nlmsg_type;
-      const char* data = static_cast<const char*>(NLMSG_DATA(h));
-      r.header.assign(data, header_size);
-      auto attr_len = static_cast<int>(h->nlmsg_len - NLMSG_LENGTH(align(header_size)));
-      for (auto* a = reinterpret_cast<const rtattr*>(data + align(header_size)); RTA_OK(a, attr_len);
-           a = RTA_NEXT(a, attr_len))
-        r.attrs.push_back({a->rta_type, std::string(static_cast<const char*>(RTA_DATA(a)), RTA_PAYLOAD(a))});
-      out.push_back(std::move(r));
+  BERTH_TRY(each_reply([&](const nlmsghdr& h) -> std::optional<Status> {
+    if ((h.nlmsg_flags & NLM_F_DUMP_INTR) != 0) interrupted = true;
+    if (h.nlmsg_type == NLMSG_DONE) {
+      // Its payload, when there is one, is the dump's error.
+      int err = 0;
+      if (h.nlmsg_len >= NLMSG_LENGTH(sizeof err)) std::memcpy(&err, NLMSG_DATA(&h), sizeof err);
+      if (err < 0) return Status(sys_error("netlink dump", -err));
+      return Status{};
     }
-  }
+    if (h.nlmsg_type == NLMSG_ERROR)
+      return Status(sys_error("netlink dump", -static_cast<const nlmsgerr*>(NLMSG_DATA(&h))->error));
+    if (h.nlmsg_len < NLMSG_LENGTH(header_size)) return std::nullopt;
+    NetlinkReply r;
+    r.type = h.nlmsg_type;
+    const char* data = static_cast<const char*>(NLMSG_DATA(&h));
+    r.header.assign(data, header_size);
+    auto attr_len = static_cast<int>(h.nlmsg_len - NLMSG_LENGTH(align(header_size)));
+    for (auto* a = reinterpret_cast<const rtattr*>(data + align(header_size)); RTA_OK(a, attr_len);
+         a = RTA_NEXT(a, attr_len))
+      r.attrs.push_back({a->rta_type, std::string(static_cast<const char*>(RTA_DATA(a)), RTA_PAYLOAD(a))});
+    out.push_back(std::move(r));
+    return std::nullopt;
+  }));
+  return out;
 }
 
 }  // namespace berth::vm

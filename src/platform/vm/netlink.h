@@ -7,6 +7,8 @@
 #include <linux/netlink.h>
 
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -57,6 +59,9 @@ class Netlink {
 
  private:
   Status send(NetlinkMessage& m);
+  // Receives until fn, given each message answering the last request,
+  // returns a status to end with.
+  Status each_reply(const std::function<std::optional<Status>(const nlmsghdr&)>& fn);
   Result<std::vector<NetlinkReply>> dump_once(NetlinkMessage& m, size_t header_size, bool& interrupted);
   Fd sock_;
   uint32_t seq_ = 0;
