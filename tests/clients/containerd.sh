@@ -1,11 +1,29 @@
 #!/bin/sh
 # containerd drives the runtime given as $1 through its runc v2 shim:
 #   tests/clients/containerd.sh build/berth   (or /usr/sbin/runc)
+# or, run as containerd-shim.sh, through berth's own shim
+# (containerd-shim-berth-v2 beside berth, ctr --runtime io.containerd.berth.v2):
+#   tests/clients/containerd-shim.sh build/berth
 # A private containerd (own config, root, state and socket under a scratch
 # directory) runs for the suite; ctr imports an OCI archive of busybox-static
-# and runs containers with --runc-binary.
+# and runs containers with --runc-binary or --runtime. The same scenarios
+# run both ways; the shim's own (restart, events, pods, bad input) follow.
 needs="containerd ctr containerd-shim-runc-v2"
 . "$(dirname "$0")/common.sh"
+
+if [ "$suite" = containerd-shim ]; then
+  # containerd finds containerd-shim-berth-v2 on its PATH; the shim's
+  # containers live under $BERTH_CONTAINERD_ROOT/<namespace>.
+  bindir=$(dirname "$runtime")
+  [ -x "$bindir/containerd-shim-berth-v2" ] || { echo "no containerd-shim-berth-v2 beside $runtime"; exit 1; }
+  PATH="$bindir:$PATH"
+  export BERTH_CONTAINERD_ROOT="$work/berth-state"
+  rtflags="--runtime io.containerd.berth.v2"
+  state_root="$BERTH_CONTAINERD_ROOT/berth-clients"
+else
+  rtflags="--runc-binary $rt"
+  state_root=/run/containerd/runc/berth-clients
+fi
 
 # No CRI (it wants CNI and more), no snapshotters but native and overlayfs,
 # no /opt/containerd.
@@ -55,7 +73,7 @@ run() {
   while [ "$1" != -- ]; do flags="$flags $1"; shift; done
   shift
   # shellcheck disable=SC2086
-  c run --snapshotter native --runc-binary "$rt" --cgroup "/$cgparent/$id" $flags "$img" "$id" "$@"
+  c run --snapshotter native $rtflags --cgroup "/$cgparent/$id" $flags "$img" "$id" "$@"
 }
 remove() {  # remove ID: the task (killed) and the container
   c task kill -s KILL "$1" >/dev/null 2>&1 || true
@@ -94,7 +112,8 @@ t_detached() {
 }
 
 t_tty() {
-  out=$(run_tty c run --snapshotter native --runc-binary "$rt" --cgroup "/$cgparent/tty" --rm -t \
+  # shellcheck disable=SC2086
+  out=$(run_tty c run --snapshotter native $rtflags --cgroup "/$cgparent/tty" --rm -t \
     "$img" tty sh -c "'$tty_check'")
   expect_contains output is-a-tty "$out"
   run ttyd -d -- sleep 1000
@@ -142,7 +161,7 @@ t_stats() {
   echo "$out"
   expect_contains metrics memory "$out"
   # What newer shims also call, with their global flags: events --stats, features.
-  out=$("$rt" --root /run/containerd/runc/berth-clients --log "$work/direct.json" --log-format json \
+  out=$("$rt" --root "$state_root" --log "$work/direct.json" --log-format json \
     events --stats sta)
   echo "$out"
   expect_contains "events --stats" '"type":"stats"' "$out"
