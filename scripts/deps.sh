@@ -10,12 +10,12 @@ set -eu
 # qemu-system-x86 (with virtiofsd) runs the VM platform's utility VMs (platform/vm/);
 # iproute2 makes the network namespaces and veths the VM network tests use;
 # protobuf-compiler and libprotobuf-dev build containerd-shim-berth-v2's
-# messages (src/containerd);
+# messages (src/containerd); python3 runs its tests' ttrpc and CRI clients;
 # clang builds the libFuzzer harnesses (tests/fuzz); runc is the reference the
 # integration scenarios also run against (differential.runc); clang-format,
 # clang-tidy, cppcheck and shellcheck are make lint's (scripts/lint.sh).
 pkgs="g++ make cmake pkg-config file nlohmann-json3-dev libgtest-dev libseccomp-dev busybox-static uidmap
-  protobuf-compiler libprotobuf-dev
+  protobuf-compiler libprotobuf-dev python3
   qemu-system-x86 iproute2 podman containerd docker.io clang libclang-rt-14-dev runc clang-format clang-tidy cppcheck shellcheck $*"
 missing=""
 for p in $pkgs; do

@@ -97,13 +97,16 @@ std::string state_root(const std::string& ns) {
   return path_join(base && *base ? base : kDefaultRoot, ns);
 }
 
-// berth next to this binary, else libberth's own search.
-std::string sibling_berth() {
+// berth next to this binary, else libberth's own search; berth-vm (every
+// sandbox a utility VM's) when run as containerd-shim-berth-vm-v2, the
+// shim of runtime_type io.containerd.berth-vm.v2.
+std::string sibling_berth(const std::string& argv0) {
   char buf[4096];
   ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
   if (n <= 0) return "";
   std::string self(buf, static_cast<size_t>(n));
-  std::string berth = self.substr(0, self.rfind('/') + 1) + "berth";
+  const bool vm = argv0.substr(argv0.rfind('/') + 1) == "containerd-shim-berth-vm-v2";
+  std::string berth = self.substr(0, self.rfind('/') + 1) + (vm ? "berth-vm" : "berth");
   return ::access(berth.c_str(), X_OK) == 0 ? berth : "";
 }
 
@@ -202,7 +205,7 @@ int remove_lost(const Flags& f) {
   return std::fwrite(out.data(), 1, out.size(), stdout) == out.size() ? 0 : 1;
 }
 
-int serve(const Flags& f) {
+int serve(const Flags& f, const std::string& argv0) {
   ::signal(SIGPIPE, SIG_IGN);
   // containerd reads the shim's log from the bundle's "log" fifo.
   if (int log = ::open("log", O_WRONLY | O_NONBLOCK | O_CLOEXEC); log >= 0) {
@@ -215,7 +218,7 @@ int serve(const Flags& f) {
   const char* ttrpc = std::getenv("TTRPC_ADDRESS");  // NOLINT(concurrency-mt-unsafe): before any thread
   Publisher publisher(ttrpc ? ttrpc : "", f.ns);
   std::unique_ptr<libberth::Client> client;
-  if (auto s = libberth::Client::open({.root = state_root(f.ns), .berth_binary = sibling_berth()}, &client); !s.ok()) {
+  if (auto s = libberth::Client::open({.root = state_root(f.ns), .berth_binary = sibling_berth(argv0)}, &client); !s.ok()) {
     std::fprintf(stderr, "containerd-shim-berth-v2: %s\n", s.to_string().c_str());
     return 1;
   }
@@ -243,5 +246,5 @@ int main(int argc, char** argv) {
   if (f.action == "start") return start(argc, argv, f);
   if (f.action == "delete") return remove_lost(f);
   if (!f.action.empty()) usage_error("unknown action " + f.action);
-  return serve(f);
+  return serve(f, argv[0]);
 }

@@ -39,8 +39,11 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.internal.v1.opt"
 [ttrpc]
   address = "$work/containerd.sock.ttrpc"
 CONF
-containerd --config "$work/containerd.toml" --log-level warn > "$work/containerd.log" 2>&1 &
-containerd_pid=$!
+start_containerd() {
+  containerd --config "$work/containerd.toml" --log-level warn >> "$work/containerd.log" 2>&1 &
+  containerd_pid=$!
+}
+start_containerd
 
 # c: ctr against the private containerd, in a namespace of the suite's own.
 cat > "$work/bin/c" <<C
@@ -199,6 +202,110 @@ t_vm() {
   [ -n "$out" ] && [ "$out" != "$(uname -r)" ]
 }
 
+# The topics of a task's events, in the order containerd got them: a task
+# run, exec'd in, paused, resumed, killed and removed.
+t_events() {
+  c events > "$work/events.out" 2>&1 &
+  events_pid=$!
+  sleep 0.3
+  run evt -d -- sleep 1000
+  c task exec --exec-id e1 evt true
+  c task pause evt
+  c task resume evt
+  c task kill -s KILL evt
+  wait_for 10 sh -c "c task ls | grep -q '^evt .*STOPPED'"
+  c task rm evt >/dev/null
+  c container rm evt
+  sleep 0.5
+  kill "$events_pid"
+  cat "$work/events.out"
+  got=$(grep '"container_id":"evt"' "$work/events.out" | grep -o '/tasks/[a-z-]*' | tr '\n' ' ')
+  expect_eq topics "/tasks/create /tasks/start /tasks/exec-added /tasks/exec-started /tasks/exit \
+/tasks/paused /tasks/resumed /tasks/exit /tasks/delete " "$got"
+}
+
+# containerd dies (SIGKILL) and comes back while tasks run: they are still
+# listed, one that exited meanwhile as stopped with its exit code, and the
+# running one still answers exec, kill and delete.
+t_restart() {
+  run rs1 -d -- sleep 1000
+  run rs2 -d -- sh -c 'sleep 1; exit 7'
+  kill -9 "$containerd_pid"
+  wait "$containerd_pid" 2>/dev/null || true
+  sleep 2
+  start_containerd
+  wait_for 20 c version
+  c task ls
+  expect_eq "rs1 after the restart" RUNNING "$(status rs1)"
+  wait_for 10 sh -c "c task ls | grep -q '^rs2 .*STOPPED'"
+  # ctr shows no exit code; berth's shim is asked (containerd got it as
+  # /tasks/exit, sent again until containerd was back to take it).
+  if [ "$suite" = containerd-shim ]; then
+    expect_eq "rs2's state" "STOPPED 7" "$(shim_call state rs2)"
+  fi
+  c task rm rs2 >/dev/null
+  c container rm rs2
+  expect_eq "exec after the restart" in "$(c task exec --exec-id e1 rs1 echo in)"
+  remove rs1
+  expect_eq "containers left" "" "$(c container ls -q)"
+}
+
+# shim_call state|bad-input ID: berth's shim of task ID, asked directly.
+shim_call() {
+  python3 "$here/ttrpc_client.py" "$1" "$(cat "$work/state/io.containerd.runtime.v2.task/berth-clients/$2/address")" "$2"
+}
+# The pids of the shims serving this suite's containerd.
+shims() {
+  for p in $(pgrep -f containerd-shim-berth); do
+    grep -qs "$work/containerd.sock" "/proc/$p/cmdline" && echo "$p"
+  done
+  return 0
+}
+
+# A pod: a sandbox and a member, named by containerd's CRI annotations, are
+# served by one shim process, which stays while either is left.
+t_pod() {
+  sb="--annotation io.kubernetes.cri.container-type=sandbox --annotation io.kubernetes.cri.sandbox-id=pod1"
+  member="--annotation io.kubernetes.cri.container-type=container --annotation io.kubernetes.cri.sandbox-id=pod1"
+  # shellcheck disable=SC2086
+  run pod1 -d $sb -- sleep 1000
+  # shellcheck disable=SC2086
+  run pod1-app -d $member -- sleep 1000
+  bundles="$work/state/io.containerd.runtime.v2.task/berth-clients"
+  expect_eq "one address" "$(cat "$bundles/pod1/address")" "$(cat "$bundles/pod1-app/address")"
+  expect_eq "shim processes" 1 "$(shims | wc -l)"
+  expect_eq "exec in the member" in "$(c task exec --exec-id e1 pod1-app echo in)"
+  remove pod1-app
+  expect_eq "shim processes with the sandbox left" 1 "$(shims | wc -l)"
+  expect_eq "sandbox after its member went" RUNNING "$(status pod1)"
+  remove pod1
+  i=0
+  while [ -n "$(shims)" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+  expect_eq "shims once the pod is gone" "" "$(shims)"
+  # A container of no pod has a shim of its own.
+  run solo -d -- sleep 1000
+  expect_eq "shim processes" 1 "$(shims | wc -l)"
+  remove solo
+}
+
+# Malformed frames and payloads, unknown methods and ids sent to the shim:
+# each gets an error status, and the shim and its task go on.
+t_bad_input() {
+  run bad -d -- sleep 1000
+  shim_call bad-input bad
+  expect_eq status RUNNING "$(status bad)"
+  remove bad
+}
+
+# The RuntimeClass handler berth-vm: containerd-shim-berth-vm-v2 runs the
+# task in a utility VM (berth-vm), on the guest's kernel.
+t_vm_shim() {
+  out=$(c run --snapshotter native --runtime io.containerd.berth-vm.v2 --cgroup "/$cgparent/vm2" --rm \
+    "$img" vm2 uname -r)
+  echo "guest kernel: $out"
+  [ -n "$out" ] && [ "$out" != "$(uname -r)" ]
+}
+
 scenario echo t_echo
 scenario exit-code t_exit_code
 scenario detached-exec-stop-rm t_detached
@@ -209,5 +316,12 @@ scenario ps t_ps
 scenario stats t_stats
 scenario kill-signal t_kill
 scenario missing-executable t_missing_exec
+scenario events t_events
+scenario containerd-restart t_restart
+if [ "$suite" = containerd-shim ]; then
+  scenario pod-one-shim t_pod
+  scenario bad-input t_bad_input
+  scenario vm-shim t_vm_shim
+fi
 [ "$rtname" = berth ] && scenario vm t_vm
 finish
