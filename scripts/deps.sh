@@ -10,12 +10,13 @@ set -eu
 # qemu-system-x86 (with virtiofsd) runs the VM platform's utility VMs (platform/vm/);
 # iproute2 makes the network namespaces and veths the VM network tests use;
 # protobuf-compiler and libprotobuf-dev build containerd-shim-berth-v2's
-# messages (src/containerd); python3 runs its tests' ttrpc and CRI clients;
+# messages (src/containerd); python3 (with grpcio and protobuf) runs its
+# tests' ttrpc and CRI clients, containernetworking-plugins the CRI pod's loopback;
 # clang builds the libFuzzer harnesses (tests/fuzz); runc is the reference the
 # integration scenarios also run against (differential.runc); clang-format,
 # clang-tidy, cppcheck and shellcheck are make lint's (scripts/lint.sh).
 pkgs="g++ make cmake pkg-config file nlohmann-json3-dev libgtest-dev libseccomp-dev busybox-static uidmap
-  protobuf-compiler libprotobuf-dev python3
+  protobuf-compiler libprotobuf-dev python3 python3-grpcio python3-protobuf containernetworking-plugins
   qemu-system-x86 iproute2 podman containerd docker.io clang libclang-rt-14-dev runc clang-format clang-tidy cppcheck shellcheck $*"
 missing=""
 for p in $pkgs; do
