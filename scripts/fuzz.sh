@@ -19,7 +19,7 @@ if [ ! -f "$build/Makefile" ]; then
     -DBERTH_FUZZ=ON -DBERTH_TESTS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 fi
 make -C "$build" -j"$jobs" --no-print-directory fuzzers
-for name in config process state args json; do
+for name in config process state args json ttrpc; do
   # New inputs go to a scratch corpus, so the seeds in git stay as written.
   work="$build/corpus-$name"
   mkdir -p "$work"
