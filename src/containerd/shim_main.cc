@@ -14,6 +14,7 @@
 // `start` for a pod's second container finds the first one's shim live and
 // answers with its address.
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -205,7 +206,12 @@ int remove_lost(const Flags& f) {
   return std::fwrite(out.data(), 1, out.size(), stdout) == out.size() ? 0 : 1;
 }
 
+// A pod's shim waits for weeks: what it keeps resident is what it costs.
+// One malloc arena for all its threads (each would get one of its own).
+void trim_resident() { ::mallopt(M_ARENA_MAX, 1); }
+
 int serve(const Flags& f, const std::string& argv0) {
+  trim_resident();
   ::signal(SIGPIPE, SIG_IGN);
   // containerd reads the shim's log from the bundle's "log" fifo.
   if (int log = ::open("log", O_WRONLY | O_NONBLOCK | O_CLOEXEC); log >= 0) {
@@ -218,7 +224,10 @@ int serve(const Flags& f, const std::string& argv0) {
   const char* ttrpc = std::getenv("TTRPC_ADDRESS");  // NOLINT(concurrency-mt-unsafe): before any thread
   Publisher publisher(ttrpc ? ttrpc : "", f.ns);
   std::unique_ptr<libberth::Client> client;
-  if (auto s = libberth::Client::open({.root = state_root(f.ns), .berth_binary = sibling_berth(argv0)}, &client); !s.ok()) {
+  // One event thread: a pod's events are few, and in order per container anyway.
+  const libberth::ClientOptions options{
+      .root = state_root(f.ns), .berth_binary = sibling_berth(argv0), .event_threads = 1};
+  if (auto s = libberth::Client::open(options, &client); !s.ok()) {
     std::fprintf(stderr, "containerd-shim-berth-v2: %s\n", s.to_string().c_str());
     return 1;
   }
