@@ -63,8 +63,7 @@ void Publisher::run() {
         if (auto c = Client::connect(address_)) conn = std::move(*c);
       }
       if (conn) {
-        auto r = conn->call("containerd.services.events.ttrpc.v1.Events", "Forward", envelope,
-                            std::chrono::seconds(5));
+        auto r = conn->call("containerd.services.events.ttrpc.v1.Events", "Forward", envelope, std::chrono::seconds(5));
         // A status from containerd (it refused this event) will not change
         // on a retry: the event is dropped. A broken connection is retried.
         sent = bool(r);

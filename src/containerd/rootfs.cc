@@ -23,12 +23,23 @@ Parsed parse_options(const std::vector<std::string>& options) {
     unsigned long flag;
   };
   static const Word kWords[] = {
-      {"ro", false, MS_RDONLY},        {"rw", true, MS_RDONLY},          {"bind", false, MS_BIND},
-      {"rbind", false, MS_BIND | MS_REC}, {"nosuid", false, MS_NOSUID}, {"suid", true, MS_NOSUID},
-      {"nodev", false, MS_NODEV},      {"dev", true, MS_NODEV},          {"noexec", false, MS_NOEXEC},
-      {"exec", true, MS_NOEXEC},       {"noatime", false, MS_NOATIME},   {"relatime", false, MS_RELATIME},
-      {"strictatime", false, MS_STRICTATIME}, {"nodiratime", false, MS_NODIRATIME},
-      {"sync", false, MS_SYNCHRONOUS}, {"dirsync", false, MS_DIRSYNC},   {"defaults", false, 0},
+      {"ro", false, MS_RDONLY},
+      {"rw", true, MS_RDONLY},
+      {"bind", false, MS_BIND},
+      {"rbind", false, MS_BIND | MS_REC},
+      {"nosuid", false, MS_NOSUID},
+      {"suid", true, MS_NOSUID},
+      {"nodev", false, MS_NODEV},
+      {"dev", true, MS_NODEV},
+      {"noexec", false, MS_NOEXEC},
+      {"exec", true, MS_NOEXEC},
+      {"noatime", false, MS_NOATIME},
+      {"relatime", false, MS_RELATIME},
+      {"strictatime", false, MS_STRICTATIME},
+      {"nodiratime", false, MS_NODIRATIME},
+      {"sync", false, MS_SYNCHRONOUS},
+      {"dirsync", false, MS_DIRSYNC},
+      {"defaults", false, 0},
   };
   Parsed p;
   for (const auto& o : options) {

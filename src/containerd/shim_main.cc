@@ -49,9 +49,15 @@ struct Flags {
   bool debug = false;
 };
 
-void usage_error(const std::string& what) {
+// Exits at once (the process is single-threaded here, or past caring).
+[[noreturn]] void quit(int code) {
+  std::fflush(nullptr);
+  ::_exit(code);
+}
+
+[[noreturn]] void usage_error(const std::string& what) {
   std::fprintf(stderr, "containerd-shim-berth-v2: %s\n", what.c_str());
-  std::exit(1);
+  quit(1);
 }
 
 Flags parse_flags(int argc, char** argv) {
@@ -73,7 +79,7 @@ Flags parse_flags(int argc, char** argv) {
     if (a == "debug" || a == "v") {
       if (a == "v") {
         std::printf("containerd-shim-berth-v2\n  Version: berth\n");
-        std::exit(0);
+        quit(0);
       }
       f.debug = !inline_value || value == "true";
       continue;
@@ -82,11 +88,16 @@ Flags parse_flags(int argc, char** argv) {
       if (i + 1 >= argc) usage_error("flag -" + a + " needs a value");
       value = argv[++i];
     }
-    if (a == "namespace") f.ns = value;
-    else if (a == "address") f.address = value;
-    else if (a == "publish-binary") f.publish_binary = value;
-    else if (a == "id") f.id = value;
-    else if (a == "bundle") f.bundle = value;
+    if (a == "namespace")
+      f.ns = value;
+    else if (a == "address")
+      f.address = value;
+    else if (a == "publish-binary")
+      f.publish_binary = value;
+    else if (a == "id")
+      f.id = value;
+    else if (a == "bundle")
+      f.bundle = value;
     // Flags of later containerds (-socket, -shim-address...) are accepted and unused.
   }
   if (f.ns.empty()) usage_error("-namespace is required");
@@ -146,8 +157,7 @@ int start(int argc, char** argv, const Flags& f) {
   if (f.id.empty()) usage_error("-id is required");
   const std::string pod = pod_of(f.id);
   const std::string group = pod.empty() ? f.id : pod;
-  const std::string path =
-      std::string(kSocketDir) + "/" + sha256_hex(path_clean(f.address + "/" + f.ns + "/" + group));
+  const std::string path = std::string(kSocketDir) + "/" + sha256_hex(path_clean(f.address + "/" + f.ns + "/" + group));
   const std::string address = "unix://" + path;
   Result<Fd> listener = listen_on(path);
   if (!listener && listener.error().code == EADDRINUSE) {
@@ -165,8 +175,10 @@ int start(int argc, char** argv, const Flags& f) {
       // own), the listener as fd 3, nothing of containerd's stdio.
       ::setsid();
       // dup2 onto itself would leave close-on-exec set.
-      if (listener->get() == 3) ::fcntl(3, F_SETFD, 0);
-      else ::dup2(listener->get(), 3);
+      if (listener->get() == 3)
+        ::fcntl(3, F_SETFD, 0);
+      else
+        ::dup2(listener->get(), 3);
       int null = ::open("/dev/null", O_RDWR);
       for (int i = 0; i < 3; i++) ::dup2(null, i);
       std::vector<char*> args;
@@ -208,7 +220,7 @@ int remove_lost(const Flags& f) {
 
 // A pod's shim waits for weeks: what it keeps resident is what it costs.
 // One malloc arena for all its threads (each would get one of its own).
-void trim_resident() { ::mallopt(M_ARENA_MAX, 1); }
+void trim_resident() { ::mallopt(M_ARENA_MAX, 1); }  // NOLINT(concurrency-mt-unsafe): before any thread
 
 int serve(const Flags& f, const std::string& argv0) {
   trim_resident();
@@ -225,8 +237,9 @@ int serve(const Flags& f, const std::string& argv0) {
   Publisher publisher(ttrpc ? ttrpc : "", f.ns);
   std::unique_ptr<libberth::Client> client;
   // One event thread: a pod's events are few, and in order per container anyway.
-  const libberth::ClientOptions options{
-      .root = state_root(f.ns), .berth_binary = sibling_berth(argv0), .event_threads = 1};
+  const libberth::ClientOptions options{.root = state_root(f.ns),
+                                        .berth_binary = sibling_berth(argv0),
+                                        .event_threads = 1};
   if (auto s = libberth::Client::open(options, &client); !s.ok()) {
     std::fprintf(stderr, "containerd-shim-berth-v2: %s\n", s.to_string().c_str());
     return 1;
@@ -243,17 +256,22 @@ int serve(const Flags& f, const std::string& argv0) {
   socklen_t len = sizeof sa;
   if (::getsockname(3, reinterpret_cast<sockaddr*>(&sa), &len) == 0 && sa.sun_path[0] == '/') ::unlink(sa.sun_path);
   if (!s) std::fprintf(stderr, "containerd-shim-berth-v2: %s\n", s.error().message.c_str());
-  return s ? 0 : 1;
+  // Connection threads may still be blocked in a read: no destructor may
+  // run under them.
+  quit(s ? 0 : 1);
 }
 
 }  // namespace
 }  // namespace berth::containerd
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
   using namespace berth::containerd;
   Flags f = parse_flags(argc, argv);
   if (f.action == "start") return start(argc, argv, f);
   if (f.action == "delete") return remove_lost(f);
   if (!f.action.empty()) usage_error("unknown action " + f.action);
   return serve(f, argv[0]);
+} catch (const std::exception& e) {
+  std::fprintf(stderr, "containerd-shim-berth-v2: %s\n", e.what());
+  return 1;
 }

@@ -102,8 +102,7 @@ void TaskService::on_event(const lb::Event& e) {
       break;
     }
     case lb::EventType::kCreate:
-    case lb::EventType::kExecAdded:
-      break;
+    case lb::EventType::kExecAdded: break;
   }
 }
 
@@ -121,7 +120,8 @@ void TaskService::record_exit(const lb::Event& e) {
 Reply TaskService::create(const std::string& payload) {
   return with_request<v2::CreateTaskRequest>(payload, "CreateTaskRequest", [&](const v2::CreateTaskRequest& req) {
     if (!req.checkpoint().empty()) return Reply::error(Code::kUnimplemented, "create from a checkpoint");
-    if (req.id().empty() || req.bundle().empty()) return Reply::error(Code::kInvalidArgument, "create: no id or bundle");
+    if (req.id().empty() || req.bundle().empty())
+      return Reply::error(Code::kInvalidArgument, "create: no id or bundle");
     auto entry = std::make_shared<Entry>();
     entry->id = req.id();
     entry->bundle = req.bundle();
@@ -191,7 +191,7 @@ Reply TaskService::start(const std::string& payload) {
     if (auto s = entry->task->exec(req.exec_id(), p.spec_json, stdio->stdio(), &proc); !s.ok()) return status_reply(s);
     {
       std::lock_guard lock(mu_);
-      entry->execs[req.exec_id()].proc = proc;
+      if (auto it = entry->execs.find(req.exec_id()); it != entry->execs.end()) it->second.proc = proc;
     }
     resp.set_pid(static_cast<uint32_t>(proc->pid()));
     return Reply::ok(resp.SerializeAsString());
@@ -205,8 +205,8 @@ Reply TaskService::exec(const std::string& payload) {
     if (req.exec_id().empty()) return Reply::error(Code::kInvalidArgument, "exec: no exec id");
     {
       std::lock_guard lock(mu_);
-      Proc p{req.exec_id(), req.stdin(), req.stdout(), req.stderr(), req.terminal(), req.spec().value(), nullptr,
-             std::nullopt};
+      Proc p{req.exec_id(),  req.stdin(),        req.stdout(), req.stderr(),
+             req.terminal(), req.spec().value(), nullptr,      std::nullopt};
       if (!entry->execs.emplace(req.exec_id(), p).second)
         return Reply::error(Code::kAlreadyExists, "exec " + req.exec_id() + ": already exists");
     }

@@ -44,8 +44,8 @@ class TaskService {
     std::string exec_id;
     std::string stdin_path, stdout_path, stderr_path;
     bool terminal = false;
-    std::string spec_json;                    // an exec's, until Start runs it
-    std::shared_ptr<libberth::Process> proc;  // once created (init) or started (exec)
+    std::string spec_json;                     // an exec's, until Start runs it
+    std::shared_ptr<libberth::Process> proc;   // once created (init) or started (exec)
     std::optional<libberth::ExitStatus> exit;  // from its exit event
   };
   struct Entry {

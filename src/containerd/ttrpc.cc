@@ -233,8 +233,7 @@ Result<Client> Client::connect(const std::string& address) {
   Client c;
   c.fd_.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!c.fd_) return sys_error("socket");
-  if (::connect(c.fd_.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) < 0)
-    return sys_error("connect " + address);
+  if (::connect(c.fd_.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) < 0) return sys_error("connect " + address);
   return c;
 }
 
@@ -246,7 +245,8 @@ Result<Reply> Client::call(const std::string& service, const std::string& method
   if (auto s = write_all(fd_.get(), frame); !s) return std::move(s).error();
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline -
+                                                                            std::chrono::steady_clock::now());
     pollfd p{fd_.get(), POLLIN, 0};
     const int r = ::poll(&p, 1, static_cast<int>(std::max<int64_t>(left.count(), 0)));
     if (r < 0 && errno == EINTR) continue;

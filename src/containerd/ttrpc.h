@@ -115,7 +115,7 @@ class Server {
   Reply dispatch(const Call& call) const;
 
  private:
-  void serve_connection(int fd);
+  void serve_connection(int raw);
   void finished();
   std::map<std::string, std::map<std::string, Method>> services_;
   Fd wake_;  // an eventfd serve() polls besides the listener
