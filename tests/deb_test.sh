@@ -43,6 +43,10 @@ want=$(git rev-parse HEAD)
 echo "deb_test: $(/usr/bin/berth --version | tr '\n' ' ')"
 # berth-vm: the name that selects utility VMs, beside berth.
 [ "$(readlink /usr/bin/berth-vm)" = berth ] || fail "/usr/bin/berth-vm is not a link to berth"
+[ -x /usr/bin/containerd-shim-berth-v2 ] || fail "no /usr/bin/containerd-shim-berth-v2"
+/usr/bin/containerd-shim-berth-v2 -v | grep -q containerd-shim-berth-v2 || fail "containerd-shim-berth-v2 -v"
+[ "$(readlink /usr/bin/containerd-shim-berth-vm-v2)" = containerd-shim-berth-v2 ] ||
+  fail "/usr/bin/containerd-shim-berth-vm-v2 is not a link to containerd-shim-berth-v2"
 
 # The man pages render (where man-db is installed and dpkg keeps man pages).
 if command -v man >/dev/null; then

@@ -288,6 +288,20 @@ t_pod() {
   remove solo
 }
 
+# The pod's shim killed: containerd's cleanup (the shim's delete) kills the
+# container and forgets the task, and leaves no process, state or mount.
+t_shim_killed() {
+  run lost -d -- sleep 1000
+  pid=$(c task ls | awk '$1 == "lost" { print $2 }')
+  kill -9 "$(shims)"
+  wait_for 10 sh -c "! c task ls | grep -q '^lost '"
+  wait_for 10 sh -c "! kill -0 $pid 2>/dev/null"
+  c task rm lost >/dev/null 2>&1 || true
+  c container rm lost
+  expect_eq "berth's containers left" "" "$("$rt" --root "$state_root" list -q)"
+  expect_eq "rootfs mounts left" "" "$(grep -o " $work/state/[^ ]*lost[^ ]*" /proc/self/mounts || true)"
+}
+
 # Malformed frames and payloads, unknown methods and ids sent to the shim:
 # each gets an error status, and the shim and its task go on.
 t_bad_input() {
@@ -321,6 +335,7 @@ scenario containerd-restart t_restart
 if [ "$suite" = containerd-shim ]; then
   scenario pod-one-shim t_pod
   scenario bad-input t_bad_input
+  scenario shim-killed t_shim_killed
   scenario vm-shim t_vm_shim
 fi
 [ "$rtname" = berth ] && scenario vm t_vm
