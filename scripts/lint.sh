@@ -9,8 +9,9 @@
 # usage: scripts/lint.sh [CHECK...]   (no CHECK: all four checks, cheapest first)
 #
 # cppcheck and tidy read compile_commands.json from $LINT_BUILD (default
-# build-lint), configured here when it is missing; the one header berth
-# generates (generated/commit.h) is made there, nothing else is built.
+# build-lint), configured here when it is missing; the headers berth
+# generates (generated/commit.h, the shim's proto/*.pb.h) are made there,
+# nothing else is built; the generated sources are not linted.
 # clang-tidy runs $JOBS files at a time (default: the number of CPUs);
 # LINT_TIDY_TESTS=0 leaves the tests out of it (a third of the files, half
 # of its time).
@@ -51,8 +52,9 @@ compile_db() {
     echo "lint: configuring $build for compile_commands.json"
     cmake -S . -B "$build" -DCMAKE_EXPORT_COMPILE_COMMANDS=ON >/dev/null
   fi
-  # The one generated header (the commit, for cli/version.cc): cheap to make.
-  cmake --build "$build" --target berth_commit >/dev/null
+  # The generated headers (the commit, for cli/version.cc; protoc's for
+  # src/containerd): cheap to make.
+  cmake --build "$build" --target berth_commit berth_proto_headers >/dev/null
 }
 
 # The tracked files compile_commands.json has a command for, by path from
@@ -81,7 +83,8 @@ check_cppcheck() {
     --suppressions-list=.cppcheck-suppressions --error-exitcode=1 --quiet \
     --template='{file}:{line}:{column}: {severity}: {message} [{id}]'
   rc=0
-  cppcheck "$@" --project="$build/compile_commands.json" --cppcheck-build-dir="$build/cppcheck" || rc=1
+  cppcheck "$@" --project="$build/compile_commands.json" --cppcheck-build-dir="$build/cppcheck" \
+    -i"$root/$build/proto" || rc=1
   # What the build does not compile (the fuzz harnesses, bench's helper),
   # with the project's include paths.
   compiled_files >"$build/lint-compiled"
