@@ -312,12 +312,27 @@ t_bad_input() {
 }
 
 # The RuntimeClass handler berth-vm: containerd-shim-berth-vm-v2 runs the
-# task in a utility VM (berth-vm), on the guest's kernel.
+# task in a utility VM (berth-vm), on the guest's kernel; a pod's member
+# joins its sandbox's VM, and the pod still has one containerd shim.
 t_vm_shim() {
-  out=$(c run --snapshotter native --runtime io.containerd.berth-vm.v2 --cgroup "/$cgparent/vm2" --rm \
-    "$img" vm2 uname -r)
+  vm="--runtime io.containerd.berth-vm.v2"
+  # shellcheck disable=SC2086
+  out=$(c run --snapshotter native $vm --cgroup "/$cgparent/vm2" --rm "$img" vm2 uname -r)
   echo "guest kernel: $out"
   [ -n "$out" ] && [ "$out" != "$(uname -r)" ]
+  sb="--annotation io.kubernetes.cri.container-type=sandbox --annotation io.kubernetes.cri.sandbox-id=vmpod"
+  member="--annotation io.kubernetes.cri.container-type=container --annotation io.kubernetes.cri.sandbox-id=vmpod"
+  # shellcheck disable=SC2086
+  c run -d --snapshotter native $vm --cgroup "/$cgparent/vmpod" $sb "$img" vmpod sleep 1000
+  # shellcheck disable=SC2086
+  c run -d --snapshotter native $vm --cgroup "/$cgparent/vmpod-app" $member "$img" vmpod-app sleep 1000
+  expect_eq "shim processes for the VM pod" 1 "$(shims | wc -l)"
+  boot_sb=$(c task exec --exec-id b1 vmpod cat /proc/sys/kernel/random/boot_id)
+  boot_app=$(c task exec --exec-id b2 vmpod-app cat /proc/sys/kernel/random/boot_id)
+  expect_eq "one kernel for the pod" "$boot_sb" "$boot_app"
+  [ "$boot_app" != "$(cat /proc/sys/kernel/random/boot_id)" ] || { echo "the member runs on the host's kernel"; return 1; }
+  remove vmpod-app
+  remove vmpod
 }
 
 scenario echo t_echo
