@@ -85,15 +85,17 @@ clients: build
 	@rc=0; for c in podman podman-rootless containerd docker; do \
 	  tests/clients/$$c.sh $(RUNTIME) || [ $$? = 77 ] || rc=1; done; exit $$rc
 
-# berth, crun and runc side by side, then berth's shim beside conmon; the
+# berth, crun and runc side by side, berth's shim beside conmon, then
+# containerd-shim-berth-v2 beside containerd-shim-runc-v2; the
 # tables go to docs/performance.md.
 bench:
 	@scripts/deps.sh runc crun python3 conmon
 	cmake -S . -B $(RELEASE) -DCMAKE_BUILD_TYPE=Release -DBERTH_TESTS=OFF >/dev/null
-	$(MAKE) -C $(RELEASE) -j$(JOBS) --no-print-directory berth berth-shim
+	$(MAKE) -C $(RELEASE) -j$(JOBS) --no-print-directory berth berth-shim containerd-shim-berth-v2
 	cc -O2 -o build-release/rusage bench/rusage.c
 	python3 bench/bench.py --write $(BENCH_ARGS)
 	python3 bench/shim.py --write $(SHIM_BENCH_ARGS)
+	python3 bench/containerd_shim.py --write $(CONTAINERD_BENCH_ARGS)
 
 # The Windows build so far (cmake/windows): the HCS translation with the
 # runtime-spec parser and their unit tests (berth_hcs_tests.exe), and the
