@@ -49,8 +49,11 @@ disabled_plugins = ["io.containerd.internal.v1.opt",
     bin_dir = "$work/cni-bin"
     conf_dir = "$work/cni"
 CONF
-containerd --config "$work/containerd.toml" --log-level warn > "$work/containerd.log" 2>&1 &
-containerd_pid=$!
+start_containerd() {
+  containerd --config "$work/containerd.toml" --log-level warn >> "$work/containerd.log" 2>&1 &
+  containerd_pid=$!
+}
+start_containerd
 c() { ctr --address "$work/containerd.sock" --namespace k8s.io "$@"; }
 cleanup_client() {
   kill "$containerd_pid" 2>/dev/null
@@ -69,7 +72,19 @@ c images import --snapshotter native "$work/image.tar" >/dev/null
 c images import --snapshotter native "$work/pause.tar" >/dev/null
 protoc --proto_path="$here" --python_out="$work" "$here/cri_api.proto"
 
-t_pod() { /usr/bin/python3 "$here/cri_client.py" "$work/containerd.sock" berth "$work" "$cgparent" "$work"; }
+cri() { /usr/bin/python3 "$here/cri_client.py" "$work/containerd.sock" berth "$work" "$cgparent" "$work" "$@"; }
+t_pod() { cri pod; }
+# containerd killed and restarted while a pod runs; a container exits meanwhile.
+t_restart() {
+  cri before-restart
+  kill -9 "$containerd_pid"
+  wait "$containerd_pid" 2>/dev/null || true
+  sleep 3
+  start_containerd
+  wait_for 20 c version
+  cri after-restart
+}
 
 scenario pod-two-containers t_pod
+scenario containerd-restart t_restart
 finish
