@@ -47,7 +47,8 @@ size_t TaskService::size() {
 std::shared_ptr<TaskService::Entry> TaskService::find(const std::string& id) {
   std::lock_guard lock(mu_);
   auto it = entries_.find(id);
-  return it == entries_.end() ? nullptr : it->second;
+  // One being created is not there yet for other calls (its task is unset).
+  return it == entries_.end() || !it->second->task ? nullptr : it->second;
 }
 
 void TaskService::publish(const std::string& topic, const std::string& type, const std::string& event) {
@@ -149,8 +150,13 @@ Reply TaskService::create(const std::string& payload) {
       return fail(status_reply(s));
     auto stdio = open_stdio(entry->init.stdin_path, entry->init.stdout_path, entry->init.stderr_path);
     if (!stdio) return fail(error_reply(stdio.error()));
-    if (auto s = entry->container->new_task(stdio->stdio(), &entry->task); !s.ok()) return fail(status_reply(s));
-    entry->init.proc = entry->task;
+    std::shared_ptr<lb::Task> task;
+    if (auto s = entry->container->new_task(stdio->stdio(), &task); !s.ok()) return fail(status_reply(s));
+    {
+      std::lock_guard lock(mu_);
+      entry->task = task;
+      entry->init.proc = task;
+    }
     ev::TaskCreate m;
     m.set_container_id(req.id());
     m.set_bundle(req.bundle());
@@ -159,10 +165,10 @@ Reply TaskService::create(const std::string& payload) {
     m.mutable_io()->set_stdout(req.stdout());
     m.mutable_io()->set_stderr(req.stderr());
     m.mutable_io()->set_terminal(req.terminal());
-    m.set_pid(static_cast<uint32_t>(entry->task->pid()));
+    m.set_pid(static_cast<uint32_t>(task->pid()));
     publish("/tasks/create", "TaskCreate", m.SerializeAsString());
     v2::CreateTaskResponse resp;
-    resp.set_pid(static_cast<uint32_t>(entry->task->pid()));
+    resp.set_pid(static_cast<uint32_t>(task->pid()));
     return Reply::ok(resp.SerializeAsString());
   });
 }

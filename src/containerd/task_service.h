@@ -52,8 +52,8 @@ class TaskService {
     std::string id, bundle;
     bool mounted_rootfs = false;
     std::shared_ptr<libberth::Container> container;
-    std::shared_ptr<libberth::Task> task;
-    std::map<std::string, Proc> execs;  // by exec id
+    std::shared_ptr<libberth::Task> task;  // set (under mu_) once created: then calls find it
+    std::map<std::string, Proc> execs;     // by exec id
     Proc init;
   };
 
