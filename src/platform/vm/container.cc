@@ -322,10 +322,12 @@ Status VmContainer::destroy(std::vector<std::string>* warnings) {
     if (rec_.qemu_pid > 1 && process_alive(rec_.qemu_pid, 0)) {
       char exe[4096] = {};
       std::string link = "/proc/" + std::to_string(rec_.qemu_pid) + "/exe";
-      if (::readlink(link.c_str(), exe, sizeof exe - 1) > 0 && std::strstr(exe, "qemu") != nullptr) {
-        ::kill(rec_.qemu_pid, SIGKILL);
-        (void)wait_exited(rec_.qemu_pid, 10000);
-      }
+      const bool named = ::readlink(link.c_str(), exe, sizeof exe - 1) > 0;
+      if (named && std::strstr(exe, "qemu") != nullptr) ::kill(rec_.qemu_pid, SIGKILL);
+      // Killed here, or still dying of its shim's death (PDEATHSIG: an exiting
+      // process has lost its exe link but not yet its pid): gone before
+      // delete returns. A pid that names another program was reused.
+      if (!named || std::strstr(exe, "qemu") != nullptr) (void)wait_exited(rec_.qemu_pid, 10000);
     }
     // The pod's interface back to itself (its tap went with QEMU, stopped above); a
     // namespace CNI already removed took it along.
