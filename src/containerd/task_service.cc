@@ -5,8 +5,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <thread>
-
 #include "base/file.h"
 #include "containerd/convert.h"
 #include "containerd/rootfs.h"
@@ -199,6 +197,7 @@ Reply TaskService::start(const std::string& payload) {
       std::lock_guard lock(mu_);
       if (auto it = entry->execs.find(req.exec_id()); it != entry->execs.end()) it->second.proc = proc;
     }
+    execs_changed_.notify_all();
     resp.set_pid(static_cast<uint32_t>(proc->pid()));
     return Reply::ok(resp.SerializeAsString());
   });
@@ -261,6 +260,7 @@ Reply TaskService::remove(const std::string& payload) {
         std::lock_guard lock(mu_);
         if (r->code != Code::kFailedPrecondition) return *r;
         entry->execs.erase(req.exec_id());
+        execs_changed_.notify_all();
         return Reply::ok(resp.SerializeAsString());
       }
       auto proc = std::get<0>(p);
@@ -268,6 +268,7 @@ Reply TaskService::remove(const std::string& payload) {
       (void)proc->wait(&exit);  // exited: returns at once
       std::lock_guard lock(mu_);
       entry->execs.erase(req.exec_id());
+      execs_changed_.notify_all();
     } else {
       lb::TaskStatus st = lb::TaskStatus::kStopped;
       (void)entry->task->status(&st);
@@ -281,7 +282,9 @@ Reply TaskService::remove(const std::string& payload) {
       {
         std::lock_guard lock(mu_);
         entries_.erase(req.id());
+        entry->execs.clear();  // a Wait on one never started ends (NotFound)
       }
+      execs_changed_.notify_all();
       ev::TaskDelete m;
       m.set_container_id(req.id());
       m.set_pid(static_cast<uint32_t>(exit.pid));
@@ -358,13 +361,14 @@ Reply TaskService::wait(const std::string& payload) {
       }
     }
     if (!proc) {
-      // An exec not started yet: wait for its Start to give it a process.
+      // An exec not started yet (containerd waits before it starts): until
+      // its Start gives it a process, or a Delete takes it away.
+      std::unique_lock lock(mu_);
       for (;;) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        std::lock_guard lock(mu_);
         auto it = entry->execs.find(req.exec_id());
         if (it == entry->execs.end()) return Reply::error(Code::kNotFound, "exec " + req.exec_id() + ": not found");
         if ((proc = it->second.proc)) break;
+        execs_changed_.wait(lock);
       }
     }
     lb::ExitStatus exit;

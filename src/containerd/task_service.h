@@ -81,6 +81,7 @@ class TaskService {
   libberth::Client* client_;
   Publisher* publisher_;
   std::mutex mu_;
+  std::condition_variable execs_changed_;  // an exec started or went (under mu_)
   std::map<std::string, std::shared_ptr<Entry>> entries_;
 };
 
