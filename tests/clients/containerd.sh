@@ -39,10 +39,7 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.internal.v1.opt"
 [ttrpc]
   address = "$work/containerd.sock.ttrpc"
 CONF
-start_containerd() {
-  containerd --config "$work/containerd.toml" --log-level warn >> "$work/containerd.log" 2>&1 &
-  containerd_pid=$!
-}
+. "$here/containerd-common.sh"
 start_containerd
 
 # c: ctr against the private containerd, in a namespace of the suite's own.
@@ -56,12 +53,7 @@ PATH="$work/bin:$PATH"
 cleanup_client() {
   for t in $(c task ls -q 2>/dev/null); do c task rm -f "$t" >/dev/null 2>&1; done
   for t in $(c container ls -q 2>/dev/null); do c container rm "$t" >/dev/null 2>&1; done
-  kill "$containerd_pid" 2>/dev/null
-  wait "$containerd_pid" 2>/dev/null
-  # Shims left behind by a failure: they are named by the private socket.
-  grep -l "$work/containerd.sock" /proc/[0-9]*/cmdline 2>/dev/null | cut -d/ -f3 |
-    while read -r p; do kill -9 "$p" 2>/dev/null; done
-  if [ -n "${CLIENTS_VERBOSE:-}" ]; then cat "$work/containerd.log"; fi
+  stop_containerd
 }
 wait_for 20 c version
 

@@ -49,19 +49,10 @@ disabled_plugins = ["io.containerd.internal.v1.opt",
     bin_dir = "$work/cni-bin"
     conf_dir = "$work/cni"
 CONF
-start_containerd() {
-  containerd --config "$work/containerd.toml" --log-level warn >> "$work/containerd.log" 2>&1 &
-  containerd_pid=$!
-}
+. "$here/containerd-common.sh"
 start_containerd
 c() { ctr --address "$work/containerd.sock" --namespace k8s.io "$@"; }
-cleanup_client() {
-  kill "$containerd_pid" 2>/dev/null
-  wait "$containerd_pid" 2>/dev/null
-  grep -l "$work/containerd.sock" /proc/[0-9]*/cmdline 2>/dev/null | cut -d/ -f3 |
-    while read -r p; do kill -9 "$p" 2>/dev/null; done
-  if [ -n "${CLIENTS_VERBOSE:-}" ]; then cat "$work/containerd.log"; fi
-}
+cleanup_client() { stop_containerd; }
 wait_for 20 c version
 
 # The images CRI runs, in its namespace: busybox, and as the pod's sandbox
