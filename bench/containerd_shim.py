@@ -17,6 +17,7 @@ own (one shim each), through each runtime in turn:
 This is a benchmark, not a test: nothing here asserts a size or a time.
 """
 import argparse
+import glob
 import os
 import shutil
 import statistics
@@ -30,6 +31,18 @@ from bench import ROOT, write_section  # noqa: E402
 from shim import smaps  # noqa: E402
 
 NS = "berth-bench"
+# Every container's cgroup goes under this parent, removed at the end
+# (containerd's default, /<namespace>/<id>, would leave /berth-bench behind).
+CGROUP_PARENT = f"berth-bench-{os.getpid()}"
+
+
+def remove_cgroup_parent():
+    for top in glob.glob(f"/sys/fs/cgroup/{CGROUP_PARENT}") + glob.glob(f"/sys/fs/cgroup/*/{CGROUP_PARENT}"):
+        for d, _, _ in sorted(os.walk(top), key=lambda w: -len(w[0])):
+            try:
+                os.rmdir(d)
+            except OSError:
+                pass
 
 
 def sh(*args, **kw):
@@ -111,8 +124,8 @@ def measure(cd, kind, bindir, pods, runs, image):
         for i in range(max(pods, runs)):
             cid = f"{kind.replace('+', '-')}-{i}"
             t0 = time.monotonic()
-            sh(*cd.ctr("run", "-d", "--snapshotter", "native", *run_flags(kind, bindir), image, cid,
-                       "sleep", "100000"))
+            sh(*cd.ctr("run", "-d", "--snapshotter", "native", "--cgroup", f"/{CGROUP_PARENT}/{cid}",
+                       *run_flags(kind, bindir), image, cid, "sleep", "100000"))
             latency.append(time.monotonic() - t0)
             ids.append(cid)
             if i == 0 or i == pods - 1:
@@ -165,6 +178,7 @@ def main():
     finally:
         if cd:
             cd.stop()
+        remove_cgroup_parent()
         subprocess.run(["sh", "-c", f"grep -o ' {work}[^ ]*' /proc/self/mounts | sort -r | xargs -r umount -l"])
         shutil.rmtree(work, ignore_errors=True)
     base = got["runc-v2+runc"]
