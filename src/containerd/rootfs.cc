@@ -11,7 +11,10 @@ namespace berth::containerd {
 namespace {
 
 // mount(8)'s flag words, as containerd's mount package reads a snapshot's
-// options; the rest is the filesystem's data ("lowerdir=...").
+// options; the rest is the filesystem's data ("lowerdir=..."). Not the
+// engine's parser (linux/mounts.h): that lives below the seam, which the
+// shim does not link, and knows the spec's options (rro, idmap...) that a
+// snapshot never carries.
 struct Parsed {
   unsigned long flags = 0;
   std::string data;
