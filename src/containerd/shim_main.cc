@@ -45,8 +45,7 @@ constexpr const char* kSocketDir = "/run/containerd/s";
 constexpr const char* kDefaultRoot = "/run/containerd/berth";
 
 struct Flags {
-  std::string ns, address, publish_binary, id, bundle, action;
-  bool debug = false;
+  std::string ns, address, id, bundle, action;
 };
 
 // Exits at once (the process is single-threaded here, or past caring).
@@ -76,14 +75,11 @@ Flags parse_flags(int argc, char** argv) {
       value = a.substr(a.find('=') + 1);
       a.resize(a.find('='));
     }
-    if (a == "debug" || a == "v") {
-      if (a == "v") {
-        std::printf("containerd-shim-berth-v2\n  Version: berth\n");
-        quit(0);
-      }
-      f.debug = !inline_value || value == "true";
-      continue;
+    if (a == "v") {
+      std::printf("containerd-shim-berth-v2\n  Version: berth\n");
+      quit(0);
     }
+    if (a == "debug") continue;  // a boolean flag: takes no value
     if (!inline_value) {
       if (i + 1 >= argc) usage_error("flag -" + a + " needs a value");
       value = argv[++i];
@@ -92,13 +88,12 @@ Flags parse_flags(int argc, char** argv) {
       f.ns = value;
     else if (a == "address")
       f.address = value;
-    else if (a == "publish-binary")
-      f.publish_binary = value;
     else if (a == "id")
       f.id = value;
     else if (a == "bundle")
       f.bundle = value;
-    // Flags of later containerds (-socket, -shim-address...) are accepted and unused.
+    // -publish-binary (events go over ttrpc instead) and flags of later
+    // containerds (-socket, ...) are accepted and unused.
   }
   if (f.ns.empty()) usage_error("-namespace is required");
   return f;

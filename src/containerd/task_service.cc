@@ -122,9 +122,8 @@ Reply TaskService::create(const std::string& payload) {
     if (req.id().empty() || req.bundle().empty())
       return Reply::error(Code::kInvalidArgument, "create: no id or bundle");
     auto entry = std::make_shared<Entry>();
-    entry->id = req.id();
     entry->bundle = req.bundle();
-    entry->init = Proc{"", req.stdin(), req.stdout(), req.stderr(), req.terminal(), "", nullptr, std::nullopt};
+    entry->init = Proc{req.stdin(), req.stdout(), req.stderr(), req.terminal(), "", nullptr, std::nullopt};
     {
       std::lock_guard lock(mu_);
       if (!entries_.emplace(req.id(), entry).second)
@@ -210,8 +209,7 @@ Reply TaskService::exec(const std::string& payload) {
     if (req.exec_id().empty()) return Reply::error(Code::kInvalidArgument, "exec: no exec id");
     {
       std::lock_guard lock(mu_);
-      Proc p{req.exec_id(),  req.stdin(),        req.stdout(), req.stderr(),
-             req.terminal(), req.spec().value(), nullptr,      std::nullopt};
+      Proc p{req.stdin(), req.stdout(), req.stderr(), req.terminal(), req.spec().value(), nullptr, std::nullopt};
       if (!entry->execs.emplace(req.exec_id(), p).second)
         return Reply::error(Code::kAlreadyExists, "exec " + req.exec_id() + ": already exists");
     }

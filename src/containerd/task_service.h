@@ -39,9 +39,8 @@ class TaskService {
   // Containers this shim serves.
   size_t size();
 
-  // One process: the init (exec_id "") or an exec.
+  // One process: the init or an exec (Entry::execs is keyed by exec id).
   struct Proc {
-    std::string exec_id;
     std::string stdin_path, stdout_path, stderr_path;
     bool terminal = false;
     std::string spec_json;                     // an exec's, until Start runs it
@@ -49,7 +48,7 @@ class TaskService {
     std::optional<libberth::ExitStatus> exit;  // from its exit event
   };
   struct Entry {
-    std::string id, bundle;
+    std::string bundle;
     bool mounted_rootfs = false;
     std::shared_ptr<libberth::Container> container;
     std::shared_ptr<libberth::Task> task;  // set (under mu_) once created: then calls find it
