@@ -37,8 +37,11 @@ Result<Call> parse_request(std::string_view message) {
   if (!req.ParseFromArray(message.data(), static_cast<int>(message.size())))
     return invalid("unmarshal request error: not a ttrpc Request");
   Call call{req.service(), req.method(), req.payload(), std::nullopt};
+  // A day at most: a timeout past that is none in practice, and the sum
+  // with the clock must not overflow (found by fuzz_ttrpc).
+  constexpr int64_t kDay = int64_t{24} * 3600 * 1000 * 1000 * 1000;
   if (req.timeout_nano() > 0)
-    call.deadline = std::chrono::steady_clock::now() + std::chrono::nanoseconds(req.timeout_nano());
+    call.deadline = std::chrono::steady_clock::now() + std::chrono::nanoseconds(std::min(req.timeout_nano(), kDay));
   return call;
 }
 
