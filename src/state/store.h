@@ -22,6 +22,7 @@
 #include "base/fd.h"
 #include "base/result.h"
 #include "oci/spec.h"
+#include "state/id.h"
 
 namespace berth::state {
 
@@ -63,9 +64,6 @@ struct ContainerState {
 };
 std::string encode_state(const ContainerState& st);
 Result<ContainerState> decode_state(std::string_view text);
-
-// Checks a container id: 1..255 chars of [A-Za-z0-9_+.-], not "." or "..".
-Status validate_id(const std::string& id);
 
 // One container's directory, open and locked for as long as this object lives.
 class ContainerDir {
