@@ -18,7 +18,10 @@
 //   function names): the operation ends with E_FAIL and an error document.
 // - Processes live in the calling process only: their stdio pipes are at
 //   EOF, and they exit when terminated or signalled (exit code 1) or when
-//   their system stops, with HcsEventProcessExited to their callback.
+//   their system stops, with HcsEventProcessExited to their callback. Two
+//   command lines end by themselves, so tests can see output and exit codes
+//   pass through: `cmd /c echo TEXT` writes "TEXT\r\n" to its stdout pipe
+//   and exits 0, `cmd /c exit N` exits N; both have exited once created.
 #include <windows.h>
 
 #include <computecore.h>
@@ -377,6 +380,17 @@ HRESULT WINAPI HcsCreateProcess(HCS_SYSTEM computeSystem, PCWSTR processParamete
   if (st["state"] != "Running") return complete(operation, HcsOperationTypeCreateProcess, kInvalidState);
   json params = json::parse(utf8(processParameters), nullptr, false);
   if (params.is_discarded()) return complete(operation, HcsOperationTypeCreateProcess, E_INVALIDARG);
+  const std::string cmdline = params.value("CommandLine", "");
+  std::string echo;
+  bool ends = false;
+  DWORD exit_code = 0;
+  if (cmdline.rfind("cmd /c echo ", 0) == 0) {
+    echo = cmdline.substr(12) + "\r\n";
+    ends = true;
+  } else if (cmdline.rfind("cmd /c exit ", 0) == 0) {
+    exit_code = static_cast<DWORD>(std::strtoul(cmdline.c_str() + 12, nullptr, 10));
+    ends = true;
+  }
   DWORD pid = st.value("nextPid", 100u);
   st["nextPid"] = pid + 4;
   save(st);
@@ -387,18 +401,22 @@ HRESULT WINAPI HcsCreateProcess(HCS_SYSTEM computeSystem, PCWSTR processParamete
   if (op) {
     op->process = p;
     op->info.ProcessId = pid;
-    // Pipes whose other ends are closed: the process reads nothing, writes nothing.
-    auto pipe_end = [](bool want, bool read_end) -> HANDLE {
+    // Pipes whose other ends are closed (after what the process writes):
+    // the process reads nothing, writes only what it says.
+    auto pipe_end = [](bool want, bool read_end, const std::string& text = "") -> HANDLE {
       if (!want) return nullptr;
       HANDLE r = nullptr, w = nullptr;
       if (!CreatePipe(&r, &w, nullptr, 0)) return nullptr;
+      DWORD n = 0;
+      if (read_end && !text.empty()) WriteFile(w, text.data(), static_cast<DWORD>(text.size()), &n, nullptr);
       CloseHandle(read_end ? w : r);
       return read_end ? r : w;
     };
     op->info.StdInput = pipe_end(params.value("CreateStdInPipe", false), false);
-    op->info.StdOutput = pipe_end(params.value("CreateStdOutPipe", false), true);
+    op->info.StdOutput = pipe_end(params.value("CreateStdOutPipe", false), true, echo);
     op->info.StdError = pipe_end(params.value("CreateStdErrPipe", false), true);
   }
+  if (ends) process_exits(p, exit_code);
   return complete(operation, HcsOperationTypeCreateProcess, S_OK, json{{"ProcessId", pid}}.dump());
 }
 

@@ -234,4 +234,37 @@ TEST_F(Standin, CompletionCallbackRuns) {
   HcsCloseComputeSystem(sys);
 }
 
+TEST_F(Standin, EchoAndExitCommandLinesEndByThemselves) {
+  HCS_SYSTEM sys = create("c6", "{}");
+  ASSERT_EQ(run([&](HCS_OPERATION op) { return HcsStartComputeSystem(sys, op, nullptr); }), S_OK);
+  auto start = [&](const wchar_t* params, HCS_PROCESS_INFORMATION* info) {
+    HCS_PROCESS proc = nullptr;
+    HCS_OPERATION op = HcsCreateOperation(nullptr, nullptr);
+    EXPECT_EQ(HcsCreateProcess(sys, params, op, nullptr, &proc), S_OK);
+    EXPECT_EQ(HcsWaitForOperationResultAndProcessInfo(op, INFINITE, info, nullptr), S_OK);
+    HcsCloseOperation(op);
+    return proc;
+  };
+  HCS_PROCESS_INFORMATION info{};
+  HCS_PROCESS echo = start(LR"({"CommandLine": "cmd /c echo hi there", "CreateStdOutPipe": true})", &info);
+  char buf[64];
+  DWORD n = 0;
+  ASSERT_TRUE(ReadFile(info.StdOutput, buf, sizeof buf, &n, nullptr));
+  EXPECT_EQ(std::string(buf, n), "hi there\r\n");
+  CloseHandle(info.StdOutput);
+  PWSTR result = nullptr;
+  ASSERT_EQ(HcsWaitForProcessExit(echo, 0, &result), S_OK);  // exited once created
+  LocalFree(result);
+  HCS_PROCESS exits = start(LR"({"CommandLine": "cmd /c exit 7"})", &info);
+  ASSERT_EQ(HcsWaitForProcessExit(exits, 0, &result), S_OK);
+  std::wstring text(result);
+  LocalFree(result);
+  EXPECT_EQ(json::parse(std::string(text.begin(), text.end()))["ExitCode"], 7);
+  HCS_PROCESS runs = start(LR"({"CommandLine": "cmd /c ping -t localhost"})", &info);
+  EXPECT_NE(HcsWaitForProcessExit(runs, 0, nullptr), S_OK);  // runs until stopped
+  for (HCS_PROCESS p : {echo, exits, runs}) HcsCloseProcess(p);
+  EXPECT_EQ(run([&](HCS_OPERATION op) { return HcsTerminateComputeSystem(sys, op, nullptr); }), S_OK);
+  HcsCloseComputeSystem(sys);
+}
+
 }  // namespace
