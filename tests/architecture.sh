@@ -1,12 +1,13 @@
 #!/bin/sh
 # The compute-system seam, checked on the source: nothing above it
-# (src/runtime, src/cli, src/client, src/shim, src/containerd) includes a header of the
+# (src/runtime, src/cli, src/client, src/shim, src/containerd), nor the Windows
+# platform (src/platform/hcs, src/windows), includes a header of the
 # libraries only the Linux platform may use, or reads the host's /proc or
 # /sys/fs/cgroup files itself. CMakeLists.txt checks the link edges.
 set -eu
 src=${1:-$(dirname "$0")/../src}
 status=0
-for dir in runtime cli client shim containerd; do
+for dir in runtime cli client shim containerd windows platform/hcs; do
   if grep -rnE '#include "(linux|cgroups|seccomp|platform/linux)/' "$src/$dir"; then
     echo "architecture: src/$dir includes a library below the seam (README, \"Architecture\")" >&2
     status=1
