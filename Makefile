@@ -97,24 +97,26 @@ bench:
 	python3 bench/shim.py --write $(SHIM_BENCH_ARGS)
 	python3 bench/containerd_shim.py --write $(CONTAINERD_BENCH_ARGS)
 
-# The Windows build so far (cmake/windows): the HCS translation with the
-# runtime-spec parser and their unit tests (berth_hcs_tests.exe), and the
-# stand-in computecore.dll with its tests, cross-compiled with Debian's
-# mingw-w64 (docs/design.md, "Windows (HCS) translation").
+# The Windows build (cmake/windows): berth.exe (src/windows over the HCS
+# calls of src/platform/hcs/system.cc), the HCS translation's tests
+# (berth_hcs_tests.exe) and the stand-in computecore.dll and vmcompute.dll
+# with their tests, cross-compiled with Debian's mingw-w64 (docs/design.md,
+# "Windows (HCS)").
 WINDOWS_BUILD ?= build-windows
 windows:
 	@scripts/deps.sh g++-mingw-w64-x86-64-posix
 	cmake -S cmake/windows -B $(WINDOWS_BUILD) -DCMAKE_TOOLCHAIN_FILE=$(CURDIR)/cmake/mingw-w64-x86_64.cmake >/dev/null
 	$(MAKE) -C $(WINDOWS_BUILD) -j$(JOBS) --no-print-directory
 
-# The Windows test programs under Wine (Debian's wine64), in a Wine prefix
-# of its own under the build directory: the translation's tests, and the
-# stand-in computecore.dll's (tests/hcs_standin). The wineserver goes with
-# the run.
+# The Windows programs under Wine (Debian's wine64), in a Wine prefix of
+# its own under the build directory: the translation's tests, the stand-in's,
+# and berth.exe's lifecycle against the stand-in (tests/windows). The
+# wineserver goes with the run.
 WINE = WINEPREFIX=$(CURDIR)/$(WINDOWS_BUILD)/wine WINEDEBUG=-all /usr/lib/wine/wine64
 windows-test: windows
-	@scripts/deps.sh wine64
-	$(WINE) $(WINDOWS_BUILD)/berth_hcs_tests.exe && $(WINE) $(WINDOWS_BUILD)/berth_hcs_standin_tests.exe; \
+	@scripts/deps.sh wine64 python3
+	$(WINE) $(WINDOWS_BUILD)/berth_hcs_tests.exe && $(WINE) $(WINDOWS_BUILD)/berth_hcs_standin_tests.exe && \
+	  python3 tests/windows/lifecycle_test.py $(WINDOWS_BUILD); \
 	  rc=$$?; WINEPREFIX=$(CURDIR)/$(WINDOWS_BUILD)/wine /usr/lib/wine/wineserver64 -k; exit $$rc
 
 $(RELEASE)/Makefile:
