@@ -191,10 +191,6 @@ int cmd_create(const Global& g, const cli::Args& a) {
     roll_back(g, id, 0, nullptr);
     return fail(std::move(sys).error().wrap("create " + id));
   }
-  if (auto s = (*sys)->start(); !s) {
-    roll_back(g, id, 0, std::move(*sys));
-    return fail(std::move(s).error().wrap("create " + id));
-  }
   auto shim = start_shim(g, id);
   if (!shim) {
     roll_back(g, id, 0, std::move(*sys));
@@ -227,6 +223,12 @@ int cmd_start(const Global& g, const cli::Args& a) {
   if (!r) return fail(r.error());
   if (r->status != "created")
     return fail(make_error(ErrorKind::kConflict, "cannot start a container that is " + r->status));
+  // runhcs's order (container.Exec): the compute system starts here, then
+  // its shim creates the init in it. A failure leaves the container created,
+  // as runc's start does; delete removes it.
+  auto sys = hcs::System::open(id);
+  if (!sys) return fail(std::move(sys).error().wrap("start " + id));
+  if (auto s = (*sys)->start(); !s) return fail(std::move(s).error().wrap("start " + id));
   auto reply = call_shim(g.store, id, "start");
   if (!reply) return fail(std::move(reply).error().wrap("start " + id));
   return 0;

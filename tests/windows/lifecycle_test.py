@@ -111,8 +111,8 @@ def scenario_lifecycle(work):
     rc, _, err = c.berth("create", "--bundle", b, "c1")
     check(c, "create exits 0", rc == 0, err)
     names = c.call_names()
-    check(c, "create: create, start, then the shim opens", names[:3] == [
-        "HcsCreateComputeSystem", "HcsStartComputeSystem", "HcsOpenComputeSystem"], str(names))
+    check(c, "create: the system is created, then the shim opens it", names == [
+        "HcsCreateComputeSystem", "HcsOpenComputeSystem", "HcsCloseComputeSystem"], str(names))
     doc = c.calls()[0]["document"]
     check(c, "the v2 document is the container's", doc.get("Owner") == "berth" and doc.get("SchemaVersion") and
           [layer["Path"] for layer in doc["Container"]["Storage"]["Layers"]] == LAYERS[:-1] and
@@ -124,8 +124,11 @@ def scenario_lifecycle(work):
     n = len(c.calls())
     rc, _, err = c.berth("start", "c1")
     check(c, "start exits 0", rc == 0, err)
+    check(c, "start: the system starts, then the shim creates the init (runhcs's order)", c.call_names(n) == [
+        "HcsOpenComputeSystem", "HcsStartComputeSystem", "HcsCreateProcess", "HcsCloseComputeSystem"],
+        str(c.call_names(n)))
     create = [x for x in c.calls()[n:] if x["call"] == "HcsCreateProcess"]
-    check(c, "start creates the init from the config's process",
+    check(c, "the init is the config's process",
           len(create) == 1 and create[0]["document"]["CommandLine"] == "cmd /c ping -t localhost" and
           create[0]["document"]["User"] == "ContainerUser", str(create))
     st = c.state("c1")
@@ -225,7 +228,7 @@ def scenario_crash_recovery(work):
 
 def scenario_create_failures(work):
     # Each step of create failing in HCS: exit 1, the call named, nothing left.
-    for call in ("HcsCreateComputeSystem", "HcsStartComputeSystem", "HcsOpenComputeSystem"):
+    for call in ("HcsCreateComputeSystem", "HcsOpenComputeSystem"):
         c = Case("fail-" + call, work)
         rc, _, err = c.berth("create", "--bundle", c.bundle(), "f1", fail=call)
         check(c, f"{call} failing fails create", rc == 1, err)
@@ -250,6 +253,13 @@ def scenario_later_failures(work):
     check(c, "start fails when HCS cannot create the init", rc == 1 and "HcsCreateProcess" in err, err)
     check(c, "and the container stays created (runc's start)", c.state("s2")["status"] == "created")
     rc, _, err = c.berth("delete", "--force", "s2")
+    check(c, "delete --force removes it", rc == 0 and c.containers() == [] and c.systems() == [],
+          f"{err} {c.containers()} {c.systems()}")
+    c.berth("create", "--bundle", c.bundle(), "s4")
+    rc, _, err = c.berth("start", "s4", fail="HcsStartComputeSystem")
+    check(c, "start fails when HCS cannot start the system", rc == 1 and "HcsStartComputeSystem" in err, err)
+    check(c, "and the container stays created", c.state("s4")["status"] == "created")
+    rc, _, err = c.berth("delete", "--force", "s4")
     check(c, "delete --force removes it", rc == 0 and c.containers() == [] and c.systems() == [],
           f"{err} {c.containers()} {c.systems()}")
     c.berth("create", "--bundle", c.bundle(), "s3")
