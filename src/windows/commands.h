@@ -30,6 +30,10 @@ int cmd_pause(const Global& g, const cli::Args& a, bool resume);
 int cmd_state(const Global& g, const cli::Args& a);
 // list [--quiet] [--format table|json]
 int cmd_list(const Global& g, const cli::Args& a);
+// ps [--format table|json] <id>: HCS's ProcessList
+int cmd_ps(const Global& g, const cli::Args& a);
+// events --stats <id>: HCS's Statistics in runc's stats shape
+int cmd_events(const Global& g, const cli::Args& a);
 // exec [--process FILE] [--cwd DIR] [--env K=V] <id> [ARGS...]
 int cmd_exec(const Global& g, const cli::Args& a);
 

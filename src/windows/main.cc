@@ -75,6 +75,73 @@ int cmd_list(const Global& g, const cli::Args& a) {
   return 0;
 }
 
+namespace {
+
+// The properties of a live container's compute system that query asks for
+// ({"PropertyTypes": [...]}), as JSON.
+Result<json> live_properties(const Global& g, const std::string& id, const char* type) {
+  auto r = g.store.load(id);
+  if (!r) return std::move(r).error();
+  if (status_now(*r) == "stopped") return make_error(ErrorKind::kConflict, "container " + id + " is not running");
+  auto sys = hcs::System::open(id);
+  if (!sys) return std::move(sys).error();
+  auto doc = (*sys)->properties(json{{"PropertyTypes", {type}}}.dump());
+  if (!doc) return std::move(doc).error();
+  json props = json::parse(*doc, nullptr, false);
+  if (!props.is_object()) return make_error(ErrorKind::kInternal, "HCS's properties of " + id + " are not JSON");
+  return props;
+}
+
+uint64_t number(const json& j, const char* a, const char* b) {
+  if (!j.is_object() || !j.contains(a) || !j[a].is_object() || !j[a].contains(b) || !j[a][b].is_number()) return 0;
+  return j[a][b].get<uint64_t>();
+}
+
+}  // namespace
+
+int cmd_ps(const Global& g, const cli::Args& a) {
+  if (a.positional.size() != 1) return fail(invalid("ps: exactly one container id is needed"));
+  const std::string format = a.get("format", "table");
+  if (format != "table" && format != "json") return fail(invalid("ps: --format: must be table or json"));
+  auto props = live_properties(g, a.positional[0], "ProcessList");
+  if (!props) return fail(std::move(props).error().wrap("ps " + a.positional[0]));
+  json list = props->value("ProcessList", json::array());
+  if (format == "json") {
+    json pids = json::array();
+    for (const auto& p : list) pids.push_back(p.value("ProcessId", 0u));
+    std::printf("%s\n", pids.dump().c_str());
+    return 0;
+  }
+  std::printf("PID\tIMAGE\n");
+  for (const auto& p : list)
+    std::printf("%u\t%s\n", p.value("ProcessId", 0u), p.value("ImageName", std::string()).c_str());
+  return 0;
+}
+
+// events --stats: one stats event in runc's shape, from HCS's Statistics
+// (100 ns units become nanoseconds).
+int cmd_events(const Global& g, const cli::Args& a) {
+  if (a.positional.size() != 1) return fail(invalid("events: exactly one container id is needed"));
+  if (!a.flag("stats"))
+    return fail(make_error(ErrorKind::kNotImplemented, "events: only --stats on Windows yet (no event stream)"));
+  const std::string id = a.positional[0];
+  auto props = live_properties(g, id, "Statistics");
+  if (!props) return fail(std::move(props).error().wrap("events " + id));
+  json st = props->value("Statistics", json::object());
+  json data{{"cpu",
+             {{"usage",
+               {{"total", number(st, "Processor", "TotalRuntime100ns") * 100},
+                {"user", number(st, "Processor", "RuntimeUser100ns") * 100},
+                {"kernel", number(st, "Processor", "RuntimeKernel100ns") * 100}}}}},
+            {"memory",
+             {{"usage",
+               {{"usage", number(st, "Memory", "MemoryUsageCommitBytes")},
+                {"max", number(st, "Memory", "MemoryUsageCommitPeakBytes")}}},
+              {"raw", {{"private_working_set", number(st, "Memory", "MemoryUsagePrivateWorkingSetBytes")}}}}}};
+  std::printf("%s\n", json{{"type", "stats"}, {"id", id}, {"data", data}}.dump().c_str());
+  return 0;
+}
+
 int cmd_exec(const Global& g, const cli::Args& a) {
   if (a.positional.empty()) return fail(invalid("exec: a container id is needed"));
   const std::string id = a.positional[0];
@@ -144,6 +211,8 @@ const std::vector<Command>& commands() {
       {"pause", [](const Global& g, const cli::Args& a) { return cmd_pause(g, a, false); }, {}},
       {"resume", [](const Global& g, const cli::Args& a) { return cmd_pause(g, a, true); }, {}},
       {"state", cmd_state, {}},
+      {"ps", cmd_ps, {{{"format", "f"}, true}}},
+      {"events", cmd_events, {{{"stats"}, false}, {{"interval"}, true}}},
       {"list", cmd_list, {{{"quiet", "q"}, false}, {{"format", "f"}, true}}},
       {"exec",
        cmd_exec,

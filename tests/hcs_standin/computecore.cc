@@ -22,6 +22,9 @@
 //   command lines end by themselves, so tests can see output and exit codes
 //   pass through: `cmd /c echo TEXT` writes "TEXT\r\n" to its stdout pipe
 //   and exits 0, `cmd /c exit N` exits N; both have exited once created.
+// - Properties answer the ProcessList (the processes not yet exited, by pid
+//   and image name) and Statistics (made-up figures: 1 ms of CPU and 1 MiB
+//   of memory per process) a query asks for.
 #include <windows.h>
 
 #include <computecore.h>
@@ -127,6 +130,7 @@ struct System {
 struct Process {
   System* system = nullptr;
   DWORD pid = 0;
+  std::string system_id;
   bool exited = false;
   DWORD exit_code = 0;
   HCS_EVENT_CALLBACK callback = nullptr;
@@ -174,6 +178,17 @@ void process_exits(Process* p, DWORD code) {
   if (p->exited) return;
   p->exited = true;
   p->exit_code = code;
+  json st;
+  if (load(p->system_id, st) && st.contains("processes")) {
+    auto& list = st["processes"];
+    for (auto it = list.begin(); it != list.end(); ++it) {
+      if ((*it)["ProcessId"] == p->pid) {
+        list.erase(it);
+        break;
+      }
+    }
+    save(st);
+  }
   if (p->callback) {
     std::string data = json{{"Status", 0}, {"ExitCode", code}}.dump();
     std::wstring w(data.begin(), data.end());
@@ -196,6 +211,7 @@ HRESULT transition(const char* call, HCS_SYSTEM h, HCS_OPERATION op, HCS_OPERATI
   if (state == "Stopped" && to == "Stopped") return complete(op, type, kAlreadyStopped);
   if (std::find(from.begin(), from.end(), state) == from.end()) return complete(op, type, kInvalidState);
   st["state"] = to;
+  if (to == "Stopped") st["processes"] = json::array();
   save(st);
   if (to == "Stopped") {
     for (Process* p : s->processes) process_exits(p, 1);
@@ -354,6 +370,28 @@ HRESULT WINAPI HcsGetComputeSystemProperties(HCS_SYSTEM computeSystem, HCS_OPERA
   if (!load(s->id, st)) return complete(operation, HcsOperationTypeGetProperties, kDoesNotExist);
   json props{{"Id", s->id}, {"SystemType", "Container"}, {"State", st["state"]}};
   if (st["document"].contains("Owner")) props["Owner"] = st["document"]["Owner"];
+  json query = json::parse(utf8(propertyQuery), nullptr, false);
+  auto asked = [&](const char* type) {
+    if (!query.is_object() || !query.contains("PropertyTypes") || !query["PropertyTypes"].is_array()) return false;
+    for (const auto& t : query["PropertyTypes"])
+      if (t == type) return true;
+    return false;
+  };
+  json procs = st.value("processes", json::array());
+  if (asked("ProcessList")) props["ProcessList"] = procs;
+  if (asked("Statistics")) {
+    // Made-up figures that grow with the processes, so a reader can tell
+    // they came through: 1 ms of CPU and 1 MiB of memory per process.
+    const uint64_t n = procs.size();
+    props["Statistics"] = {
+        {"Timestamp", "2026-01-01T00:00:00Z"},
+        {"Processor",
+         {{"TotalRuntime100ns", n * 10000}, {"RuntimeUser100ns", n * 6000}, {"RuntimeKernel100ns", n * 4000}}},
+        {"Memory",
+         {{"MemoryUsageCommitBytes", n << 20},
+          {"MemoryUsageCommitPeakBytes", (n + 1) << 20},
+          {"MemoryUsagePrivateWorkingSetBytes", n << 19}}}};
+  }
   return complete(operation, HcsOperationTypeGetProperties, S_OK, props.dump());
 }
 
@@ -393,8 +431,10 @@ HRESULT WINAPI HcsCreateProcess(HCS_SYSTEM computeSystem, PCWSTR processParamete
   }
   DWORD pid = st.value("nextPid", 100u);
   st["nextPid"] = pid + 4;
+  const std::string image = cmdline.substr(0, cmdline.find(' '));
+  st["processes"].push_back(json{{"ProcessId", pid}, {"ImageName", image.empty() ? "process" : image}});
   save(st);
-  auto* p = new Process{s, pid};
+  auto* p = new Process{s, pid, s->id};
   s->processes.push_back(p);
   *process = reinterpret_cast<HCS_PROCESS>(p);
   Operation* op = op_of(operation);

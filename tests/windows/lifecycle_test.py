@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """berth.exe's lifecycle under Wine, against the stand-in computecore.dll
-(tests/hcs_standin): create, start, exec, state, list, kill and delete, the
-sequence of HCS calls each makes and the documents it sends, and that a
-failure from HCS at each step of create leaves no state behind (the rollback
-runhcs does with c.Remove()).
+(tests/hcs_standin): create, start, exec, state, list, ps, events --stats,
+pause, resume, kill and delete, the sequence of HCS calls each makes and the
+documents it sends, and that a failure from HCS at each step of create leaves
+no state behind (the rollback runhcs does with c.Remove()).
 
 Run by `make windows-test` (after the build): python3 lifecycle_test.py
 BUILD_DIR. Every scenario has a state root and stand-in directory of its
@@ -201,6 +201,31 @@ def scenario_pause_resume(work):
     check(c, "nothing left", c.containers() == [] and c.systems() == [])
 
 
+def scenario_ps_and_stats(work):
+    c = Case("ps", work)
+    c.berth("create", "--bundle", c.bundle(), "q1")
+    c.berth("start", "q1")
+    n = len(c.calls())
+    rc, out, err = c.berth("ps", "--format", "json", "q1")
+    check(c, "ps lists the init by its pid", rc == 0 and json.loads(out) == [100], f"{rc} {out!r} {err}")
+    asked = [x.get("document") for x in c.calls()[n:] if x["call"] == "HcsGetComputeSystemProperties"]
+    check(c, "ps asks HCS for the ProcessList", asked == [{"PropertyTypes": ["ProcessList"]}], str(asked))
+    rc, out, err = c.berth("ps", "q1")
+    check(c, "ps's table names the image", rc == 0 and "100\tcmd" in out, out)
+    rc, out, err = c.berth("events", "--stats", "q1")
+    ev = json.loads(out) if rc == 0 else {}
+    check(c, "events --stats: HCS's Statistics in runc's shape, 100 ns units as ns",
+          ev.get("type") == "stats" and ev.get("id") == "q1" and
+          ev["data"]["cpu"]["usage"]["total"] == 1000000 and ev["data"]["memory"]["usage"]["usage"] == 1 << 20,
+          f"{rc} {out!r} {err}")
+    c.berth("kill", "q1", "KILL")
+    c.wait_status("q1", "stopped")
+    rc, _, err = c.berth("ps", "q1")
+    check(c, "ps of a stopped container fails", rc == 1, err)
+    c.berth("delete", "q1")
+    check(c, "nothing left", c.containers() == [] and c.systems() == [])
+
+
 def scenario_crash_recovery(work):
     # What a crash leaves: a record still "creating" with its system made, and
     # a container whose shim was killed. delete finds and removes both.
@@ -305,7 +330,8 @@ def main():
     subprocess.run([WINE, "cmd", "/c", "exit"], env=dict(os.environ, WINEPREFIX=os.path.join(BUILD, "wine"),
                    WINEDEBUG="-all"), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        for fn in (scenario_lifecycle, scenario_init_output_and_kill, scenario_pause_resume, scenario_crash_recovery,
+        for fn in (scenario_lifecycle, scenario_init_output_and_kill, scenario_pause_resume, scenario_ps_and_stats,
+                   scenario_crash_recovery,
                    scenario_create_failures, scenario_later_failures, scenario_bad_input):
             print(fn.__name__[len("scenario_"):])
             fn(work)
