@@ -438,6 +438,13 @@ Result<Process> parse_process(std::string_view json_text) {
   return process;
 }
 
+Result<Process> parse_windows_process(std::string_view json_text) {
+  auto process = parse_object<Process>(json_text, read_process);
+  if (!process) return process;
+  BERTH_TRY(validate_windows_process(*process, ""));
+  return process;
+}
+
 Result<Resources> parse_resources(std::string_view json_text) {
   auto resources = parse_object<Resources>(json_text, read_resources);
   if (!resources) return resources;

@@ -21,6 +21,9 @@ Result<Spec> parse_spec(std::string_view json_text);
 // Parses a runtime-spec Process object (exec --process FILE). Paths in errors
 // are relative to the object ("args", "user.uid").
 Result<Process> parse_process(std::string_view json_text);
+// The same for a Windows container's process (exec on Windows): Windows
+// paths, and commandLine may stand in for args.
+Result<Process> parse_windows_process(std::string_view json_text);
 
 // Parses a LinuxResources object (update --resources FILE).
 Result<Resources> parse_resources(std::string_view json_text);

@@ -347,19 +347,15 @@ Status validate_resources(const Resources& r, const std::string& base) {
   return {};
 }
 
-namespace {
+namespace {}  // namespace
 
-// A Windows container's process: Windows paths, and a command line may
-// stand in for args. The rest is HCS's to judge (platform/hcs/translate.h).
-Status validate_windows_process(const Process& p) {
-  if (p.args.empty() && p.command_line.empty()) return at("process.args", "must not be empty without commandLine");
+Status validate_windows_process(const Process& p, const std::string& base) {
+  if (p.args.empty() && p.command_line.empty()) return at(sub(base, "args"), "must not be empty without commandLine");
   for (size_t i = 0; i < p.env.size(); ++i)
     if (p.env[i].find('=') == std::string::npos)
-      return at(idx("process.env", i), quote(p.env[i]) + " is not of the form KEY=VALUE");
+      return at(idx(sub(base, "env"), i), quote(p.env[i]) + " is not of the form KEY=VALUE");
   return {};
 }
-
-}  // namespace
 
 Status validate_spec(const Spec& spec) {
   if (!is_v1_version(spec.oci_version))
@@ -369,7 +365,8 @@ Status validate_spec(const Spec& spec) {
   bool windows = spec.windows && !spec.linux_;
   if (spec.root.path.empty() && !windows) return at("root.path", "must not be empty");
   if (spec.process)
-    BERTH_TRY(windows ? validate_windows_process(*spec.process) : validate_process(*spec.process, "process"));
+    BERTH_TRY(windows ? validate_windows_process(*spec.process, "process")
+                      : validate_process(*spec.process, "process"));
   for (size_t i = 0; i < spec.mounts.size(); ++i) {
     std::string path = idx("mounts", i);
     if (!windows) BERTH_TRY(check_abs(sub(path, "destination"), spec.mounts[i].destination));

@@ -18,6 +18,9 @@ Status validate_spec(const Spec& spec);
 // base is the JSON path of the object: "process" inside a config, "" for a
 // standalone process.json or resources.json.
 Status validate_process(const Process& process, const std::string& base);
+// A Windows container's process: Windows paths, and a command line may
+// stand in for args. The rest is HCS's to judge (platform/hcs/translate.h).
+Status validate_windows_process(const Process& process, const std::string& base);
 Status validate_resources(const Resources& resources, const std::string& base);
 // A linux.seccomp object on its own (paths still start at linux.seccomp).
 Status validate_seccomp_section(const Seccomp& s);

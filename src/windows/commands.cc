@@ -200,7 +200,7 @@ int cmd_exec(const Global& g, const cli::Args& a) {
   if (a.has("process")) {
     auto pt = read_file(a.get("process"));
     if (!pt) return fail(pt.error());
-    auto parsed = oci::parse_process(*pt);
+    auto parsed = oci::parse_windows_process(*pt);
     if (!parsed) return fail(std::move(parsed).error().wrap(a.get("process")));
     p = *parsed;
   } else {
@@ -233,6 +233,5 @@ int cmd_exec(const Global& g, const cli::Args& a) {
   if (err.joinable()) err.join();
   return static_cast<int>((*proc)->exit_code().value_or(1));
 }
-
 
 }  // namespace berth::win
