@@ -97,8 +97,8 @@ bench:
 	python3 bench/shim.py --write $(SHIM_BENCH_ARGS)
 	python3 bench/containerd_shim.py --write $(CONTAINERD_BENCH_ARGS)
 
-# The Windows build (cmake/windows): berth.exe (src/windows over the HCS
-# calls of src/platform/hcs/system.cc), the HCS translation's tests
+# The Windows build (cmake/windows): berth.exe and libberth.a (src/windows
+# over the HCS calls of src/platform/hcs/system.cc), the HCS translation's tests
 # (berth_hcs_tests.exe) and the stand-in computecore.dll and vmcompute.dll
 # with their tests, cross-compiled with Debian's mingw-w64 (docs/design.md,
 # "Windows (HCS)").
@@ -110,12 +110,15 @@ windows:
 
 # The Windows programs under Wine (Debian's wine64), in a Wine prefix of
 # its own under the build directory: the translation's tests, the stand-in's,
-# and berth.exe's lifecycle against the stand-in (tests/windows). The
-# wineserver goes with the run.
+# libberth's and berth.exe's lifecycle against the stand-in (tests/windows).
+# libberth's test output goes through a file: the shims it starts inherit
+# the test's stdio. The wineserver goes with the run.
 WINE = WINEPREFIX=$(CURDIR)/$(WINDOWS_BUILD)/wine WINEDEBUG=-all /usr/lib/wine/wine64
 windows-test: windows
 	@scripts/deps.sh wine64 python3
 	$(WINE) $(WINDOWS_BUILD)/berth_hcs_tests.exe && $(WINE) $(WINDOWS_BUILD)/berth_hcs_standin_tests.exe && \
+	  (cd $(WINDOWS_BUILD) && $(WINE) ./berth_library_windows_tests.exe >library-tests.log 2>&1 || \
+	   { cat library-tests.log; false; }) && tail -1 $(WINDOWS_BUILD)/library-tests.log && \
 	  python3 tests/windows/lifecycle_test.py $(WINDOWS_BUILD); \
 	  rc=$$?; WINEPREFIX=$(CURDIR)/$(WINDOWS_BUILD)/wine /usr/lib/wine/wineserver64 -k; exit $$rc
 

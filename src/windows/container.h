@@ -21,7 +21,7 @@ namespace berth::win {
 
 struct CreateRequest {
   std::string id;
-  std::string bundle;  // absolute; holds config.json
+  std::string bundle;     // absolute; holds config.json
   std::string berth_exe;  // the program the shim runs as (`<berth_exe> shim`)
   // The init's stdio: the shim is started with these (nullptr: none).
   HANDLE std_in = nullptr, std_out = nullptr, std_err = nullptr;
