@@ -47,6 +47,23 @@ TEST_F(Process, ACapabilityNotGrantedCannotBeUsed) {
   EXPECT_NE(r.out.find("chown=1"), std::string::npos) << r.out << r.err;  // no CAP_CHOWN
 }
 
+TEST_F(Process, NoCapabilitiesObjectMeansNoCapabilities) {
+  // runc reads a missing (or null) capabilities object as empty sets; so
+  // does the runtime-tools suite. It must never mean the caller's full set.
+  config_["process"].erase("capabilities");
+  set_args({"/bin/probe", "status", "CapEff", "status", "CapBnd", "status", "CapPrm"});
+  RunResult r = berth({"run", "--bundle", bundle_, "nocaps"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto p = parse_probe(r.out);
+  EXPECT_EQ(p["CapEff"], "0000000000000000");
+  EXPECT_EQ(p["CapBnd"], "0000000000000000");
+  EXPECT_EQ(p["CapPrm"], "0000000000000000");
+  config_["process"]["capabilities"] = nullptr;
+  RunResult n = berth({"run", "--bundle", bundle_, "nullcaps"});
+  ASSERT_EQ(n.code, 0) << n.err;
+  EXPECT_EQ(parse_probe(n.out)["CapBnd"], "0000000000000000");
+}
+
 TEST_F(Process, SysctlAndHostname) {
   config_["linux"]["sysctl"] = {{"net.ipv4.ip_forward", "1"}, {"kernel.msgmax", "12345"}};
   set_args({"/bin/sh", "-c", "cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/msgmax; hostname"});

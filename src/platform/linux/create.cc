@@ -174,10 +174,10 @@ Result<Prepared> prepare_init(const oci::Spec& spec, const std::string& bundle, 
     return invalid("hostname: setting it needs a new uts namespace in linux.namespaces");
   if (!init.new_mount_ns)
     return make_error(ErrorKind::kNotImplemented, "linux.namespaces: a new mount namespace is required");
-  if (spec.process->capabilities) {
-    init.has_caps = true;
-    init.caps = lnx::resolve_caps(*spec.process->capabilities, p.warnings);
-  }
+  // No capabilities object means no capabilities, as runc reads it (and the
+  // runtime-tools suite checks): never the caller's full set.
+  init.has_caps = true;
+  if (spec.process->capabilities) init.caps = lnx::resolve_caps(*spec.process->capabilities, p.warnings);
   if (spec.linux_ && spec.linux_->seccomp) {
     // Compiled here, once: the init only loads it.
     auto filter = seccomp::compile(*spec.linux_->seccomp, p.warnings);

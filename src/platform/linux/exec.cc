@@ -117,10 +117,9 @@ Result<Execed> LinuxContainer::create_process(const ExecRequest& opts) {
   cfg.init_pidfd = pidfd.get();
   cfg.join_flags = namespaces_to_join(init);
   cfg.preserve_fds = opts.preserve_fds;
-  if (opts.process.capabilities) {
-    cfg.has_caps = true;
-    cfg.caps = lnx::resolve_caps(*opts.process.capabilities, out.warnings);
-  }
+  // As for the init: no capabilities object, no capabilities (runc's exec).
+  cfg.has_caps = true;
+  if (opts.process.capabilities) cfg.caps = lnx::resolve_caps(*opts.process.capabilities, out.warnings);
   // The container's seccomp profile binds exec'd processes too.
   std::optional<seccomp::Filter> filter;
   std::optional<oci::Seccomp> profile;  // kept for listenerPath
