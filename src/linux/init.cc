@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -19,12 +20,40 @@ namespace berth::lnx {
 
 namespace {
 
+// A parked init is pid 1 of its namespace, which ignores every signal it has
+// no handler for; runc's parked init (a Go program) dies of TERM, INT, HUP
+// and the rest, so `kill <created> TERM` stops the container there (podman's
+// stop of a created container relies on it). Until execve, which resets
+// them, these handlers end the init as such a signal would: 128+signal. The
+// signals whose default is to be ignored or to stop, and the faults, stay
+// as they are.
+void exit_on_signals_while_parked() {
+  struct sigaction sa {};
+  sa.sa_handler = [](int sig) { ::_exit(128 + sig); };
+  sigemptyset(&sa.sa_mask);
+  sigset_t handled;
+  sigemptyset(&handled);
+  for (int sig = 1; sig < NSIG; ++sig) {
+    switch (sig) {
+      case SIGKILL: case SIGSTOP: case SIGCHLD: case SIGCONT: case SIGTSTP: case SIGTTIN: case SIGTTOU:
+      case SIGURG: case SIGWINCH: case SIGSEGV: case SIGBUS: case SIGILL: case SIGFPE: case SIGTRAP:
+      case SIGSYS: case SIGABRT:
+        continue;
+      default:
+        // glibc's own real-time signals refuse a handler: skipped.
+        if (::sigaction(sig, &sa, nullptr) == 0) sigaddset(&handled, sig);
+    }
+  }
+  ::sigprocmask(SIG_UNBLOCK, &handled, nullptr);
+}
+
 Status wait_for_start(const InitConfig& cfg, bool& parent_gone) {
   if (cfg.park == Park::kSync) return sync_expect(cfg.sync_fd, SyncType::kStart, "berth");
   // `berth start` writes one byte. The parent that created us is gone by now,
   // so nothing more goes over the sync socket.
   ::close(cfg.sync_fd);
   parent_gone = true;
+  exit_on_signals_while_parked();
   char byte;
   for (;;) {
     ssize_t n = ::read(cfg.exec_fifo, &byte, 1);

@@ -171,6 +171,25 @@ TEST_F(Lifecycle, DeleteOfACreatedContainerKillsItsInit) {
   EXPECT_FALSE(exists(root_ + "/parked"));
 }
 
+TEST_F(Lifecycle, TermStopsACreatedContainer) {
+  // The parked init is pid 1 of its namespace, which ignores signals it has
+  // no handler for; runc's dies of TERM (podman's stop of a created
+  // container waits for that before it resorts to KILL).
+  set_args({"/bin/probe", "sleep"});
+  ASSERT_EQ(berth({"create", "--bundle", bundle_, "term"}).code, 0);
+  int pid = nlohmann::json::parse(berth({"state", "term"}).out)["pid"];
+  ASSERT_EQ(berth({"kill", "term", "TERM"}).code, 0);
+  EXPECT_EQ(wait_status("term", "stopped"), "stopped");
+  EXPECT_FALSE(pid_alive(pid));
+  EXPECT_NE(berth({"start", "term"}).code, 0);
+  EXPECT_EQ(berth({"delete", "term"}).code, 0);
+  // A signal whose default is to be ignored leaves it parked.
+  ASSERT_EQ(berth({"create", "--bundle", bundle_, "winch"}).code, 0);
+  ASSERT_EQ(berth({"kill", "winch", "WINCH"}).code, 0);
+  ::usleep(200 * 1000);
+  EXPECT_EQ(status_of("winch"), "created");
+}
+
 TEST_F(Lifecycle, KillTakesSignalNamesAndNumbers) {
   // The shell exits with 128+N for a signal it traps, so the exit code tells
   // which signal arrived.
