@@ -26,10 +26,16 @@ int64_t now_ms() {
   return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-[[noreturn]] void exec_hook(const oci::Hook& h, int in, int out) {
+[[noreturn]] void exec_hook(const oci::Hook& h, int in, int out, const std::string& cwd) {
   ::dup2(in, 0);
   ::dup2(out, 1);
   ::dup2(out, 2);
+  if (!cwd.empty() && ::chdir(cwd.c_str()) < 0) {
+    const int err = errno;
+    std::string msg = "chdir " + cwd + ": " + errno_text(err);
+    (void)!::write(1, msg.data(), msg.size());
+    ::_exit(127);
+  }
   // The caller may block signals (run forwards them): a hook starts clean.
   sigset_t none;
   sigemptyset(&none);
@@ -48,13 +54,13 @@ int64_t now_ms() {
   ::_exit(127);
 }
 
-Status run_one(const oci::Hook& h, const std::string& name, const std::string& state_json) {
+Status run_one(const oci::Hook& h, const std::string& name, const std::string& state_json, const std::string& cwd) {
   int in[2], out[2];
   if (::pipe2(in, O_CLOEXEC) < 0 || ::pipe2(out, O_CLOEXEC) < 0) return sys_error(name + ": pipe");
   Fd in_r(in[0]), in_w(in[1]), out_r(out[0]), out_w(out[1]);
   pid_t pid = ::fork();
   if (pid < 0) return sys_error(name + ": fork");
-  if (pid == 0) exec_hook(h, in_r.get(), out_w.get());
+  if (pid == 0) exec_hook(h, in_r.get(), out_w.get(), cwd);
   in_r.reset();
   out_w.reset();
   crash_point("hook", name.substr(0, name.find('[')));
@@ -99,10 +105,19 @@ Status run_one(const oci::Hook& h, const std::string& name, const std::string& s
 
 }  // namespace
 
-Status run(const std::vector<oci::Hook>& hooks, const char* kind, const std::string& state_json) {
+Status run(const std::vector<oci::Hook>& hooks, const char* kind, const std::string& state_json,
+           const std::string& cwd) {
   for (size_t i = 0; i < hooks.size(); ++i)
-    BERTH_TRY(run_one(hooks[i], std::string("hooks.") + kind + "[" + std::to_string(i) + "]", state_json));
+    BERTH_TRY(run_one(hooks[i], std::string("hooks.") + kind + "[" + std::to_string(i) + "]", state_json, cwd));
   return {};
+}
+
+void run_all(const std::vector<oci::Hook>& hooks, const char* kind, const std::string& state_json,
+             std::vector<std::string>* warnings, const std::string& cwd) {
+  for (size_t i = 0; i < hooks.size(); ++i) {
+    auto r = run_one(hooks[i], std::string("hooks.") + kind + "[" + std::to_string(i) + "]", state_json, cwd);
+    if (!r && warnings) warnings->push_back(r.error().message);
+  }
 }
 
 }  // namespace berth::hooks

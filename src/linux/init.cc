@@ -114,7 +114,8 @@ Status init_steps(const InitConfig& cfg, bool& parent_gone) {
       BERTH_TRY(sync_send(cfg.sync_fd, SyncType::kHooks));
       BERTH_TRY(sync_expect(cfg.sync_fd, SyncType::kHooksDone, "berth"));
     }
-    return hooks::run(hooks.create_container, "createContainer", state);
+    // In the rootfs, as runc runs them.
+    return hooks::run(hooks.create_container, "createContainer", state, rootfs.rootfs);
   };
   if (cfg.new_mount_ns) BERTH_TRY(setup_rootfs(spec, rootfs));
   BERTH_TRY(wait_cgroups());

@@ -113,8 +113,7 @@ Status destroy(Loaded& c, std::vector<std::string>* warnings) {
   if (c.container) BERTH_TRY(c.container->destroy(warnings));
   BERTH_TRY(c.dir.remove());
   crash_point("delete:state-dir");
-  if (auto r = hooks::run(c.st.poststop, "poststop", oci_state_json(c.st, 0, state::Status::kStopped, false)); !r)
-    if (warnings) warnings->push_back(r.error().message);
+  hooks::run_all(c.st.poststop, "poststop", oci_state_json(c.st, 0, state::Status::kStopped, false), warnings);
   return {};
 }
 

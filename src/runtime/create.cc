@@ -28,7 +28,7 @@ void rollback(Created& c) {
   (void)c.c.dir.remove();
   // The spec's lifecycle goes on to delete, which runs poststop; a failure
   // there is only a warning, and the create error is what the caller sees.
-  (void)hooks::run(c.c.st.poststop, "poststop", oci_state_json(c.c.st, 0, state::Status::kStopped, false));
+  hooks::run_all(c.c.st.poststop, "poststop", oci_state_json(c.c.st, 0, state::Status::kStopped, false), nullptr);
 }
 
 }  // namespace
@@ -143,8 +143,8 @@ Result<Created> create(const state::Store& store, const CreateOptions& opts, Par
   cb.create_hooks = [&](const std::string& state_json) -> Status {
     if (!s.hooks) return {};
     BERTH_DEBUG(ctx + ": running the prestart and createRuntime hooks");
-    BERTH_TRY(hooks::run(s.hooks->prestart, "prestart", state_json));
-    return hooks::run(s.hooks->create_runtime, "createRuntime", state_json);
+    BERTH_TRY(hooks::run(s.hooks->prestart, "prestart", state_json, st.bundle));
+    return hooks::run(s.hooks->create_runtime, "createRuntime", state_json, st.bundle);
   };
   cb.state_json = [&](pid_t pid) { return oci_state_json(st, pid, state::Status::kCreating, false); };
   if (auto r = out.creation->make(out.c.dir, cb); !r) return fail(std::move(r).error());
@@ -162,7 +162,7 @@ Result<Created> create(const state::Store& store, const CreateOptions& opts, Par
 Status start_now(Created& c) {
   BERTH_TRY(c.creation->start_now());
   std::string state_json = oci_state_json(c.c.st, c.init().pid(), state::Status::kRunning, false);
-  if (auto r = hooks::run(c.c.st.poststart, "poststart", state_json); !r) c.warnings.push_back(r.error().message);
+  hooks::run_all(c.c.st.poststart, "poststart", state_json, &c.warnings, c.c.st.bundle);
   return {};
 }
 

@@ -22,8 +22,7 @@ Status start(const state::Store& store, const std::string& id, std::vector<std::
   if (auto r = c->container->start(); !r) return std::move(r).error().wrap(ctx);
   // The user's process runs (or the init died): poststart may follow.
   std::string state_json = oci_state_json(c->st, c->pid(), state::Status::kRunning, false);
-  if (auto r = hooks::run(c->st.poststart, "poststart", state_json); !r)
-    if (warnings) warnings->push_back(r.error().message);
+  hooks::run_all(c->st.poststart, "poststart", state_json, warnings, c->st.bundle);
   return {};
 }
 

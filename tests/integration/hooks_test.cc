@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "harness.h"
@@ -149,6 +150,47 @@ TEST_F(Hooks, PoststartAndPoststopFailuresOnlyWarn) {
   EXPECT_NE(r.err.find("hooks.poststart[0]"), std::string::npos) << r.err;  // the warnings
   EXPECT_NE(r.err.find("hooks.poststop[0]"), std::string::npos) << r.err;
   EXPECT_FALSE(exists(root_ + "/hw"));
+}
+
+TEST_F(Hooks, AFailingPoststartOrPoststopHookDoesNotStopTheRest) {
+  // runtime-spec: on a poststart or poststop failure "the remaining hooks
+  // and lifecycle continue" (runtime-tools' poststart_fail, poststop_fail).
+  BERTH_ONLY("runc 1.1.5 stops at the first failing hook");
+  config_["hooks"] = {{"poststart", {{{"path", "/bin/false"}}, marker("poststart")}},
+                      {"poststop", {{{"path", "/bin/false"}}, marker("poststop")}}};
+  set_args({"/bin/true"});
+  ASSERT_EQ(berth({"create", "--bundle", bundle_, "hf"}).code, 0);
+  ASSERT_EQ(berth({"start", "hf"}).code, 0);
+  EXPECT_EQ(wait_status("hf", "stopped"), "stopped");
+  ASSERT_EQ(berth({"delete", "hf"}).code, 0);
+  auto lines = log_lines();
+  ASSERT_EQ(lines.size(), 2u) << read_text(markers_ + "/log");
+  EXPECT_EQ(lines[0][0], "poststart");
+  EXPECT_EQ(lines[1][0], "poststop");
+}
+
+TEST_F(Hooks, RuntimeHooksRunInTheBundleAndCreateContainerInTheRootfs) {
+  // runc's working directories: hooks a relative path works for.
+  auto pwd_hook = [&](const std::string& kind) {
+    return nlohmann::json{{"path", "/bin/sh"}, {"args", {"sh", "-c", "echo " + kind + " $(pwd) >> " + markers_ + "/log"}}};
+  };
+  config_["hooks"] = {{"prestart", {pwd_hook("prestart")}},
+                      {"createRuntime", {pwd_hook("createRuntime")}},
+                      {"createContainer", {pwd_hook("createContainer")}},
+                      {"poststart", {pwd_hook("poststart")}}};
+  set_args({"/bin/true"});
+  ASSERT_EQ(berth({"create", "--bundle", bundle_, "hc"}).code, 0);
+  ASSERT_EQ(berth({"start", "hc"}).code, 0);
+  ASSERT_EQ(berth({"delete", "--force", "hc"}).code, 0);
+  std::map<std::string, std::string> dir;
+  for (const auto& l : log_lines())
+    if (l.size() == 2) dir[l[0]] = l[1];
+  EXPECT_EQ(dir["prestart"], bundle_);
+  EXPECT_EQ(dir["createRuntime"], bundle_);
+  EXPECT_EQ(dir["createContainer"], config_["root"]["path"].get<std::string>());
+  if (runtime_is_berth()) {
+    EXPECT_EQ(dir["poststart"], bundle_);  // runc 1.1.5 runs it in create
+  }
 }
 
 }  // namespace
