@@ -91,7 +91,7 @@ Status init_steps(const InitConfig& cfg, bool& parent_gone) {
     BERTH_DEBUG("init: joined the " + oci::namespace_names(static_cast<unsigned long>(type)) + " namespace by path");
   }
   if (!cfg.session_keyring.empty()) BERTH_TRY(join_session_keyring(cfg.session_keyring));
-  if (cfg.new_uts_ns) {
+  if (cfg.own_uts_ns) {
     if (!spec.hostname.empty() && ::sethostname(spec.hostname.data(), spec.hostname.size()) < 0)
       return sys_error("sethostname " + spec.hostname);
     if (!spec.domainname.empty() && ::setdomainname(spec.domainname.data(), spec.domainname.size()) < 0)

@@ -23,7 +23,9 @@ struct InitConfig {
   const oci::Spec* spec = nullptr;
   RootfsConfig rootfs;
   bool new_mount_ns = false;
-  bool new_uts_ns = false;
+  // The hostname and domainname are set: a new uts namespace, or one joined
+  // by path that is not berth's own (runc sets them there too).
+  bool own_uts_ns = false;
   bool new_user_ns = false;  // the parent writes its uid/gid maps
   // A new cgroup namespace is unshared once the init is in its cgroups, as
   // runc does: made at clone, its root would be berth's own cgroup.

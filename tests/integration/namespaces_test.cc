@@ -72,6 +72,35 @@ TEST_F(Namespaces, JoinedByPathAreTheSameNamespace) {
   EXPECT_EQ(p["hostname"], "berth-test");
 }
 
+TEST_F(Namespaces, AJoinedUtsNamespaceTakesTheHostnameButTheHostsNever) {
+  // runc sets the hostname in a uts namespace joined by path (runtime-tools'
+  // linux_ns_path); in the host's own, that would rename the host, which
+  // runc does and berth refuses.
+  set_args({"/bin/probe", "sleep"});
+  ASSERT_EQ(berth({"run", "-d", "--bundle", bundle_, "owner"}).code, 0);
+  std::string pid = std::to_string(nlohmann::json::parse(berth({"state", "owner"}).out)["pid"].get<int>());
+  for (auto& ns : config_["linux"]["namespaces"])
+    if (ns["type"] == "uts") ns["path"] = "/proc/" + pid + "/ns/uts";
+  config_["hostname"] = "joined-name";
+  set_args({"/bin/sh", "-c", "hostname; readlink /proc/self/ns/uts"});
+  RunResult r = berth({"run", "--bundle", bundle_, "joiner"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "joined-name\n" + ns_of(pid, "uts") + "\n");
+  if (!runtime_is_berth()) return;  // runc would rename the host below
+  char host[256] = {};
+  ASSERT_EQ(::gethostname(host, sizeof host - 1), 0);
+  for (auto& ns : config_["linux"]["namespaces"])
+    if (ns["type"] == "uts") ns["path"] = "/proc/self/ns/uts";  // berth's own: the host's
+  write_config();
+  RunResult h = berth({"run", "--bundle", bundle_, "hostuts"});
+  EXPECT_EQ(h.code, 1);
+  EXPECT_NE(h.err.find("hostname:"), std::string::npos) << h.err;
+  char after[256] = {};
+  ASSERT_EQ(::gethostname(after, sizeof after - 1), 0);
+  EXPECT_STREQ(after, host);
+  EXPECT_FALSE(exists(root_ + "/hostuts"));
+}
+
 TEST_F(Namespaces, UserNamespaceJoinedByPathOwnsTheNewOnes) {
   // runc 1.1.5 refuses it: "User namespaces enabled, but no uid mappings found".
   BERTH_ONLY("runc 1.1.5 cannot join a user namespace by path without repeating its mappings");

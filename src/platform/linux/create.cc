@@ -52,6 +52,7 @@ struct Prepared {
   std::vector<std::pair<int, int>> for_children;  // (fd, CLONE_NEWPID/NEWTIME) joined by path
   bool new_time = false;
   int join_user = -1;  // fd of a user namespace joined by path
+  bool uts_joined_not_ours = false;  // a uts namespace joined by path, not berth's own
   std::optional<seccomp::Filter> seccomp;
   std::vector<std::string> warnings;
 };
@@ -81,6 +82,12 @@ Status prepare_namespaces(const oci::Spec& spec, Prepared& p) {
     // pid and time apply to children: the parent joins them before clone.
     // A user namespace must be joined before the others are made (they
     // belong to it): an intermediate process does that.
+    if (ns.type == oci::NamespaceType::kUts) {
+      // Setting a hostname in berth's own uts namespace would set the host's.
+      struct stat joined, ours;
+      p.uts_joined_not_ours = ::fstat(fd->get(), &joined) == 0 && ::stat("/proc/self/ns/uts", &ours) == 0 &&
+                              (joined.st_ino != ours.st_ino || joined.st_dev != ours.st_dev);
+    }
     if (ns.type == oci::NamespaceType::kUser)
       p.join_user = fd->get();
     else
@@ -162,7 +169,7 @@ Result<Prepared> prepare_init(const oci::Spec& spec, const std::string& bundle, 
     return invalid("linux.rootfsPropagation: \"" + spec.linux_->rootfs_propagation +
                    "\" cannot be used with --no-pivot");
   init.new_mount_ns = p.clone_flags & CLONE_NEWNS;
-  init.new_uts_ns = p.clone_flags & CLONE_NEWUTS;
+  init.own_uts_ns = (p.clone_flags & CLONE_NEWUTS) || p.uts_joined_not_ours;
   init.new_user_ns = p.clone_flags & CLONE_NEWUSER;
   init.new_cgroup_ns = p.clone_flags & CLONE_NEWCGROUP;
   init.dumpable_until_go = init.new_user_ns && ::geteuid() != 0;
@@ -170,8 +177,10 @@ Result<Prepared> prepare_init(const oci::Spec& spec, const std::string& bundle, 
   init.park = park;
   init.preserve_fds = opts.listen_fds + opts.preserve_fds;
   if (!opts.no_new_keyring) init.session_keyring = "_ses." + opts.id;
-  if ((!spec.hostname.empty() || !spec.domainname.empty()) && !init.new_uts_ns)
-    return invalid("hostname: setting it needs a new uts namespace in linux.namespaces");
+  if ((!spec.hostname.empty() || !spec.domainname.empty()) && !init.own_uts_ns)
+    return invalid(std::string(spec.hostname.empty() ? "domainname" : "hostname") +
+                   ": setting it needs a uts namespace of the container's own in linux.namespaces (a new one, "
+                   "or one joined by path that is not the host's)");
   if (!init.new_mount_ns)
     return make_error(ErrorKind::kNotImplemented, "linux.namespaces: a new mount namespace is required");
   // No capabilities object means no capabilities, as runc reads it (and the
