@@ -142,7 +142,10 @@ MountOptions parse_mount_options(const std::vector<std::string>& options) {
   return o;
 }
 
-Result<Fd> make_in_root(int root, const std::string& path, bool file, mode_t mode) {
+namespace {
+
+// make_in_root, following at most `links` more dangling symlinks.
+Result<Fd> make_in_root_following(int root, const std::string& path, bool file, mode_t mode, int links) {
   if (auto fd = open_in_root(root, path, O_PATH); fd || fd.error().code != ENOENT) return fd;
   auto parts = split(path_clean(path), '/');
   std::string prefix;
@@ -155,7 +158,17 @@ Result<Fd> make_in_root(int root, const std::string& path, bool file, mode_t mod
       auto dir = open_in_root(root, prefix.empty() ? "/" : prefix, O_PATH | O_DIRECTORY);
       if (!dir) return std::move(dir).error();
       bool last = i + 1 == parts.size();
-      if (last && file) {
+      // A symlink to what does not exist yet (/var/run -> /run in an image
+      // without /run): its target is made, inside the root, as runc does.
+      char link[PATH_MAX];
+      ssize_t n = ::readlinkat(dir->get(), parts[i].c_str(), link, sizeof link - 1);
+      if (n > 0) {
+        if (links == 0) return Error{ELOOP, "make " + next + " in container root: too many levels of symbolic links"};
+        std::string target(link, static_cast<size_t>(n));
+        target = path_clean(target[0] == '/' ? target : prefix + "/" + target);
+        auto made = make_in_root_following(root, target, last && file, mode, links - 1);
+        if (!made) return std::move(made).error();
+      } else if (last && file) {
         int f = ::openat(dir->get(), parts[i].c_str(), O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, mode);
         if (f < 0 && errno != EEXIST) return sys_error("create " + next + " in container root");
         if (f >= 0) ::close(f);
@@ -170,6 +183,12 @@ Result<Fd> make_in_root(int root, const std::string& path, bool file, mode_t mod
   }
   if (!parent) return open_in_root(root, "/", O_PATH);
   return parent;
+}
+
+}  // namespace
+
+Result<Fd> make_in_root(int root, const std::string& path, bool file, mode_t mode) {
+  return make_in_root_following(root, path, file, mode, 40);  // the kernel's MAXSYMLINKS
 }
 
 std::string fd_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }

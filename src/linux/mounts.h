@@ -32,7 +32,9 @@ struct MountOptions {
 MountOptions parse_mount_options(const std::vector<std::string>& options);
 
 // Creates path below root (mkdir -p, or an empty file as its last component
-// when file is true), each step resolved inside root. Returns an O_PATH fd.
+// when file is true), each step resolved inside root; a step that is a
+// symlink to nothing gets its target made (inside root), as runc does.
+// Returns an O_PATH fd.
 Result<Fd> make_in_root(int root, const std::string& path, bool file, mode_t mode);
 
 // "/proc/self/fd/N": a name for an fd's file that mount(2) accepts.

@@ -118,8 +118,10 @@ Result<Fd> open_dev_null(int root) {
   return fd;
 }
 
+// A symlink is followed (inside the root), as runc does: its target is what
+// gets masked, and a loop is an error.
 Status mask_path(int root, const std::string& path, int dev_null) {
-  auto target = open_in_root(root, path, O_PATH | O_NOFOLLOW);
+  auto target = open_in_root(root, path, O_PATH);
   if (!target) {
     if (target.error().code == ENOENT) return {};
     return std::move(target).error();

@@ -121,6 +121,55 @@ TEST_F(Rootfs, SymlinksInTheImageCannotLeadAMountOut) {
   EXPECT_FALSE(exists("/" + escape));
 }
 
+TEST_F(Rootfs, ADanglingSymlinkOnTheWayGetsItsTargetMadeInsideTheRoot) {
+  // An image with /var/run -> /run and no /run: runc makes /run and mounts
+  // there. A target that climbs out (../../..) or is absolute stays inside.
+  std::string rootfs = own_rootfs();
+  std::string out = "berth-dangling-" + std::to_string(::getpid());
+  ASSERT_EQ(::symlink("/made-abs", (rootfs + "/abs").c_str()), 0);
+  ASSERT_EQ(::symlink("made-rel", (rootfs + "/rel").c_str()), 0);
+  ASSERT_EQ(::symlink(("../../../../tmp/" + out).c_str(), (rootfs + "/climb").c_str()), 0);
+  ASSERT_EQ(::symlink("loop2", (rootfs + "/loop1").c_str()), 0);
+  ASSERT_EQ(::symlink("loop1", (rootfs + "/loop2").c_str()), 0);
+  for (const char* d : {"/abs/x", "/rel/x", "/climb/x"})
+    config_["mounts"].push_back({{"destination", d}, {"type", "tmpfs"}, {"source", "tmpfs"}});
+  set_args({"/bin/sh", "-c", "grep -o ' /made-abs/x \\| /made-rel/x \\| /tmp/" + out + "/x ' /proc/self/mountinfo"});
+  RunResult r = berth({"run", "--bundle", bundle_, "dangle"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, " /made-abs/x \n /made-rel/x \n /tmp/" + out + "/x \n") << r.out;
+  EXPECT_TRUE(exists(rootfs + "/made-abs/x"));
+  EXPECT_TRUE(exists(rootfs + "/tmp/" + out + "/x"));
+  EXPECT_FALSE(exists("/tmp/" + out));  // the host is untouched
+  EXPECT_FALSE(exists("/made-abs"));
+  // A loop is an error, not a hang.
+  config_["mounts"] = default_config()["mounts"];
+  config_["mounts"].push_back({{"destination", "/loop1/x"}, {"type", "tmpfs"}, {"source", "tmpfs"}});
+  write_config();
+  RunResult loop = berth({"run", "--bundle", bundle_, "loop"});
+  EXPECT_EQ(loop.code, 1);
+  EXPECT_NE(loop.err.find("symbolic links"), std::string::npos) << loop.err;
+  EXPECT_FALSE(exists(root_ + "/loop"));
+}
+
+TEST_F(Rootfs, AMaskedSymlinkMasksItsTargetInsideTheRoot) {
+  // runc follows a masked path's symlink (inside the root); a loop fails
+  // create (runtime-tools' linux_masked_paths).
+  std::string rootfs = own_rootfs();
+  ASSERT_EQ(::symlink("/etc/hostname", (rootfs + "/msl").c_str()), 0);
+  ASSERT_EQ(::symlink("../self-loop", (rootfs + "/self-loop").c_str()), 0);
+  config_["linux"]["maskedPaths"] = {"/msl"};
+  set_args({"/bin/sh", "-c", "readlink /msl; wc -c < /etc/hostname"});
+  RunResult r = berth({"run", "--bundle", bundle_, "msl"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "/etc/hostname\n0\n");  // the link stays, its target reads as /dev/null
+  config_["linux"]["maskedPaths"] = {"/self-loop"};
+  write_config();
+  RunResult loop = berth({"run", "--bundle", bundle_, "mloop"});
+  EXPECT_EQ(loop.code, 1);
+  EXPECT_NE(loop.err.find("symbolic links"), std::string::npos) << loop.err;
+  EXPECT_FALSE(exists(root_ + "/mloop"));
+}
+
 TEST_F(Rootfs, ProcMountedOverASymlinkIsRefused) {
   std::string rootfs = own_rootfs();
   ASSERT_EQ(::rmdir((rootfs + "/proc").c_str()), 0);
