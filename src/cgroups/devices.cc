@@ -21,7 +21,8 @@ std::vector<oci::DeviceCgroup> effective_device_rules(const std::vector<oci::Dev
   add("c", 5, 0, "rwm");               // tty
   add("c", 1, 5, "rwm");               // zero
   add("c", 1, 9, "rwm");               // urandom
-  add("c", 5, 1, "rwm");               // console
+  // Not 5:1, the host's console: a container's /dev/console is its pty
+  // (136:*), as in runc's list, which has no 5:1 either.
   add("c", 136, std::nullopt, "rwm");  // pts/*
   add("c", 5, 2, "rwm");               // ptmx
   add("c", 10, 200, "rwm");            // net/tun

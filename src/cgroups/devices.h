@@ -12,7 +12,7 @@
 namespace berth::cgroups {
 
 // The spec's rules followed by the defaults: mknod of any device, and
-// null, zero, full, random, urandom, tty, console, ptmx, pts/*, net/tun.
+// null, zero, full, random, urandom, tty, ptmx, pts/*, net/tun (runc's list).
 std::vector<oci::DeviceCgroup> effective_device_rules(const std::vector<oci::DeviceCgroup>& spec);
 
 // (allow?, "c 1:3 rwm") in the order to write them to devices.allow/deny.

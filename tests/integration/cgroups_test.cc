@@ -88,6 +88,7 @@ TEST_F(Cgroups, LimitsLandInTheirFilesAndDeleteRemovesEveryDirectory) {
   std::string list = value(cgroup_dir(pid, "devices"), "devices.list");
   EXPECT_NE(list.find("c 1:3 rwm"), std::string::npos) << list;
   EXPECT_EQ(list.find("a *:* rwm"), std::string::npos) << list;
+  EXPECT_EQ(list.find("c 5:1 "), std::string::npos) << list;  // never the host's console
   // From inside: the cpuset and a device the rules deny.
   RunResult r = berth({"exec", "lim", "/bin/probe", "status", "Cpus_allowed_list"});
   EXPECT_EQ(parse_probe(r.out)["Cpus_allowed_list"], "0");
