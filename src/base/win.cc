@@ -56,6 +56,13 @@ Error hresult_error(std::string_view what, HRESULT hr, std::string_view detail) 
   return make_error(ErrorKind::kInternal, std::string(what) + ": " + text + " (" + hex(static_cast<DWORD>(hr)) + ")");
 }
 
+void copy_stream(HANDLE from, HANDLE to) {
+  char buf[8192];
+  DWORD n = 0, w = 0;
+  while (ReadFile(from, buf, sizeof buf, &n, nullptr) && n > 0)
+    if (to && !WriteFile(to, buf, n, &w, nullptr)) break;
+}
+
 Result<std::string> read_file(const std::string& path) {
   Handle f(CreateFileW(wide(path).c_str(), GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
                        nullptr, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, nullptr));

@@ -15,12 +15,12 @@ std::vector<oci::DeviceCgroup> effective_device_rules(const std::vector<oci::Dev
   };
   add("c", std::nullopt, std::nullopt, "m");
   add("b", std::nullopt, std::nullopt, "m");
-  add("c", 1, 3, "rwm");               // null
-  add("c", 1, 8, "rwm");               // random
-  add("c", 1, 7, "rwm");               // full
-  add("c", 5, 0, "rwm");               // tty
-  add("c", 1, 5, "rwm");               // zero
-  add("c", 1, 9, "rwm");               // urandom
+  add("c", 1, 3, "rwm");  // null
+  add("c", 1, 8, "rwm");  // random
+  add("c", 1, 7, "rwm");  // full
+  add("c", 5, 0, "rwm");  // tty
+  add("c", 1, 5, "rwm");  // zero
+  add("c", 1, 9, "rwm");  // urandom
   // Not 5:1, the host's console: a container's /dev/console is its pty
   // (136:*), as in runc's list, which has no 5:1 either.
   add("c", 136, std::nullopt, "rwm");  // pts/*

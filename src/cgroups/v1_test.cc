@@ -197,9 +197,9 @@ TEST(CgroupV1Devices, DefaultSpecRuleThenTheAllowedDevices) {
   deny_all.allow = false;
   deny_all.access = "rwm";
   std::vector<std::pair<bool, std::string>> want = {
-      {false, "a"},          {true, "c *:* m"},   {true, "b *:* m"},      {true, "c 1:3 rwm"}, {true, "c 1:8 rwm"},
-      {true, "c 1:7 rwm"},   {true, "c 5:0 rwm"}, {true, "c 1:5 rwm"},    {true, "c 1:9 rwm"},
-      {true, "c 136:* rwm"}, {true, "c 5:2 rwm"}, {true, "c 10:200 rwm"},
+      {false, "a"},        {true, "c *:* m"},     {true, "b *:* m"},   {true, "c 1:3 rwm"},
+      {true, "c 1:8 rwm"}, {true, "c 1:7 rwm"},   {true, "c 5:0 rwm"}, {true, "c 1:5 rwm"},
+      {true, "c 1:9 rwm"}, {true, "c 136:* rwm"}, {true, "c 5:2 rwm"}, {true, "c 10:200 rwm"},
   };
   EXPECT_EQ(v1_device_lines({deny_all}), want);
 

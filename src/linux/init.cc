@@ -35,10 +35,22 @@ void exit_on_signals_while_parked() {
   sigemptyset(&handled);
   for (int sig = 1; sig < NSIG; ++sig) {
     switch (sig) {
-      case SIGKILL: case SIGSTOP: case SIGCHLD: case SIGCONT: case SIGTSTP: case SIGTTIN: case SIGTTOU:
-      case SIGURG: case SIGWINCH: case SIGSEGV: case SIGBUS: case SIGILL: case SIGFPE: case SIGTRAP:
-      case SIGSYS: case SIGABRT:
-        continue;
+      case SIGKILL:
+      case SIGSTOP:
+      case SIGCHLD:
+      case SIGCONT:
+      case SIGTSTP:
+      case SIGTTIN:
+      case SIGTTOU:
+      case SIGURG:
+      case SIGWINCH:
+      case SIGSEGV:
+      case SIGBUS:
+      case SIGILL:
+      case SIGFPE:
+      case SIGTRAP:
+      case SIGSYS:
+      case SIGABRT: continue;
       default:
         // glibc's own real-time signals refuse a handler: skipped.
         if (::sigaction(sig, &sa, nullptr) == 0) sigaddset(&handled, sig);

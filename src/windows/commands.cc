@@ -212,22 +212,13 @@ int cmd_exec(const Global& g, const cli::Args& a) {
   }
   auto proc = win::exec(g.store, id, p, *spec->process);
   if (!proc) return fail(proc.error());
-  auto copy = [](HANDLE from, HANDLE to) {
-    char buf[8192];
-    DWORD n = 0, w = 0;
-    while (ReadFile(from, buf, sizeof buf, &n, nullptr) && n > 0)
-      if (!WriteFile(to, buf, n, &w, nullptr)) break;
-  };
   if ((*proc)->std_in) {
     // Until this process's stdin ends; not waited for.
-    std::thread([copy, in = (*proc)->std_in.release()] {
-      copy(GetStdHandle(STD_INPUT_HANDLE), in);
-      CloseHandle(in);
-    }).detach();
+    std::thread([in = std::move((*proc)->std_in)] { copy_stream(GetStdHandle(STD_INPUT_HANDLE), in.get()); }).detach();
   }
   std::thread out, err;
-  if ((*proc)->std_out) out = std::thread(copy, (*proc)->std_out.get(), GetStdHandle(STD_OUTPUT_HANDLE));
-  if ((*proc)->std_err) err = std::thread(copy, (*proc)->std_err.get(), GetStdHandle(STD_ERROR_HANDLE));
+  if ((*proc)->std_out) out = std::thread(copy_stream, (*proc)->std_out.get(), GetStdHandle(STD_OUTPUT_HANDLE));
+  if ((*proc)->std_err) err = std::thread(copy_stream, (*proc)->std_err.get(), GetStdHandle(STD_ERROR_HANDLE));
   WaitForSingleObject((*proc)->exited(), INFINITE);
   if (out.joinable()) out.join();
   if (err.joinable()) err.join();

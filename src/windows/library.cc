@@ -200,12 +200,6 @@ class ExecImpl final : public lb::Process {
         core->stdin_to.reset();  // the caller's stdin ended: so does the process's
       }).detach();
     }
-    auto pump = [](Handle from, Handle to) {
-      char buf[8192];
-      DWORD n = 0, w = 0;
-      while (ReadFile(from.get(), buf, sizeof buf, &n, nullptr) && n > 0)
-        if (to && !WriteFile(to.get(), buf, n, &w, nullptr)) break;
-    };
     std::thread o, e;
     if (core->p->std_out) o = std::thread(pump, std::move(core->p->std_out), duplicate(handle_of(stdio.stdout_fd)));
     if (core->p->std_err) e = std::thread(pump, std::move(core->p->std_err), duplicate(handle_of(stdio.stderr_fd)));

@@ -37,15 +37,6 @@ Status write_all(HANDLE h, const std::string& s) {
   return {};
 }
 
-// Copies from one handle to another until either ends; closes both.
-void pump(Handle from, Handle to) {
-  char buf[8192];
-  DWORD n = 0, w = 0;
-  while (ReadFile(from.get(), buf, sizeof buf, &n, nullptr) && n > 0) {
-    if (!WriteFile(to.get(), buf, n, &w, nullptr)) break;
-  }
-}
-
 // A copy of one of this process's std handles that a pump may close.
 Handle own_std(DWORD which) {
   HANDLE h = GetStdHandle(which), dup = nullptr;

@@ -172,7 +172,8 @@ TEST_F(Hooks, AFailingPoststartOrPoststopHookDoesNotStopTheRest) {
 TEST_F(Hooks, RuntimeHooksRunInTheBundleAndCreateContainerInTheRootfs) {
   // runc's working directories: hooks a relative path works for.
   auto pwd_hook = [&](const std::string& kind) {
-    return nlohmann::json{{"path", "/bin/sh"}, {"args", {"sh", "-c", "echo " + kind + " $(pwd) >> " + markers_ + "/log"}}};
+    return nlohmann::json{{"path", "/bin/sh"},
+                          {"args", {"sh", "-c", "echo " + kind + " $(pwd) >> " + markers_ + "/log"}}};
   };
   config_["hooks"] = {{"prestart", {pwd_hook("prestart")}},
                       {"createRuntime", {pwd_hook("createRuntime")}},

@@ -51,7 +51,7 @@ struct Prepared {
   std::vector<Fd> ns_fds;
   std::vector<std::pair<int, int>> for_children;  // (fd, CLONE_NEWPID/NEWTIME) joined by path
   bool new_time = false;
-  int join_user = -1;  // fd of a user namespace joined by path
+  int join_user = -1;                // fd of a user namespace joined by path
   bool uts_joined_not_ours = false;  // a uts namespace joined by path, not berth's own
   std::optional<seccomp::Filter> seccomp;
   std::vector<std::string> warnings;
