@@ -41,10 +41,13 @@ namespace {
 
 using nlohmann::json;
 
-// HCS's own codes (hcsshim names them ErrVmcompute...).
-constexpr HRESULT kInvalidState = static_cast<HRESULT>(0xC0370105);
-constexpr HRESULT kDoesNotExist = static_cast<HRESULT>(0xC037010E);
-constexpr HRESULT kAlreadyStopped = static_cast<HRESULT>(0xC0370110);
+// HCS's own codes, as computecore documents them (HCS_E_INVALID_STATE,
+// HCS_E_SYSTEM_NOT_FOUND, HCS_E_SYSTEM_ALREADY_STOPPED and
+// HCS_E_PROCESS_ALREADY_STOPPED; hcsshim knows vmcompute's 0xC037... twins).
+constexpr HRESULT kInvalidState = static_cast<HRESULT>(0x80370105);
+constexpr HRESULT kDoesNotExist = static_cast<HRESULT>(0x8037010E);
+constexpr HRESULT kAlreadyStopped = static_cast<HRESULT>(0x80370110);
+constexpr HRESULT kProcessAlreadyStopped = static_cast<HRESULT>(0x8037011F);
 constexpr HRESULT kTimeout = HRESULT_FROM_WIN32(WAIT_TIMEOUT);
 
 // One call at a time, so the log and the state files stay whole; recursive,
@@ -485,7 +488,7 @@ HRESULT WINAPI HcsTerminateProcess(HCS_PROCESS process, HCS_OPERATION operation,
   log_call("HcsTerminateProcess", p->system ? p->system->id : "", options);
   if (should_fail("HcsTerminateProcess"))
     return injected(operation, HcsOperationTypeSignalProcess, "HcsTerminateProcess");
-  if (p->exited) return complete(operation, HcsOperationTypeSignalProcess, kAlreadyStopped);
+  if (p->exited) return complete(operation, HcsOperationTypeSignalProcess, kProcessAlreadyStopped);
   process_exits(p, 1);
   return complete(operation, HcsOperationTypeSignalProcess, S_OK);
 }
@@ -496,7 +499,7 @@ HRESULT WINAPI HcsSignalProcess(HCS_PROCESS process, HCS_OPERATION operation, PC
   if (!p) return E_INVALIDARG;
   log_call("HcsSignalProcess", p->system ? p->system->id : "", options);
   if (should_fail("HcsSignalProcess")) return injected(operation, HcsOperationTypeSignalProcess, "HcsSignalProcess");
-  if (p->exited) return complete(operation, HcsOperationTypeSignalProcess, kAlreadyStopped);
+  if (p->exited) return complete(operation, HcsOperationTypeSignalProcess, kProcessAlreadyStopped);
   process_exits(p, 1);
   return complete(operation, HcsOperationTypeSignalProcess, S_OK);
 }

@@ -24,9 +24,9 @@ namespace {
 
 using nlohmann::json;
 
-constexpr HRESULT kInvalidState = static_cast<HRESULT>(0xC0370105);
-constexpr HRESULT kDoesNotExist = static_cast<HRESULT>(0xC037010E);
-constexpr HRESULT kAlreadyStopped = static_cast<HRESULT>(0xC0370110);
+constexpr HRESULT kInvalidState = static_cast<HRESULT>(0x80370105);
+constexpr HRESULT kDoesNotExist = static_cast<HRESULT>(0x8037010E);
+constexpr HRESULT kAlreadyStopped = static_cast<HRESULT>(0x80370110);
 
 std::wstring wide(const std::string& s) { return std::wstring(s.begin(), s.end()); }  // ASCII documents
 

@@ -27,10 +27,12 @@
 
 namespace berth::platform::hcs {
 
-// HCS's answer for a system that is already stopped (hcsshim:
-// ErrVmcomputeAlreadyStopped), and for one that does not exist.
-constexpr HRESULT kAlreadyStopped = static_cast<HRESULT>(0xC0370110);
-constexpr HRESULT kDoesNotExist = static_cast<HRESULT>(0xC037010E);
+// HCS's answers for a system (or process) that is already stopped, and for
+// a system that does not exist. computecore documents the HCS_E_ codes
+// (0x8037...); hcsshim knows the same conditions by vmcompute's older
+// values (0xC037...): both are taken.
+bool is_already_stopped(HRESULT hr);
+bool is_not_found(HRESULT hr);
 
 // A process created in a compute system; closed (HcsCloseProcess) when
 // destroyed. Its stdio are the pipes HCS made for it (the parameters'
@@ -44,7 +46,8 @@ class Process {
   DWORD pid() const { return pid_; }
   // Signalled once the process has exited.
   HANDLE exited() const { return exited_.get(); }
-  // The exit code, once exited() is signalled.
+  // The exit code, once exited() is signalled; none when HCS did not say
+  // (its event carried no code, or HCS went away).
   std::optional<DWORD> exit_code();
   // HcsTerminateProcess; an already exited process is not an error.
   Status terminate();
@@ -57,6 +60,8 @@ class Process {
   friend class System;
   Process() = default;
   static void CALLBACK on_event(HCS_EVENT* event, void* context);
+  // Records the exit (its code from document, when there) and signals it.
+  void exited_with(const std::string& document);
 
   HCS_PROCESS h_ = nullptr;
   DWORD pid_ = 0;
@@ -82,8 +87,11 @@ class System {
   const std::string& id() const { return id_; }
   Status start();
   // Shutdown asks the system's processes to end (a signal other than KILL,
-  // seed 003); terminate ends them (KILL). Both succeed on a stopped system.
-  Status shutdown();
+  // seed 003) and waits at most wait_ms for HCS to finish; one still going
+  // after that goes on, its operation waited for by a thread of its own (so
+  // a caller holding a lock is not held up by an init that ignores it).
+  // Terminate ends them (KILL). Both succeed on a stopped system.
+  Status shutdown(DWORD wait_ms = INFINITE);
   Status terminate();
   Status pause();
   Status resume();
