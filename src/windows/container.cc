@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <optional>
 #include <utility>
+#include <vector>
 
 #include "oci/parse.h"
 #include "platform/hcs/process.h"
@@ -16,10 +17,17 @@ namespace berth::win {
 namespace hcs = platform::hcs;
 using nlohmann::json;
 
-bool alive(uint32_t pid) {
-  if (pid == 0) return false;
-  Handle p(OpenProcess(SYNCHRONIZE, FALSE, pid));
-  return p && WaitForSingleObject(p.get(), 0) == WAIT_TIMEOUT;
+bool shim_alive(const Record& r) {
+  if (!r.shim_pid) return false;
+  Handle p(OpenProcess(SYNCHRONIZE | PROCESS_QUERY_LIMITED_INFORMATION, FALSE, r.shim_pid));
+  // A process berth may not open is one it did not start, or its own run
+  // by someone with more rights: taken as alive, never as gone.
+  if (!p) return GetLastError() == ERROR_ACCESS_DENIED;
+  if (WaitForSingleObject(p.get(), 0) != WAIT_TIMEOUT) return false;
+  FILETIME created, exited, kernel, user;
+  if (r.shim_start && GetProcessTimes(p.get(), &created, &exited, &kernel, &user))
+    return ((uint64_t{created.dwHighDateTime} << 32) | created.dwLowDateTime) == r.shim_start;
+  return true;
 }
 
 std::string absolute(const std::string& path) {
@@ -29,7 +37,7 @@ std::string absolute(const std::string& path) {
 }
 
 std::string status_now(const Record& r) {
-  if ((r.status == "created" || r.status == "running" || r.status == "paused") && !alive(r.shim_pid)) return "stopped";
+  if ((r.status == "created" || r.status == "running" || r.status == "paused") && !shim_alive(r)) return "stopped";
   return r.status;
 }
 
@@ -41,6 +49,18 @@ int signal_number(std::string s) {
   for (const auto& [name, n] : kNames)
     if (s == name) return n;
   return -1;
+}
+
+// The shim of a record, opened with access, if it is still that process.
+Handle open_shim(const Record& r, DWORD access) {
+  if (!r.shim_pid) return Handle();
+  Handle p(OpenProcess(access | PROCESS_QUERY_LIMITED_INFORMATION, FALSE, r.shim_pid));
+  if (!p) return Handle();
+  FILETIME created, exited, kernel, user;
+  if (r.shim_start && GetProcessTimes(p.get(), &created, &exited, &kernel, &user) &&
+      ((uint64_t{created.dwHighDateTime} << 32) | created.dwLowDateTime) != r.shim_start)
+    return Handle();  // the pid is another process's now
+  return p;
 }
 
 namespace {
@@ -72,52 +92,100 @@ Result<std::string> layer_id(const std::string& folder) {
   return std::string(buf);
 }
 
-// Starts `<berth_exe> shim <id>` with the init's stdio, and waits until it
-// serves its pipe (or dies). Its pid, or why not.
-Result<uint32_t> start_shim(const Store& store, const CreateRequest& req) {
+// A started shim: its pid and creation time, which together name it (a pid
+// alone may be reused once it has gone).
+struct ShimProcess {
+  uint32_t pid = 0;
+  uint64_t start = 0;
+};
+
+// Starts `<berth_exe> shim <id>` with the init's stdio and nothing else of
+// this process's (a handle list: another container's stdio, in a daemon
+// creating two at once, must not end up held by this shim), and waits for
+// its first line on the ready pipe: "ok" once it serves its named pipe, or
+// why it could not.
+Result<ShimProcess> start_shim(const Store& store, const CreateRequest& req) {
   const std::string& id = req.id;
   SECURITY_ATTRIBUTES sa{sizeof sa, nullptr, TRUE};
-  Handle ready(CreateEventW(&sa, TRUE, FALSE, nullptr));
-  if (!ready) return win_error("create shim event");
+  HANDLE r = nullptr, w = nullptr;
+  if (!CreatePipe(&r, &w, &sa, 0)) return win_error("create the shim's ready pipe");
+  Handle ready_r(r), ready_w(w);
+  SetHandleInformation(ready_r.get(), HANDLE_FLAG_INHERIT, 0);
   std::string cmd = hcs::escape_args({req.berth_exe, "--root", store.root(), "shim", "--ready",
-                                      std::to_string(reinterpret_cast<uintptr_t>(ready.get())), id});
+                                      std::to_string(reinterpret_cast<uintptr_t>(ready_w.get())), id});
   std::wstring wcmd = wide(cmd);
-  STARTUPINFOW si{};
-  si.cb = sizeof si;
-  si.dwFlags = STARTF_USESTDHANDLES;
   // Inheritable copies: the caller's own handles stay as they are.
   Handle in = inheritable(req.std_in), out = inheritable(req.std_out), err = inheritable(req.std_err);
-  si.hStdInput = in.get();
-  si.hStdOutput = out.get();
-  si.hStdError = err.get();
+  std::vector<HANDLE> inherit = {ready_w.get()};
+  for (const Handle* h : {&in, &out, &err})
+    if (*h) inherit.push_back(h->get());
+  SIZE_T size = 0;
+  InitializeProcThreadAttributeList(nullptr, 1, 0, &size);
+  std::vector<char> attrs(size);
+  auto* list = reinterpret_cast<LPPROC_THREAD_ATTRIBUTE_LIST>(attrs.data());
+  if (!InitializeProcThreadAttributeList(list, 1, 0, &size)) return win_error("start shim: attribute list");
+  if (!UpdateProcThreadAttribute(list, 0, PROC_THREAD_ATTRIBUTE_HANDLE_LIST, inherit.data(),
+                                 inherit.size() * sizeof(HANDLE), nullptr, nullptr)) {
+    DeleteProcThreadAttributeList(list);
+    return win_error("start shim: handle list");
+  }
+  STARTUPINFOEXW si{};
+  si.StartupInfo.cb = sizeof si;
+  si.StartupInfo.dwFlags = STARTF_USESTDHANDLES;
+  si.StartupInfo.hStdInput = in.get();
+  si.StartupInfo.hStdOutput = out.get();
+  si.StartupInfo.hStdError = err.get();
+  si.lpAttributeList = list;
   PROCESS_INFORMATION pi{};
   // Its own process group: a Ctrl-C meant for the caller is not the shim's.
-  if (!CreateProcessW(nullptr, wcmd.data(), nullptr, nullptr, TRUE, CREATE_NEW_PROCESS_GROUP, nullptr, nullptr, &si,
-                      &pi))
-    return win_error("start shim");
+  BOOL ok = CreateProcessW(nullptr, wcmd.data(), nullptr, nullptr, TRUE,
+                           CREATE_NEW_PROCESS_GROUP | EXTENDED_STARTUPINFO_PRESENT, nullptr, nullptr, &si.StartupInfo,
+                           &pi);
+  DWORD create_err = GetLastError();
+  DeleteProcThreadAttributeList(list);
+  if (!ok) return win_error("start shim", create_err);
   Handle process(pi.hProcess), thread(pi.hThread);
-  HANDLE both[] = {ready.get(), process.get()};
-  DWORD w = WaitForMultipleObjects(2, both, FALSE, 30000);
-  if (w == WAIT_OBJECT_0) return static_cast<uint32_t>(pi.dwProcessId);
-  TerminateProcess(process.get(), 1);
-  WaitForSingleObject(process.get(), INFINITE);
-  return make_error(ErrorKind::kInternal, "the shim of " + id + " did not start");
+  ready_w.reset();  // the shim's copy is the only writer left: its death is EOF
+  auto kill_it = [&](const std::string& why) -> Error {
+    TerminateProcess(process.get(), 1);
+    WaitForSingleObject(process.get(), INFINITE);
+    return make_error(ErrorKind::kInternal, "the shim of " + id + " did not start: " + why);
+  };
+  std::string line;
+  for (int waited = 0; line.find('\n') == std::string::npos; waited += 10) {
+    DWORD avail = 0;
+    if (!PeekNamedPipe(ready_r.get(), nullptr, 0, nullptr, &avail, nullptr)) break;  // EOF: it died
+    if (avail == 0) {
+      if (waited >= 30000) return kill_it("no answer in 30 s");
+      Sleep(10);
+      continue;
+    }
+    char buf[512];
+    DWORD n = 0;
+    if (!ReadFile(ready_r.get(), buf, sizeof buf, &n, nullptr) || n == 0) break;
+    line.append(buf, n);
+  }
+  line.resize(line.find('\n') == std::string::npos ? line.size() : line.find('\n'));
+  if (line != "ok") return kill_it(line.rfind("error ", 0) == 0 ? line.substr(6) : "it exited");
+  FILETIME created, exited, kernel, user;
+  GetProcessTimes(process.get(), &created, &exited, &kernel, &user);
+  return ShimProcess{static_cast<uint32_t>(pi.dwProcessId),
+                     (uint64_t{created.dwHighDateTime} << 32) | created.dwLowDateTime};
 }
 
-// Stops and closes the compute system of a record, if HCS has one.
+// Stops the compute system of a record, if HCS has one.
 Status remove_system(const std::string& id) {
   auto sys = hcs::System::open(id);
   if (!sys) return sys.error().kind == ErrorKind::kNotFound ? Status() : Status(std::move(sys).error());
   return (*sys)->terminate();
 }
 
-// What create made, undone in reverse: the shim, the system (through the
-// handle create has, when it has one: HCS may refuse to open it again), the
-// record. runhcs's c.Remove() on a failed create.
-void roll_back(const Store& store, const std::string& id, uint32_t shim_pid, std::unique_ptr<hcs::System> sys) {
-  if (shim_pid) {
-    Handle p(OpenProcess(PROCESS_TERMINATE | SYNCHRONIZE, FALSE, shim_pid));
-    if (p) {
+// What create made, undone in reverse: the shim, then the system through
+// the handle create has (never by id: a system HCS refused to make may be
+// somebody else's of the same id), then the record. runhcs's c.Remove().
+void roll_back(const Store& store, const std::string& id, const Record* shim_of, std::unique_ptr<hcs::System> sys) {
+  if (shim_of) {
+    if (Handle p = open_shim(*shim_of, PROCESS_TERMINATE | SYNCHRONIZE)) {
       TerminateProcess(p.get(), 1);
       WaitForSingleObject(p.get(), 10000);
     }
@@ -125,8 +193,6 @@ void roll_back(const Store& store, const std::string& id, uint32_t shim_pid, std
   if (sys) {
     (void)sys->terminate();
     sys.reset();
-  } else {
-    (void)remove_system(id);
   }
   (void)store.remove(id);
 }
@@ -198,21 +264,22 @@ Result<uint32_t> create(const Store& store, const CreateRequest& req) {
 
   auto sys = hcs::System::create(id, docs->compute_system);
   if (!sys) {
-    roll_back(store, id, 0, nullptr);
+    roll_back(store, id, nullptr, nullptr);
     return std::move(sys).error().wrap("create " + id);
   }
   auto shim = start_shim(store, req);
   if (!shim) {
-    roll_back(store, id, 0, std::move(*sys));
+    roll_back(store, id, nullptr, std::move(*sys));
     return std::move(shim).error().wrap("create " + id);
   }
   r.status = "created";
-  r.shim_pid = *shim;
+  r.shim_pid = shim->pid;
+  r.shim_start = shim->start;
   if (auto s = store.save(r); !s) {
-    roll_back(store, id, *shim, std::move(*sys));
+    roll_back(store, id, &r, std::move(*sys));
     return std::move(s).error().wrap("create " + id);
   }
-  return *shim;
+  return shim->pid;
 }
 
 Result<uint32_t> start(const Store& store, const std::string& id) {
@@ -220,7 +287,7 @@ Result<uint32_t> start(const Store& store, const std::string& id) {
   if (!lock) return std::move(lock).error();
   auto r = store.load(id);
   if (!r) return std::move(r).error();
-  if (r->status != "created" || !alive(r->shim_pid))
+  if (status_now(*r) != "created")
     return make_error(ErrorKind::kConflict, "cannot start a container that is " + status_now(*r));
   // runhcs's order (container.Exec): the compute system starts here, then
   // its shim creates the init in it. A failure leaves the container created,
@@ -266,12 +333,18 @@ Status remove(const Store& store, const std::string& id, bool force) {
   auto lock = store.lock(id);
   if (!lock) return std::move(lock).error();
   auto r = store.load(id);
-  if (!r) return std::move(r).error();
-  const bool live = r->status != "creating" && status_now(*r) != "stopped";
-  if (live && !force)
-    return make_error(ErrorKind::kConflict, "cannot delete container " + id + " that is not stopped: " + r->status);
-  if (live) {
-    Handle shim(OpenProcess(SYNCHRONIZE | PROCESS_TERMINATE, FALSE, r->shim_pid));
+  if (!r) {
+    // A directory a crash left before its first record goes too.
+    if (r.error().kind == ErrorKind::kNotFound) (void)store.remove(id);
+    return std::move(r).error();
+  }
+  const std::string now = status_now(*r);
+  // Created (never started) goes without --force, as runc's delete of a
+  // created container does; running and paused need it.
+  if ((now == "running" || now == "paused") && !force)
+    return make_error(ErrorKind::kConflict, "cannot delete container " + id + " that is not stopped: " + now);
+  if (now == "created" || now == "running" || now == "paused") {
+    Handle shim = open_shim(*r, SYNCHRONIZE | PROCESS_TERMINATE);
     (void)call_shim(store, id, "kill 9");
     // The shim goes once the exit is seen, but it waits for this lock to
     // record it; as the record goes too, it is ended here.

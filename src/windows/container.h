@@ -40,8 +40,8 @@ Result<uint32_t> start(const Store& store, const std::string& id);
 // (seed 003); through the shim, which sees the init end.
 Status kill(const Store& store, const std::string& id, int signal);
 Status pause(const Store& store, const std::string& id, bool resume);
-// Removes a stopped container (with force, any), its compute system first:
-// one HCS refuses to stop keeps its record, for a later try.
+// Removes a stopped or created container (with force, any), its compute
+// system first: one HCS refuses to stop keeps its record, for a later try.
 Status remove(const Store& store, const std::string& id, bool force);
 // Creates process (an OCI process; init: the container's, for defaults) in
 // the running container's compute system. The caller owns it and its
@@ -57,7 +57,12 @@ Result<nlohmann::json> live_properties(const Store& store, const std::string& id
 std::string status_now(const Record& r);
 // A number, or a name with or without "SIG"; -1 for neither.
 int signal_number(std::string name);
-bool alive(uint32_t pid);
+// Whether the record's shim still runs: its pid, with the creation time
+// recorded (a pid is reused once its process has gone).
+bool shim_alive(const Record& r);
+// The record's shim opened with access (and PROCESS_QUERY_LIMITED_INFORMATION),
+// if it is still that process; none otherwise.
+Handle open_shim(const Record& r, DWORD access);
 // The absolute form of a path (GetFullPathNameW).
 std::string absolute(const std::string& path);
 

@@ -1,5 +1,7 @@
 #include "windows/shim.h"
 
+#include <sddl.h>
+
 #include <cstdio>
 #include <memory>
 #include <thread>
@@ -56,25 +58,41 @@ class Shim {
     system_ = std::move(*s);
     started_.reset(CreateEventW(nullptr, TRUE, FALSE, nullptr));
     quit_.reset(CreateEventW(nullptr, TRUE, FALSE, nullptr));
-    pipe_.reset(CreateNamedPipeW(wide(store_.pipe_name(id_)).c_str(), PIPE_ACCESS_DUPLEX,
+    // Only SYSTEM, the administrators and the shim's own user may connect
+    // (the default would let everyone read); the first instance, so a
+    // process already serving the name is found out, not shared with.
+    PSECURITY_DESCRIPTOR sd = nullptr;
+    if (!ConvertStringSecurityDescriptorToSecurityDescriptorW(L"D:P(A;;GA;;;SY)(A;;GA;;;BA)(A;;GA;;;OW)",
+                                                              SDDL_REVISION_1, &sd, nullptr))
+      return win_error("pipe security descriptor");
+    SECURITY_ATTRIBUTES sa{sizeof sa, sd, FALSE};
+    pipe_.reset(CreateNamedPipeW(wide(store_.pipe_name(id_)).c_str(),
+                                 PIPE_ACCESS_DUPLEX | FILE_FLAG_FIRST_PIPE_INSTANCE,
                                  PIPE_TYPE_BYTE | PIPE_READMODE_BYTE | PIPE_WAIT | PIPE_REJECT_REMOTE_CLIENTS, 1, 4096,
-                                 4096, 0, nullptr));
-    if (!pipe_) return win_error("create pipe " + store_.pipe_name(id_));
+                                 4096, 0, &sa));
+    DWORD err = GetLastError();
+    LocalFree(sd);
+    if (!pipe_) return win_error("create pipe " + store_.pipe_name(id_), err);
     return {};
   }
 
-  // Requests, one connection at a time, on a thread of its own.
+  // Requests, one connection at a time, on a thread of its own. A client is
+  // disconnected whatever happened, so the next can connect.
   void serve() {
     for (;;) {
       if (!ConnectNamedPipe(pipe_.get(), nullptr) && GetLastError() != ERROR_PIPE_CONNECTED) {
+        DisconnectNamedPipe(pipe_.get());  // ERROR_NO_DATA: it came and went
         Sleep(10);
         continue;
       }
       auto line = read_line(pipe_.get());
-      std::string reply = line ? answer(*line) : "error " + line.error().message;
+      bool quit = false;
+      std::string reply = line ? answer(*line, quit) : "error " + line.error().message;
       (void)write_all(pipe_.get(), reply + "\n");
       FlushFileBuffers(pipe_.get());
       DisconnectNamedPipe(pipe_.get());
+      // Only once the reply is out: the process ends soon after.
+      if (quit) SetEvent(quit_.get());
     }
   }
 
@@ -84,7 +102,8 @@ class Shim {
     HANDLE first[] = {started_.get(), quit_.get()};
     if (WaitForMultipleObjects(2, first, FALSE, INFINITE) != WAIT_OBJECT_0) return 0;
     WaitForSingleObject(init_->exited(), INFINITE);
-    DWORD code = init_->exit_code().value_or(1);
+    // No code from HCS: 255, as for an exit nobody saw.
+    DWORD code = init_->exit_code().value_or(255);
     // Output still in the pipes reaches the shim's stdio before the exit
     // is recorded (a reader of the record has all of it).
     for (auto& t : pumps_) t.join();
@@ -94,35 +113,45 @@ class Shim {
     if (!r) return 0;  // deleted meanwhile
     r->status = "stopped";
     r->exit_code = code;
-    (void)store_.save(*r);
+    if (auto s = store_.save(*r); !s) {
+      std::fprintf(stderr, "berth shim %s: record the exit: %s\n", id_.c_str(), s.error().message.c_str());
+      return 1;
+    }
     return 0;
   }
 
  private:
-  std::string answer(const std::string& line) {
+  // The reply to one request; quit: the shim is to end once it is sent.
+  std::string answer(const std::string& line, bool& quit) {
     if (line == "start") {
       if (init_) return "error the container's init has started already";
       auto r = store_.load(id_);
       if (!r) return "error " + r.error().message;
       auto p = system_->create_process(r->process_parameters);
       if (!p) return "error " + p.error().message;
+      r->status = "running";
+      r->init_pid = (*p)->pid();
+      if (auto s = store_.save(*r); !s) {
+        // Unrecorded, it would run with nobody to see it end: it goes.
+        (void)(*p)->terminate();
+        return "error " + s.error().message;
+      }
       init_ = std::move(*p);
       // stdin's pump ends with the shim's stdin, not with the process (it
       // may wait on a console for ever): it is not waited for.
       if (init_->std_in) std::thread(pump, own_std(STD_INPUT_HANDLE), std::move(init_->std_in)).detach();
       if (init_->std_out) pumps_.emplace_back(pump, std::move(init_->std_out), own_std(STD_OUTPUT_HANDLE));
       if (init_->std_err) pumps_.emplace_back(pump, std::move(init_->std_err), own_std(STD_ERROR_HANDLE));
-      r->status = "running";
-      r->init_pid = init_->pid();
-      if (auto s = store_.save(*r); !s) return "error " + s.error().message;
       SetEvent(started_.get());
       return "ok " + std::to_string(init_->pid());
     }
     if (line.rfind("kill ", 0) == 0) {
       int sig = std::atoi(line.c_str() + 5);
-      auto s = sig == 9 ? system_->terminate() : system_->shutdown();
+      // A shutdown the init ignores must not hold the caller (and its lock):
+      // a second goes by, then it carries on by itself (KILL still works).
+      auto s = sig == 9 ? system_->terminate() : system_->shutdown(1000);
       if (!s) return "error " + s.error().message;
-      if (!init_) SetEvent(quit_.get());
+      if (!init_ && sig == 9) quit = true;
       return "ok";
     }
     return "error unknown request \"" + line + "\"";
@@ -140,12 +169,18 @@ class Shim {
 
 int run_shim(const Store& store, const std::string& id, HANDLE ready) {
   Shim shim(store, id);
+  auto say = [&](const std::string& line) {
+    if (!ready) return;
+    (void)write_all(ready, line + "\n");
+    CloseHandle(ready);
+    ready = nullptr;
+  };
   if (auto s = shim.open(); !s) {
-    std::fprintf(stderr, "berth shim %s: %s\n", id.c_str(), s.error().message.c_str());
+    say("error " + s.error().message);
     return 1;
   }
   std::thread(&Shim::serve, &shim).detach();
-  if (ready) SetEvent(ready);
+  say("ok");
   int rc = shim.wait();
   std::fflush(nullptr);
   // The pipe's thread may be mid-request; the process ends with it.

@@ -8,7 +8,8 @@
 // line each way:
 //   start      -> "ok <pid>": the init is created and running
 //   kill <sig> -> "ok": KILL terminates the compute system, any other signal
-//                 shuts it down (seed 003's mapping for a container's init)
+//                 shuts it down (seed 003's mapping for a container's init);
+//                 a shutdown still going after a second goes on by itself
 //   error replies are "error <message>".
 // The caller holds the container's lock for the request, so the shim writes
 // the record under it; the exit, which comes by itself, takes the lock.
@@ -22,8 +23,9 @@
 namespace berth::win {
 
 // The shim's main: runs until the init has exited and its exit is recorded,
-// or the system is stopped before a start. ready is an inheritable event the
-// shim sets once it serves its pipe (0: none).
+// or the system is killed before a start. ready is the write end of a pipe
+// (inherited; nullptr: none) on which the shim says "ok" once it serves its
+// named pipe, or "error <why>" when it cannot.
 int run_shim(const Store& store, const std::string& id, HANDLE ready);
 
 // One request to the shim of id; the reply after "ok" ("" for none).

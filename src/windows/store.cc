@@ -22,6 +22,7 @@ std::string encode(const Record& r) {
          {"isHost", r.is_host},
          {"systemRequested", r.system_requested},
          {"shimPid", r.shim_pid},
+         {"shimStart", r.shim_start},
          {"initPid", r.init_pid},
          {"processParameters", r.process_parameters}};
   if (r.exit_code) j["exitCode"] = *r.exit_code;
@@ -44,6 +45,7 @@ Result<Record> decode(const std::string& text, const std::string& path) {
     r.is_host = j.value("isHost", false);
     r.system_requested = j.value("systemRequested", false);
     r.shim_pid = j.value("shimPid", 0u);
+    r.shim_start = j.value("shimStart", uint64_t{0});
     r.init_pid = j.value("initPid", 0u);
     r.process_parameters = j.value("processParameters", "");
     if (j.contains("exitCode")) r.exit_code = j["exitCode"].get<uint32_t>();
@@ -56,9 +58,14 @@ Result<Record> decode(const std::string& text, const std::string& path) {
 namespace {
 
 // FNV-1a, 64 bits: names from a path that may hold characters a kernel
-// object's name may not (backslashes).
+// object's name may not (backslashes). The root as the system spells it in
+// full, without a trailing separator and in lower case (NTFS ignores case):
+// every spelling of one root names the same lock and pipe.
 std::string name_hash(const std::string& root, const std::string& id) {
-  std::string key = root;
+  wchar_t full[MAX_PATH];
+  DWORD n = GetFullPathNameW(wide(root).c_str(), MAX_PATH, full, nullptr);
+  std::string key = n > 0 && n < MAX_PATH ? utf8(full) : root;
+  while (key.size() > 3 && (key.back() == '\\' || key.back() == '/')) key.pop_back();
   std::transform(key.begin(), key.end(), key.begin(), [](unsigned char c) { return std::tolower(c); });
   key += "\\" + id;
   uint64_t h = 1469598103934665603ull;
@@ -78,19 +85,27 @@ Status write_atomic(const std::string& path, const std::string& text) {
       return win_error("write " + tmp);
     if (!FlushFileBuffers(f.get())) return win_error("flush " + tmp);
   }
-  if (!MoveFileExW(wide(tmp).c_str(), wide(path).c_str(), MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH)) {
-    auto e = win_error("replace " + path);
-    DeleteFileW(wide(tmp).c_str());
-    return e;
+  // A reader (state, list) that has the old file open can make the
+  // replacement fail for a moment: tried again for a second.
+  for (int tries = 0;; ++tries) {
+    if (MoveFileExW(wide(tmp).c_str(), wide(path).c_str(), MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH))
+      return {};
+    DWORD err = GetLastError();
+    if ((err != ERROR_ACCESS_DENIED && err != ERROR_SHARING_VIOLATION) || tries >= 100) {
+      auto e = win_error("replace " + path, err);
+      DeleteFileW(wide(tmp).c_str());
+      return e;
+    }
+    Sleep(10);
   }
-  return {};
 }
 
 }  // namespace
 
 Result<Lock> Store::lock(const std::string& id) const {
   BERTH_TRY(state::validate_id(id));
-  std::wstring name = wide("Local\\berth-" + name_hash(root_, id));
+  // Global\: one lock for every session (a service's and an operator's).
+  std::wstring name = wide("Global\\berth-" + name_hash(root_, id));
   Handle m(CreateMutexW(nullptr, FALSE, name.c_str()));
   if (!m) return win_error("lock container " + id);
   DWORD w = WaitForSingleObject(m.get(), INFINITE);
@@ -123,9 +138,12 @@ Status Store::add(const Record& r) const {
     }
   }
   if (!CreateDirectoryW(wide(dir(r.id)).c_str(), nullptr)) {
-    if (GetLastError() == ERROR_ALREADY_EXISTS)
+    // One a crash left before its first record (no state.json) is reused.
+    if (GetLastError() == ERROR_ALREADY_EXISTS &&
+        GetFileAttributesW(wide(dir(r.id) + "\\state.json").c_str()) != INVALID_FILE_ATTRIBUTES)
       return make_error(ErrorKind::kAlreadyExists, "container \"" + r.id + "\" already exists");
-    return win_error("create " + dir(r.id));
+    if (GetLastError() != ERROR_ALREADY_EXISTS && GetLastError() != ERROR_FILE_NOT_FOUND)
+      return win_error("create " + dir(r.id));
   }
   if (auto s = save(r); !s) {
     (void)remove(r.id);

@@ -9,8 +9,8 @@
 //   same directory, flushed (FlushFileBuffers), then MoveFileExW with
 //   MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH. A reader sees the old
 //   record or the new one.
-// - A lock per container: a named mutex ("Local\berth-<hash of root and
-//   id>"), held by whoever changes the container. A named mutex is the
+// - A lock per container: a named mutex ("Global\berth-<hash of root and
+//   id>", one for every session), held by whoever changes the container. A named mutex is the
 //   Windows primitive that goes away with its last handle (a lock file would
 //   stay behind after delete) and is released by the system when its owner
 //   dies (WAIT_ABANDONED: the next owner takes it, as flock's is).
@@ -43,7 +43,8 @@ struct Record {
   // The compute system HCS knows it by (the container id), once asked for.
   bool system_requested = false;
   uint32_t shim_pid = 0;
-  uint32_t init_pid = 0;  // once started
+  uint64_t shim_start = 0;  // its creation time (FILETIME): with the pid, names it
+  uint32_t init_pid = 0;    // once started
   std::optional<uint32_t> exit_code;
   // The init's ProcessParameters (process.h), created at start by the shim.
   std::string process_parameters;
@@ -75,8 +76,8 @@ class Store {
   Result<Lock> lock(const std::string& id) const;
   // kNotFound when there is no such container.
   Result<Record> load(const std::string& id) const;
-  // Makes the container's directory (kAlreadyExists if it has one) and
-  // writes its first record.
+  // Makes the container's directory (kAlreadyExists if it has a record; one
+  // a crash left without is reused) and writes its first record.
   Status add(const Record& r) const;
   Status save(const Record& r) const;
   // The directory and everything in it.

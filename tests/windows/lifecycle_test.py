@@ -168,6 +168,10 @@ def scenario_init_output_and_kill(work):
     check(c, "KILL terminates the system", rc == 0 and "HcsTerminateComputeSystem" in c.call_names(n),
           f"{err} {c.call_names(n)}")
     check(c, "the killed container stops", c.wait_status("k1", "stopped"))
+    rc, _, err = c.berth("create", "--bundle", c.bundle(), "d1")
+    rc, _, err = c.berth("delete", "d1")
+    check(c, "a created container is deleted without --force (runc's)", rc == 0 and "d1" not in c.containers() and
+          "d1" not in c.systems(), err)
     rc, _, err = c.berth("create", "--bundle", c.bundle(), "r1")
     c.berth("start", "r1")
     rc, _, err = c.berth("delete", "r1")
@@ -227,9 +231,17 @@ def scenario_ps_and_stats(work):
 
 
 def scenario_crash_recovery(work):
-    # What a crash leaves: a record still "creating" with its system made, and
-    # a container whose shim was killed. delete finds and removes both.
+    # What a crash leaves: a record still "creating" with its system made, a
+    # directory made before its first record, and a container whose shim was
+    # killed. delete finds and removes them; create may reuse the id.
     c = Case("crash", work)
+    os.makedirs(os.path.join(c.root, "c8"))
+    rc, _, err = c.berth("create", "--bundle", c.bundle(), "c8")
+    check(c, "create reuses a directory a crash left without a record", rc == 0, err)
+    c.berth("delete", "--force", "c8")
+    os.makedirs(os.path.join(c.root, "c7"))
+    rc, _, err = c.berth("delete", "--force", "c7")
+    check(c, "delete --force removes a directory without a record", rc == 0 and c.containers() == [], err)
     os.makedirs(os.path.join(c.root, "c9"))
     with open(os.path.join(c.root, "c9", "state.json"), "w") as f:
         json.dump({"id": "c9", "status": "creating", "systemRequested": True}, f)
@@ -257,7 +269,7 @@ def scenario_create_failures(work):
         c = Case("fail-" + call, work)
         rc, _, err = c.berth("create", "--bundle", c.bundle(), "f1", fail=call)
         check(c, f"{call} failing fails create", rc == 1, err)
-        check(c, "the error names the call", call in err or "shim" in err, err)
+        check(c, "the error names the call (the shim's own, through its ready pipe)", call in err, err)
         check(c, "nothing left", c.containers() == [] and c.systems() == [], f"{c.containers()} {c.systems()}")
         rc, _, err = c.berth("create", "--bundle", c.bundle(), "f1")
         check(c, "the id can be used again", rc == 0, err)
@@ -267,12 +279,19 @@ def scenario_create_failures(work):
 
 def scenario_later_failures(work):
     c = Case("later-failures", work)
+    # A running container: exec, kill, pause and ps that HCS refuses fail
+    # and change nothing.
     c.berth("create", "--bundle", c.bundle(), "s1")
-    rc, _, err = c.berth("start", "s1", fail="HcsCreateProcess")
-    # The shim has the failure injected only if it was started with it:
-    # here it was not, so start succeeds; a shim started under the failure:
-    check(c, "start with a healthy shim", rc == 0, err)
+    c.berth("start", "s1")
+    for args, call in ((("exec", "s1", "cmd", "/c", "exit", "0"), "HcsCreateProcess"),
+                       (("ps", "s1"), "HcsGetComputeSystemProperties"),
+                       (("pause", "s1"), "HcsPauseComputeSystem")):
+        rc, _, err = c.berth(*args, fail=call)
+        check(c, f"{args[0]} fails when {call} does", rc == 1 and call in err, err)
+        check(c, f"and s1 still runs after the failed {args[0]}", c.state("s1")["status"] == "running")
     c.berth("delete", "--force", "s1")
+    # The shim makes the init: a shim started under the failure (the
+    # stand-in's failures are per process) cannot.
     c.berth("create", "--bundle", c.bundle(), "s2", fail="HcsCreateProcess")
     rc, _, err = c.berth("start", "s2")
     check(c, "start fails when HCS cannot create the init", rc == 1 and "HcsCreateProcess" in err, err)
