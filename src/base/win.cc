@@ -60,7 +60,7 @@ void copy_stream(HANDLE from, HANDLE to) {
   char buf[8192];
   DWORD n = 0, w = 0;
   while (ReadFile(from, buf, sizeof buf, &n, nullptr) && n > 0)
-    if (to && !WriteFile(to, buf, n, &w, nullptr)) break;
+    if (to && !WriteFile(to, buf, n, &w, nullptr)) to = nullptr;  // its reader went: drop the rest
 }
 
 Result<std::string> read_file(const std::string& path) {

@@ -48,9 +48,9 @@ std::string utf8(const wchar_t* w);
 Error win_error(std::string_view what, DWORD err = GetLastError());
 Error hresult_error(std::string_view what, HRESULT hr, std::string_view detail = "");
 
-// Copies from `from` to `to` until `from` ends (EOF or an error) or a write
-// fails. With no `to` (nullptr) it reads and drops, so the writer at the
-// other end never blocks on a full pipe.
+// Copies from `from` to `to` until `from` ends (EOF or an error). With no
+// `to` (nullptr), or once a write to it fails, it reads and drops, so the
+// writer at the other end never blocks on a full pipe.
 void copy_stream(HANDLE from, HANDLE to);
 // The same, owning both handles (for a thread of its own); closes them.
 inline void pump(Handle from, Handle to) { copy_stream(from.get(), to.get()); }

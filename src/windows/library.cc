@@ -171,13 +171,25 @@ struct ExitBox {
 // An exec'd process: the HCS process, its exit, its stdin's write end.
 // Shared with the threads that pump and watch it, so dropping the handle
 // blocks on nothing.
+// The write end of an exec's stdin, shared with the thread copying the
+// caller's stdin into it: close_stdin or the process's exit closes it, and
+// the thread (blocked reading the caller's stdin, which nothing can
+// interrupt) holds only this, not the process.
+struct StdinPipe {
+  std::mutex mu;
+  Handle to;
+  void close() {
+    std::lock_guard lock(mu);
+    to.reset();
+  }
+};
+
 struct ExecCore {
   std::shared_ptr<Shared> shared;
   std::string cid, id;
   std::unique_ptr<hcs::Process> p;
   ExitBox box;
-  std::mutex stdin_mu;
-  Handle stdin_to;  // reset by close_stdin
+  std::shared_ptr<StdinPipe> in = std::make_shared<StdinPipe>();
 };
 
 class ExecImpl final : public lb::Process {
@@ -187,17 +199,16 @@ class ExecImpl final : public lb::Process {
   // Pumps the process's stdio to and from stdio's handles, and watches for
   // its exit; the exit event follows everything it printed.
   static void run(const std::shared_ptr<ExecCore>& core, const lb::Stdio& stdio) {
-    core->stdin_to = std::move(core->p->std_in);
-    if (Handle from = duplicate(handle_of(stdio.stdin_fd)); from && core->stdin_to) {
-      std::thread([core, from = std::move(from)] {
+    core->in->to = std::move(core->p->std_in);
+    if (Handle from = duplicate(handle_of(stdio.stdin_fd)); from && core->in->to) {
+      std::thread([in = core->in, from = std::move(from)] {
         char buf[8192];
         DWORD n = 0, w = 0;
         while (ReadFile(from.get(), buf, sizeof buf, &n, nullptr) && n > 0) {
-          std::lock_guard lock(core->stdin_mu);
-          if (!core->stdin_to || !WriteFile(core->stdin_to.get(), buf, n, &w, nullptr)) return;
+          std::lock_guard lock(in->mu);
+          if (!in->to || !WriteFile(in->to.get(), buf, n, &w, nullptr)) return;
         }
-        std::lock_guard lock(core->stdin_mu);
-        core->stdin_to.reset();  // the caller's stdin ended: so does the process's
+        in->close();  // the caller's stdin ended: so does the process's
       }).detach();
     }
     std::thread o, e;
@@ -205,9 +216,11 @@ class ExecImpl final : public lb::Process {
     if (core->p->std_err) e = std::thread(pump, std::move(core->p->std_err), duplicate(handle_of(stdio.stderr_fd)));
     std::thread([core, o = std::move(o), e = std::move(e)]() mutable {
       WaitForSingleObject(core->p->exited(), INFINITE);
+      core->in->close();
       if (o.joinable()) o.join();
       if (e.joinable()) e.join();
-      lb::ExitStatus x{static_cast<int>(core->p->pid()), static_cast<int>(core->p->exit_code().value_or(1)), 0,
+      // No code from HCS: 255, as for an exit nobody saw (containerd's too).
+      lb::ExitStatus x{static_cast<int>(core->p->pid()), static_cast<int>(core->p->exit_code().value_or(255)), 0,
                        now_rfc3339()};
       core->box.set(x);
       lb::Event ev = event(lb::EventType::kExit, core->cid, core->id, x.pid);
@@ -227,8 +240,7 @@ class ExecImpl final : public lb::Process {
     return lb::Status(lb::Code::kConflict, "exec " + core_->id + ": no terminal");
   }
   lb::Status close_stdin() override {
-    std::lock_guard lock(core_->stdin_mu);
-    core_->stdin_to.reset();
+    core_->in->close();
     return {};
   }
   lb::Status wait(lb::ExitStatus* exit) override {
@@ -256,7 +268,8 @@ class TaskImpl final : public lb::Task, public std::enable_shared_from_this<Task
     std::lock_guard lock(mu_);
     if (watching_) return;
     watching_ = true;
-    Handle shim(OpenProcess(SYNCHRONIZE, FALSE, shim_pid_));
+    Handle shim;
+    if (auto r = shared_->store.load(id_)) shim = open_shim(*r, SYNCHRONIZE);
     std::thread([self = shared_from_this(), shim = std::move(shim)] {
       if (shim) WaitForSingleObject(shim.get(), INFINITE);
       lb::ExitStatus x{self->pid(), 255, 0, now_rfc3339()};
