@@ -56,7 +56,7 @@ void exit_on_signals_while_parked() {
         if (::sigaction(sig, &sa, nullptr) == 0) sigaddset(&handled, sig);
     }
   }
-  ::sigprocmask(SIG_UNBLOCK, &handled, nullptr);
+  ::pthread_sigmask(SIG_UNBLOCK, &handled, nullptr);
 }
 
 Status wait_for_start(const InitConfig& cfg, bool& parent_gone) {
