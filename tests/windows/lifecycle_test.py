@@ -332,7 +332,7 @@ def scenario_bad_input(work):
     ]
     for what, bundle, path in cases:
         rc, _, err = c.berth("create", "--bundle", bundle, "x1")
-        check(c, f"{what}: exit 1 naming {path}", rc == 1 and path in err, err)
+        check(c, f"{what}: exit 1 naming {path}", rc == 1 and path in err, f"rc={rc} {err}")
         check(c, f"{what}: nothing left", c.containers() == [] and c.systems() == [] and
               "HcsCreateComputeSystem" not in c.call_names(), str(c.call_names()))
     rc, _, err = c.berth("create", "--bundle", c.bundle(), "bad/id")
@@ -345,9 +345,15 @@ def scenario_bad_input(work):
 
 def main():
     work = tempfile.mkdtemp(prefix="berth-win.")
-    # The prefix's wineserver, started here with no stdio of the test's.
-    subprocess.run([WINE, "cmd", "/c", "exit"], env=dict(os.environ, WINEPREFIX=os.path.join(BUILD, "wine"),
-                   WINEDEBUG="-all"), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # The prefix's wineserver, started here with no stdio of the test's, and
+    # persistent: by default it exits a few seconds after its last client,
+    # and a berth.exe starting just then loses its connection
+    # ("recvmsg: Connection reset by peer"). Killed at the end.
+    prefix_env = dict(os.environ, WINEPREFIX=os.path.join(BUILD, "wine"), WINEDEBUG="-all")
+    subprocess.run(["/usr/lib/wine/wineserver64", "-p"], env=prefix_env, stdin=subprocess.DEVNULL,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run([WINE, "cmd", "/c", "exit"], env=prefix_env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
     try:
         for fn in (scenario_lifecycle, scenario_init_output_and_kill, scenario_pause_resume, scenario_ps_and_stats,
                    scenario_crash_recovery,
