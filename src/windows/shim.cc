@@ -151,7 +151,10 @@ class Shim {
       // a second goes by, then it carries on by itself (KILL still works).
       auto s = sig == 9 ? system_->terminate() : system_->shutdown(1000);
       if (!s) return "error " + s.error().message;
-      if (!init_ && sig == 9) quit = true;
+      // A system never started has nothing left to wait for once it is
+      // stopped, whichever the signal (a TERM stops a created container, as
+      // on Linux).
+      if (!init_) quit = true;
       return "ok";
     }
     return "error unknown request \"" + line + "\"";

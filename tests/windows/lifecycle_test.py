@@ -168,6 +168,10 @@ def scenario_init_output_and_kill(work):
     check(c, "KILL terminates the system", rc == 0 and "HcsTerminateComputeSystem" in c.call_names(n),
           f"{err} {c.call_names(n)}")
     check(c, "the killed container stops", c.wait_status("k1", "stopped"))
+    c.berth("create", "--bundle", c.bundle(), "t1")
+    rc, _, err = c.berth("kill", "t1", "TERM")
+    check(c, "TERM stops a created container (as on Linux)", rc == 0 and c.wait_status("t1", "stopped"), err)
+    c.berth("delete", "t1")
     rc, _, err = c.berth("create", "--bundle", c.bundle(), "d1")
     rc, _, err = c.berth("delete", "d1")
     check(c, "a created container is deleted without --force (runc's)", rc == 0 and "d1" not in c.containers() and
