@@ -4,6 +4,14 @@
 
 namespace berth::win {
 
+Handle duplicate(HANDLE h, bool inheritable) {
+  HANDLE dup = nullptr;
+  if (!h || h == INVALID_HANDLE_VALUE ||
+      !DuplicateHandle(GetCurrentProcess(), h, GetCurrentProcess(), &dup, 0, inheritable, DUPLICATE_SAME_ACCESS))
+    return Handle();
+  return Handle(dup);
+}
+
 std::wstring wide(std::string_view s) {
   if (s.empty()) return {};
   int n = MultiByteToWideChar(CP_UTF8, 0, s.data(), static_cast<int>(s.size()), nullptr, 0);

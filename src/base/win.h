@@ -40,6 +40,9 @@ class Handle {
   HANDLE h_ = nullptr;
 };
 
+// A copy of h in this process (none for none), inheritable if asked.
+Handle duplicate(HANDLE h, bool inheritable = false);
+
 std::wstring wide(std::string_view utf8);
 std::string utf8(const wchar_t* w);
 

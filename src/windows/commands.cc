@@ -133,31 +133,20 @@ int cmd_list(const Global& g, const cli::Args& a) {
   return 0;
 }
 
-namespace {
-
-uint64_t number(const json& j, const char* a, const char* b) {
-  if (!j.is_object() || !j.contains(a) || !j[a].is_object() || !j[a].contains(b) || !j[a][b].is_number()) return 0;
-  return j[a][b].get<uint64_t>();
-}
-
-}  // namespace
-
 int cmd_ps(const Global& g, const cli::Args& a) {
   if (a.positional.size() != 1) return fail(invalid("ps: exactly one container id is needed"));
   const std::string format = a.get("format", "table");
   if (format != "table" && format != "json") return fail(invalid("ps: --format: must be table or json"));
-  auto props = live_properties(g.store, a.positional[0], "ProcessList");
-  if (!props) return fail(std::move(props).error().wrap("ps " + a.positional[0]));
-  json list = props->value("ProcessList", json::array());
+  auto list = process_list(g.store, a.positional[0]);
+  if (!list) return fail(std::move(list).error().wrap("ps " + a.positional[0]));
   if (format == "json") {
     json pids = json::array();
-    for (const auto& p : list) pids.push_back(p.value("ProcessId", 0u));
+    for (const auto& p : *list) pids.push_back(p.pid);
     std::printf("%s\n", pids.dump().c_str());
     return 0;
   }
   std::printf("PID\tIMAGE\n");
-  for (const auto& p : list)
-    std::printf("%u\t%s\n", p.value("ProcessId", 0u), p.value("ImageName", std::string()).c_str());
+  for (const auto& p : *list) std::printf("%u\t%s\n", p.pid, p.image.c_str());
   return 0;
 }
 
@@ -168,19 +157,12 @@ int cmd_events(const Global& g, const cli::Args& a) {
   if (!a.flag("stats"))
     return fail(make_error(ErrorKind::kNotImplemented, "events: only --stats on Windows yet (no event stream)"));
   const std::string id = a.positional[0];
-  auto props = live_properties(g.store, id, "Statistics");
-  if (!props) return fail(std::move(props).error().wrap("events " + id));
-  json st = props->value("Statistics", json::object());
-  json data{{"cpu",
-             {{"usage",
-               {{"total", number(st, "Processor", "TotalRuntime100ns") * 100},
-                {"user", number(st, "Processor", "RuntimeUser100ns") * 100},
-                {"kernel", number(st, "Processor", "RuntimeKernel100ns") * 100}}}}},
+  auto st = statistics(g.store, id);
+  if (!st) return fail(std::move(st).error().wrap("events " + id));
+  json data{{"cpu", {{"usage", {{"total", st->cpu_ns}, {"user", st->cpu_user_ns}, {"kernel", st->cpu_kernel_ns}}}}},
             {"memory",
-             {{"usage",
-               {{"usage", number(st, "Memory", "MemoryUsageCommitBytes")},
-                {"max", number(st, "Memory", "MemoryUsageCommitPeakBytes")}}},
-              {"raw", {{"private_working_set", number(st, "Memory", "MemoryUsagePrivateWorkingSetBytes")}}}}}};
+             {{"usage", {{"usage", st->memory_commit}, {"max", st->memory_commit_peak}}},
+              {"raw", {{"private_working_set", st->memory_private_working_set}}}}}};
   std::printf("%s\n", json{{"type", "stats"}, {"id", id}, {"data", data}}.dump().c_str());
   return 0;
 }

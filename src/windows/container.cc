@@ -65,15 +65,6 @@ Handle open_shim(const Record& r, DWORD access) {
 
 namespace {
 
-// An inheritable copy of h (none for none).
-Handle inheritable(HANDLE h) {
-  HANDLE dup = nullptr;
-  if (!h || h == INVALID_HANDLE_VALUE) return Handle();
-  if (!DuplicateHandle(GetCurrentProcess(), h, GetCurrentProcess(), &dup, 0, TRUE, DUPLICATE_SAME_ACCESS))
-    return Handle();
-  return Handle(dup);
-}
-
 // HCS names a layer by a GUID made from its folder's name: vmcompute.dll's
 // NameToGuid, as hcsshim asks it (wclayer.NameToGuid).
 Result<std::string> layer_id(const std::string& folder) {
@@ -115,7 +106,7 @@ Result<ShimProcess> start_shim(const Store& store, const CreateRequest& req) {
                                       std::to_string(reinterpret_cast<uintptr_t>(ready_w.get())), id});
   std::wstring wcmd = wide(cmd);
   // Inheritable copies: the caller's own handles stay as they are.
-  Handle in = inheritable(req.std_in), out = inheritable(req.std_out), err = inheritable(req.std_err);
+  Handle in = duplicate(req.std_in, true), out = duplicate(req.std_out, true), err = duplicate(req.std_err, true);
   std::vector<HANDLE> inherit = {ready_w.get()};
   for (const Handle* h : {&in, &out, &err})
     if (*h) inherit.push_back(h->get());
@@ -372,6 +363,9 @@ Result<std::unique_ptr<hcs::Process>> exec(const Store& store, const std::string
   return p;
 }
 
+namespace {
+
+// The properties of a live container's compute system of one type.
 Result<json> live_properties(const Store& store, const std::string& id, const char* type) {
   auto r = store.load(id);
   if (!r) return std::move(r).error();
@@ -383,6 +377,36 @@ Result<json> live_properties(const Store& store, const std::string& id, const ch
   json props = json::parse(*doc, nullptr, false);
   if (!props.is_object()) return make_error(ErrorKind::kInternal, "HCS's properties of " + id + " are not JSON");
   return props;
+}
+
+uint64_t number(const json& j, const char* a, const char* b) {
+  if (!j.is_object() || !j.contains(a) || !j[a].is_object() || !j[a].contains(b) || !j[a][b].is_number()) return 0;
+  return j[a][b].get<uint64_t>();
+}
+
+}  // namespace
+
+Result<std::vector<ProcessEntry>> process_list(const Store& store, const std::string& id) {
+  auto props = live_properties(store, id, "ProcessList");
+  if (!props) return std::move(props).error();
+  std::vector<ProcessEntry> out;
+  for (const auto& p : props->value("ProcessList", json::array()))
+    if (p.is_object()) out.push_back({p.value("ProcessId", 0u), p.value("ImageName", std::string())});
+  return out;
+}
+
+Result<Statistics> statistics(const Store& store, const std::string& id) {
+  auto props = live_properties(store, id, "Statistics");
+  if (!props) return std::move(props).error();
+  json st = props->value("Statistics", json::object());
+  Statistics s;
+  s.cpu_ns = number(st, "Processor", "TotalRuntime100ns") * 100;
+  s.cpu_user_ns = number(st, "Processor", "RuntimeUser100ns") * 100;
+  s.cpu_kernel_ns = number(st, "Processor", "RuntimeKernel100ns") * 100;
+  s.memory_commit = number(st, "Memory", "MemoryUsageCommitBytes");
+  s.memory_commit_peak = number(st, "Memory", "MemoryUsageCommitPeakBytes");
+  s.memory_private_working_set = number(st, "Memory", "MemoryUsagePrivateWorkingSetBytes");
+  return s;
 }
 
 }  // namespace berth::win

@@ -48,9 +48,20 @@ Status remove(const Store& store, const std::string& id, bool force);
 // stdio pipes.
 Result<std::unique_ptr<platform::hcs::Process>> exec(const Store& store, const std::string& id,
                                                      const oci::Process& process, const oci::Process& init);
-// The properties of a live container's compute system of one type
-// ("ProcessList", "Statistics").
-Result<nlohmann::json> live_properties(const Store& store, const std::string& id, const char* type);
+// A live container's processes, from HCS's ProcessList.
+struct ProcessEntry {
+  uint32_t pid = 0;
+  std::string image;
+};
+Result<std::vector<ProcessEntry>> process_list(const Store& store, const std::string& id);
+
+// A live container's figures, from HCS's Statistics (100 ns units already
+// made nanoseconds); a figure HCS leaves out is 0.
+struct Statistics {
+  uint64_t cpu_ns = 0, cpu_user_ns = 0, cpu_kernel_ns = 0;
+  uint64_t memory_commit = 0, memory_commit_peak = 0, memory_private_working_set = 0;
+};
+Result<Statistics> statistics(const Store& store, const std::string& id);
 
 // What a record stands for now: a created, running or paused container
 // whose shim is gone has stopped.

@@ -36,7 +36,6 @@ namespace berth::win {
 
 namespace lb = libberth;
 namespace hcs = platform::hcs;
-using nlohmann::json;
 
 namespace {
 
@@ -59,13 +58,6 @@ HANDLE handle_of(int fd) {
   if (fd < 0) return nullptr;
   auto h = reinterpret_cast<HANDLE>(_get_osfhandle(fd));
   return h == INVALID_HANDLE_VALUE ? nullptr : h;
-}
-
-Handle duplicate(HANDLE h) {
-  HANDLE dup = nullptr;
-  if (!h || !DuplicateHandle(GetCurrentProcess(), h, GetCurrentProcess(), &dup, 0, FALSE, DUPLICATE_SAME_ACCESS))
-    return Handle();
-  return Handle(dup);
 }
 
 // Events, delivered in order on one thread; dropped once closed.
@@ -330,30 +322,25 @@ class TaskImpl final : public lb::Task, public std::enable_shared_from_this<Task
     return {};
   }
   lb::Status stats(lb::Stats* out) override {
-    auto props = live_properties(shared_->store, id_, "Statistics");
-    if (!props) return to_status(props.error());
-    json st = props->value("Statistics", json::object());
-    auto num = [&](const char* a, const char* b) -> uint64_t {
-      if (!st.contains(a) || !st[a].is_object() || !st[a].contains(b) || !st[a][b].is_number()) return 0;
-      return st[a][b].get<uint64_t>();
-    };
+    auto st = statistics(shared_->store, id_);
+    if (!st) return to_status(st.error());
     *out = lb::Stats{};
-    out->cpu_usage_ns = num("Processor", "TotalRuntime100ns") * 100;
-    out->cpu_user_ns = num("Processor", "RuntimeUser100ns") * 100;
-    out->cpu_system_ns = num("Processor", "RuntimeKernel100ns") * 100;
-    out->memory_usage = num("Memory", "MemoryUsageCommitBytes");
-    out->memory_max_usage = num("Memory", "MemoryUsageCommitPeakBytes");
-    out->memory_raw["private_working_set"] = num("Memory", "MemoryUsagePrivateWorkingSetBytes");
+    out->cpu_usage_ns = st->cpu_ns;
+    out->cpu_user_ns = st->cpu_user_ns;
+    out->cpu_system_ns = st->cpu_kernel_ns;
+    out->memory_usage = st->memory_commit;
+    out->memory_max_usage = st->memory_commit_peak;
+    out->memory_raw["private_working_set"] = st->memory_private_working_set;
     return {};
   }
   lb::Status processes(std::vector<lb::ProcessInfo>* out) override {
-    auto props = live_properties(shared_->store, id_, "ProcessList");
-    if (!props) return to_status(props.error());
+    auto list = process_list(shared_->store, id_);
+    if (!list) return to_status(list.error());
     out->clear();
-    for (const auto& p : props->value("ProcessList", json::array())) {
+    for (const auto& p : *list) {
       lb::ProcessInfo info;
-      info.pid = p.value("ProcessId", 0);
-      info.command = p.value("ImageName", std::string());
+      info.pid = static_cast<int>(p.pid);
+      info.command = p.image;
       out->push_back(info);
     }
     return {};

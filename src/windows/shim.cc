@@ -40,13 +40,7 @@ Status write_all(HANDLE h, const std::string& s) {
 }
 
 // A copy of one of this process's std handles that a pump may close.
-Handle own_std(DWORD which) {
-  HANDLE h = GetStdHandle(which), dup = nullptr;
-  if (!h || h == INVALID_HANDLE_VALUE) return Handle();
-  if (!DuplicateHandle(GetCurrentProcess(), h, GetCurrentProcess(), &dup, 0, FALSE, DUPLICATE_SAME_ACCESS))
-    return Handle();
-  return Handle(dup);
-}
+Handle own_std(DWORD which) { return duplicate(GetStdHandle(which)); }
 
 class Shim {
  public:
