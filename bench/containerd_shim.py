@@ -89,6 +89,39 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.internal.v1.opt"
         self.proc.wait()
 
 
+def enter_private_namespace():
+    """Re-executes this script in a mount namespace of its own, with tmpfs
+    over /run and /var/lib: containerd's fifos and shim sockets
+    (/run/containerd) stay private."""
+    if not os.environ.get("BERTH_BENCH_PRIVATE"):
+        os.environ["BERTH_BENCH_PRIVATE"] = "1"
+        os.execvp("unshare", ["unshare", "--mount", "--propagation", "private", "--", sys.executable,
+                              *sys.argv])
+    for d in ("/run", "/var/lib"):
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "mode=755", "tmpfs", d], check=True)
+
+
+def import_busybox(cd):
+    """Imports busybox (tests/make-rootfs.sh) into cd as an image; returns its name."""
+    rootfs = os.path.join(cd.work, "rootfs")
+    subprocess.run([os.path.join(ROOT, "tests/make-rootfs.sh"), rootfs], check=True, capture_output=True)
+    subprocess.run(["tar", "-C", rootfs, "-cf", os.path.join(cd.work, "rootfs.tar"), "."], check=True)
+    image = "localhost/berth-busybox:latest"
+    subprocess.run([os.path.join(ROOT, "tests/clients/oci-archive.sh"), os.path.join(cd.work, "rootfs.tar"), image,
+                    os.path.join(cd.work, "image.tar")], check=True)
+    sh(*cd.ctr("images", "import", "--snapshotter", "native", os.path.join(cd.work, "image.tar")))
+    return image
+
+
+def clean_up(cd, work):
+    """Stops containerd (its tasks removed), removes the cgroups and work."""
+    if cd:
+        cd.stop()
+    remove_cgroup_parent()
+    subprocess.run(["sh", "-c", f"grep -o ' {work}[^ ]*' /proc/self/mounts | sort -r | xargs -r umount -l"])
+    shutil.rmtree(work, ignore_errors=True)
+
+
 def run_flags(kind, bindir):
     if kind == "berth-v2":
         return ["--runtime", "io.containerd.berth.v2"]
@@ -155,32 +188,16 @@ def main():
     ap.add_argument("--write", action="store_true", help="write docs/performance.md's section")
     args = ap.parse_args()
     args.bindir = os.path.abspath(args.bindir)
-    if not os.environ.get("BERTH_BENCH_PRIVATE"):
-        # containerd's fifos and shim sockets (/run/containerd) stay private.
-        os.environ["BERTH_BENCH_PRIVATE"] = "1"
-        os.execvp("unshare", ["unshare", "--mount", "--propagation", "private", "--", sys.executable,
-                              *sys.argv])
-    for d in ("/run", "/var/lib"):
-        subprocess.run(["mount", "-t", "tmpfs", "-o", "mode=755", "tmpfs", d], check=True)
+    enter_private_namespace()
     work = tempfile.mkdtemp(prefix="bcs.", dir="/tmp")
     cd = None
     try:
-        rootfs = os.path.join(work, "rootfs")
-        subprocess.run([os.path.join(ROOT, "tests/make-rootfs.sh"), rootfs], check=True, capture_output=True)
-        subprocess.run(["tar", "-C", rootfs, "-cf", os.path.join(work, "rootfs.tar"), "."], check=True)
-        image = "localhost/berth-busybox:latest"
-        subprocess.run([os.path.join(ROOT, "tests/clients/oci-archive.sh"), os.path.join(work, "rootfs.tar"), image,
-                        os.path.join(work, "image.tar")], check=True)
         cd = Containerd(work, args.bindir)
-        sh(*cd.ctr("images", "import", "--snapshotter", "native", os.path.join(work, "image.tar")))
+        image = import_busybox(cd)
         got = {k: measure(cd, k, args.bindir, args.pods, args.runs, image)
                for k in ("runc-v2+runc", "runc-v2+berth", "berth-v2")}
     finally:
-        if cd:
-            cd.stop()
-        remove_cgroup_parent()
-        subprocess.run(["sh", "-c", f"grep -o ' {work}[^ ]*' /proc/self/mounts | sort -r | xargs -r umount -l"])
-        shutil.rmtree(work, ignore_errors=True)
+        clean_up(cd, work)
     base = got["runc-v2+runc"]
     lines = ["| shim (+ runtime) | PSS KiB, 1 pod (with berth-shim) | PSS KiB per pod, "
              f"{args.pods} pods (with berth-shims) | shims for {args.pods} pods | PSS / runc-v2's, 1 pod | "
