@@ -104,14 +104,19 @@ std::string state_root(const std::string& ns) {
   return path_join(base && *base ? base : kDefaultRoot, ns);
 }
 
+// This program's path ("" when unknown).
+std::string self_exe() {
+  char buf[4096];
+  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+}
+
 // berth next to this binary, else libberth's own search; berth-vm (every
 // sandbox a utility VM's) when run as containerd-shim-berth-vm-v2, the
 // shim of runtime_type io.containerd.berth-vm.v2.
 std::string sibling_berth(const std::string& argv0) {
-  char buf[4096];
-  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
-  if (n <= 0) return "";
-  std::string self(buf, static_cast<size_t>(n));
+  const std::string self = self_exe();
+  if (self.empty()) return "";
   const bool vm = argv0.substr(argv0.rfind('/') + 1) == "containerd-shim-berth-vm-v2";
   std::string berth = self.substr(0, self.rfind('/') + 1) + (vm ? "berth-vm" : "berth");
   return ::access(berth.c_str(), X_OK) == 0 ? berth : "";
@@ -163,6 +168,10 @@ int start(int argc, char** argv, const Flags& f) {
     }
   }
   if (listener) {
+    // The shim runs this program by its path, as runc's shim does
+    // (os.Executable): a tool running it (valgrind, for
+    // scripts/link-order.py) then follows into the shim.
+    const std::string self = self_exe();
     pid_t pid = ::fork();
     if (pid < 0) usage_error(sys_error("fork").message);
     if (pid == 0) {
@@ -180,7 +189,7 @@ int start(int argc, char** argv, const Flags& f) {
       for (int i = 0; i < argc; i++)
         if (std::string(argv[i]) != "start") args.push_back(argv[i]);
       args.push_back(nullptr);
-      ::execv("/proc/self/exe", args.data());
+      ::execv(self.empty() ? "/proc/self/exe" : self.c_str(), args.data());
       ::_exit(127);
     }
   } else if (listener.error().code != EADDRINUSE) {
