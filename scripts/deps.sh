@@ -14,8 +14,9 @@ set -eu
 # tests' ttrpc and CRI clients, containernetworking-plugins the CRI pod's loopback;
 # clang builds the libFuzzer harnesses (tests/fuzz); runc is the reference the
 # integration scenarios also run against (differential.runc); clang-format,
-# clang-tidy, cppcheck and shellcheck are make lint's (scripts/lint.sh).
-pkgs="g++ make cmake pkg-config file nlohmann-json3-dev libgtest-dev libseccomp-dev busybox-static uidmap
+# clang-tidy, cppcheck and shellcheck are make lint's (scripts/lint.sh); lld
+# links the shims in their link order (CMakeLists.txt, berth_link_order).
+pkgs="g++ make cmake pkg-config file lld nlohmann-json3-dev libgtest-dev libseccomp-dev busybox-static uidmap
   protobuf-compiler libprotobuf-dev python3 python3-grpcio python3-protobuf containernetworking-plugins
   qemu-system-x86 iproute2 podman containerd docker.io clang libclang-rt-14-dev runc clang-format clang-tidy cppcheck shellcheck $*"
 missing=""
