@@ -189,7 +189,8 @@ int start(int argc, char** argv, const Flags& f) {
       for (int i = 0; i < argc; i++)
         if (std::string(argv[i]) != "start") args.push_back(argv[i]);
       args.push_back(nullptr);
-      ::execv(self.empty() ? "/proc/self/exe" : self.c_str(), args.data());
+      if (!self.empty()) ::execv(self.c_str(), args.data());
+      ::execv("/proc/self/exe", args.data());  // the path gone (the binary replaced)
       ::_exit(127);
     }
   } else if (listener.error().code != EADDRINUSE) {
