@@ -14,19 +14,20 @@ what a shim runs is packed into as few windows as it fills (CMakeLists.txt).
 
 How: a pod runs under a private containerd (as bench/containerd_shim.py's
 do), its shim under valgrind's callgrind (through a wrapper), which records
-every function the shim runs:
-  1. the pod's start (`ctr run -d` and a moment's rest) comes first;
-  2. then what a pod asks of its shim later: exec, metrics, pause, resume
-     and ps.
+every function the shim runs in two phases:
+  1. the pod's start (`ctr run -d` and a moment's rest);
+  2. what a pod asks of its shim later (LATER: exec, metrics, pause,
+     resume, ps).
 valgrind's CPU is not this one, so glibc picks other variants of its string
 functions (memcpy's AVX-512 one, say): every variant of one that ran is
-named. Then each binary is relinked and the pod's start run natively with
+named. Then each binary is relinked and the two phases run natively with
 its page cache dropped and readahead off, so that only the pages it touches
-are read and mapped (the device's read_ahead_kb is restored at once): the
-functions on touched pages that no order names yet are added, and those
-added before that are on untouched pages now dropped, pass after pass, as
-the layout moves. That is all berth-shim's order: valgrind 3.19
-emulates neither execveat nor pidfd_open, which it needs.
+are read and mapped (the device's read_ahead_kb is restored at once; the
+shims keep theirs off): in each phase, the functions on pages it touched
+first that no order names yet are added after callgrind's, and those added
+before that are on untouched pages now dropped, pass after pass, as the
+layout moves. That is all berth-shim's order: valgrind 3.19 emulates
+neither execveat nor pidfd_open, which it needs.
 """
 import argparse
 import glob
@@ -50,6 +51,9 @@ ORDERS = {SHIM: os.path.join(ROOT, "src/containerd/link.order"), MONITOR: os.pat
 # glibc's variants of one string function: __memmove_evex_unaligned_erms, ...
 VARIANT = re.compile(r"^(__(?:mem|str|stp|wcs|wmem|raw)[a-z]*?)_(?:sse2|sse4|sse42|ssse3|avx|avx2|evex|avx512|erms|"
                      r"unaligned|rtm|movbe)")
+# What a pod asks of its shim after its start (ctr's words).
+LATER = (("task", "exec", "--exec-id", "e1", "p0", "echo", "hi"), ("task", "metrics", "p0"),
+         ("task", "pause", "p0"), ("task", "resume", "p0"), ("task", "ps", "p0"))
 
 
 def text_symbols(binary):
@@ -168,9 +172,8 @@ def profile(build, work):
             raise RuntimeError("no shim under callgrind")
         subprocess.run(["callgrind_control", "-d", str(pid)], check=True, capture_output=True)
         wait_for("callgrind's dump", lambda: os.path.exists(f"{out_dir}/cg.{pid}.1"))
-        ctr(cd, "task", "exec", "--exec-id", "e1", "p0", "echo", "hi")
-        for verb in ("metrics", "pause", "resume", "ps"):
-            ctr(cd, "task", verb, "p0")
+        for args in LATER:
+            ctr(cd, *args)
         # Not kill: valgrind 3.19 emulates no pidfd_open, which it needs.
         subprocess.run(["callgrind_control", "-d", str(pid)], check=True, capture_output=True)
         wait_for("callgrind's dump", lambda: os.path.exists(f"{out_dir}/cg.{pid}.2"))
@@ -228,41 +231,47 @@ def touched_pages(pid, binary):
 
 
 class Order:
-    """A binary's link order: what callgrind saw a pod's start run, then
-    what a natively run start touched besides (by pages: the functions on
-    them), then what callgrind saw run later. So a pod's start touches one
-    run of windows."""
+    """A binary's link order, in two phases, a pod's start and what it asks
+    later (LATER): for each, what callgrind saw run, then what a native run
+    touched besides (by pages: the functions on them). So a pod's start
+    touches one run of windows, and its later requests the next."""
 
     def __init__(self, binary, start=(), later=()):
-        self.binary, self.start, self.native = binary, list(start), []
-        self.later = [n for n in later if n not in set(self.start)]
+        self.binary = binary
+        self.callgrind = [list(start), [n for n in later if n not in set(start)]]
+        self.native = [[], []]
 
     def names(self):
-        seen, out = set(), []
-        for n in self.start + self.native + self.later:
-            if n not in seen:
-                seen.add(n)
-                out.append(n)
-        return out
+        out = {}
+        for cg, native in zip(self.callgrind, self.native):
+            for n in cg + native:
+                out.setdefault(n)
+        return list(out)
 
-    def touched(self, pages):
-        """Takes the pages a native start touched (of the binary linked in
-        this order): native becomes the functions on them that start does
-        not name, those of the last pass first. Functions of the last pass
-        on untouched pages go, so the pages fill with touched ones."""
-        on_pages = [s[2] for s in sorted(text_symbols(self.binary))
-                    if any(p in pages for p in range((s[0] >> 12), ((s[0] + max(s[1], 1) - 1) >> 12) + 1))]
-        start, touched = set(self.start), set(on_pages)
-        kept = [n for n in self.native if n in touched]
-        added = [n for n in on_pages if n not in start and n not in set(kept)]
-        self.native = kept + added
-        self.later = [n for n in self.later if n not in set(self.native)]
-        return len(kept), len(added)
+    def touched(self, phases):
+        """Takes the pages a native run touched by the end of each phase (of
+        the binary linked in this order): a phase's native part becomes the
+        functions on the pages it touched first that no earlier part names,
+        those of the last pass first. Functions of the last pass on pages
+        now untouched go, so the pages fill with touched ones."""
+        syms = sorted(text_symbols(self.binary))
+        placed, seen_pages, counts = set(), set(), []
+        for i, pages in enumerate(phases):
+            fresh = pages - seen_pages
+            seen_pages |= pages
+            on = [s[2] for s in syms if any(p in fresh for p in range(s[0] >> 12, ((s[0] + max(s[1], 1) - 1) >> 12) + 1))]
+            placed |= set(self.callgrind[i])
+            kept = [n for n in self.native[i] if n in set(on) and n not in placed]
+            added = [n for n in on if n not in placed and n not in set(kept)]
+            self.native[i] = kept + added
+            placed |= set(self.native[i])
+            counts.append((len(pages), len(kept), len(added)))
+        return counts
 
 
 def native_pass(build, orders):
-    """Runs a pod's start natively, the binaries in their orders, and gives
-    each order the pages it touched."""
+    """Runs a pod's start, then LATER, natively, the binaries in their
+    orders, and gives each order the pages it touched by the end of each."""
     relink(build)
     os.sync()
     for o in orders.values():
@@ -277,6 +286,8 @@ def native_pass(build, orders):
     try:
         cd = bench.Containerd(work, build)
         image = bench.import_busybox(cd)
+        # A process keeps the readahead of when it opened its binary: the
+        # shims' stays off after the device's is restored.
         try:
             with open(ra_file, "w") as f:
                 f.write("0")
@@ -289,10 +300,16 @@ def native_pass(build, orders):
         monitor = bench.monitor_pids(cd)
         if len(shim) != 1 or len(monitor) != 1:
             raise RuntimeError(f"expected one shim and one berth-shim, found {shim} and {monitor}")
-        for name, pid in ((SHIM, shim[0]), (MONITOR, monitor[0])):
-            pages = touched_pages(pid, orders[name].binary)
-            kept, added = orders[name].touched(pages)
-            print(f"{name}: {len(pages)} pages of code touched; {kept} functions kept, {added} added")
+        pids = {SHIM: shim[0], MONITOR: monitor[0]}
+        phases = {name: [touched_pages(pid, orders[name].binary)] for name, pid in pids.items()}
+        for args in LATER:
+            ctr(cd, *args)
+        time.sleep(1)
+        for name, pid in pids.items():
+            phases[name].append(touched_pages(pid, orders[name].binary))
+            counts = orders[name].touched(phases[name])
+            print(f"{name}: " + "; ".join(f"{p} pages of code touched, {k} functions kept, {a} added"
+                                          for p, k, a in counts))
     finally:
         bench.clean_up(cd, work)
 
