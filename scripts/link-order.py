@@ -254,15 +254,19 @@ class Order:
         functions on the pages it touched first that no earlier part names,
         those of the last pass first. Functions of the last pass on pages
         now untouched go, so the pages fill with touched ones."""
-        syms = sorted(text_symbols(self.binary))
+        # Each function with the pages it spans.
+        spans = [(s[2], set(range(s[0] >> 12, ((s[0] + max(s[1], 1) - 1) >> 12) + 1)))
+                 for s in sorted(text_symbols(self.binary))]
         placed, seen_pages, counts = set(), set(), []
         for i, pages in enumerate(phases):
             fresh = pages - seen_pages
             seen_pages |= pages
-            on = [s[2] for s in syms if any(p in fresh for p in range(s[0] >> 12, ((s[0] + max(s[1], 1) - 1) >> 12) + 1))]
+            on = [name for name, span in spans if span & fresh]
             placed |= set(self.callgrind[i])
-            kept = [n for n in self.native[i] if n in set(on) and n not in placed]
-            added = [n for n in on if n not in placed and n not in set(kept)]
+            on_set = set(on) - placed
+            kept = [n for n in self.native[i] if n in on_set]
+            new = on_set - set(kept)
+            added = [n for n in on if n in new]
             self.native[i] = kept + added
             placed |= set(self.native[i])
             counts.append((len(pages), len(kept), len(added)))
